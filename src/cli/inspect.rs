@@ -1,0 +1,184 @@
+//! `litescope inspect`: files, schema, sizes and settings, as text or JSON.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::engine::database::{Database, Depth, Integrity};
+use crate::engine::schema::{Index, Table};
+use crate::engine::workspace::Workspace;
+use crate::units;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Database files or folders.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Print JSON (the shape is fixed in the README).
+    #[arg(long)]
+    json: bool,
+    /// Schema and estimated row counts only: skip the pass that measures sizes, exact counts and
+    /// quick_check.
+    #[arg(long)]
+    fast: bool,
+    /// Seconds each measuring pass may take per database before it falls back to estimates.
+    #[arg(long, default_value_t = 30)]
+    budget: u64,
+}
+
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let depth = if args.fast {
+        Depth::SCHEMA
+    } else {
+        Depth::full(Duration::from_secs(args.budget))
+    };
+    let ws = Workspace::open(&args.paths, depth)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&ws)?);
+    } else {
+        print!("{}", render(&ws));
+    }
+    // A file the user named that could not be inspected is a failed operation.
+    let failures: Vec<String> = ws
+        .databases
+        .iter()
+        .filter(|d| d.explicit)
+        .filter_map(Database::failure_line)
+        .collect();
+    for line in &failures {
+        eprintln!("litescope: {line}");
+    }
+    Ok(if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+/// The text report of a whole workspace.
+pub fn render(ws: &Workspace) -> String {
+    let mut out = String::new();
+    if ws.databases.is_empty() {
+        out.push_str("no SQLite databases found\n");
+    }
+    for db in &ws.databases {
+        render_database(&mut out, db);
+    }
+    out
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map_or("?".into(), T::to_string)
+}
+
+fn render_database(out: &mut String, db: &Database) {
+    let _ = writeln!(
+        out,
+        "{}  [{}]  {}",
+        db.path,
+        db.status.label(),
+        units::bytes(db.size_bytes)
+    );
+    if let Some(err) = &db.error {
+        let _ = writeln!(out, "  ! {err}");
+    }
+    if db.page_size.is_none() {
+        out.push('\n');
+        return;
+    }
+    let wal = db
+        .wal_bytes
+        .map_or(String::new(), |b| format!(" (-wal {})", units::bytes(b)));
+    let _ = writeln!(
+        out,
+        "  pages {} x {} ({} free) · journal {}{} · user_version {} · application_id {}",
+        opt(&db.page_count),
+        opt(&db.page_size),
+        opt(&db.freelist_count),
+        opt(&db.journal_mode),
+        wal,
+        opt(&db.user_version),
+        opt(&db.application_id),
+    );
+    let integrity = match &db.integrity {
+        Integrity::Ok => "ok".to_string(),
+        Integrity::Problems(p) => format!("{} problem(s)", p.len()),
+        Integrity::Unchecked(why) => format!("not checked ({why})"),
+    };
+    let _ = writeln!(
+        out,
+        "  last written by SQLite {} · sqlite_stat1 {} · quick_check {}",
+        opt(&db.sqlite_version_last_written),
+        if db.has_stat1 { "yes" } else { "no" },
+        integrity
+    );
+    for table in &db.schema.tables {
+        render_table(out, table, db.schema.indexes_of(&table.name));
+    }
+    for view in &db.schema.views {
+        let state = view
+            .error
+            .as_deref()
+            .map_or("ok".into(), |e| format!("BROKEN: {e}"));
+        let _ = writeln!(out, "  view {}  {}", view.name, state);
+    }
+    for trigger in &db.schema.triggers {
+        let _ = writeln!(out, "  trigger {} on {}", trigger.name, trigger.table);
+    }
+    out.push('\n');
+}
+
+fn render_table<'a>(out: &mut String, t: &Table, indexes: impl Iterator<Item = &'a Index>) {
+    let mut traits = vec![format!("{:?}", t.kind).to_lowercase()];
+    traits.extend(t.module.as_ref().map(|m| format!("using {m}")));
+    traits.extend(t.shadow_of.as_ref().map(|o| format!("of {o}")));
+    traits.push(format!("{} rows", units::rows(t.rows, t.rows_exact)));
+    traits.extend(t.bytes.map(units::bytes));
+    traits.extend(t.without_rowid.then(|| "without rowid".to_string()));
+    traits.extend(t.strict.then(|| "strict".to_string()));
+    let _ = writeln!(out, "  table {}  ({})", t.name, traits.join(", "));
+    if let Some(err) = &t.error {
+        let _ = writeln!(out, "    ! {err}");
+    }
+    for c in &t.columns {
+        let mut col = format!("    {} {}", c.name, c.decl_type);
+        if c.pk > 0 {
+            col.push_str(" PRIMARY KEY");
+        }
+        if c.notnull {
+            col.push_str(" NOT NULL");
+        }
+        if let Some(d) = &c.default {
+            let _ = write!(col, " DEFAULT {d}");
+        }
+        let _ = writeln!(out, "{}", col.trim_end());
+    }
+    for fk in &t.foreign_keys {
+        let _ = writeln!(
+            out,
+            "    foreign key ({}) -> {}({}) on delete {} on update {}",
+            fk.columns.join(", "),
+            fk.parent,
+            fk.parent_columns.join(", "),
+            fk.on_delete,
+            fk.on_update
+        );
+    }
+    for i in indexes {
+        let mut traits = vec![i.origin.clone()];
+        traits.extend(i.unique.then(|| "unique".to_string()));
+        traits.extend(i.partial.then(|| "partial".to_string()));
+        traits.extend(i.expression.then(|| "expression".to_string()));
+        traits.extend(i.bytes.map(units::bytes));
+        let _ = writeln!(
+            out,
+            "    index {} ({})  {}",
+            i.name,
+            i.columns.join(", "),
+            traits.join(", ")
+        );
+    }
+}

@@ -1,0 +1,300 @@
+//! One database file as litescope sees it: its state, its settings, and its schema.
+//!
+//! [`inspect`] builds a [`Database`] from a file without ever failing: whatever goes wrong becomes
+//! the database's [`Status`] and a one-line reason, so a folder with one broken file still
+//! reports the others.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode};
+use serde::Serialize;
+
+use super::connect::{self, Access, Conn};
+use super::discover::Found;
+use super::header::{self, Header, Sniff};
+use super::schema::{self, Schema};
+use super::stats;
+
+/// A file's state, as fixed in the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Ok,
+    Empty,
+    NotSqlite,
+    Corrupt,
+    Locked,
+    Unreadable,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Empty => "empty",
+            Status::NotSqlite => "not-sqlite",
+            Status::Corrupt => "corrupt",
+            Status::Locked => "locked",
+            Status::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// The outcome of `PRAGMA quick_check`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "result", content = "detail")]
+pub enum Integrity {
+    Ok,
+    Problems(Vec<String>),
+    /// Not run, or cut off by the time budget; the reason says which.
+    Unchecked(String),
+}
+
+/// Everything litescope knows about one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Database {
+    pub path: String,
+    #[serde(skip)]
+    pub file: PathBuf,
+    /// True when the user named this file, rather than a folder holding it.
+    #[serde(skip)]
+    pub explicit: bool,
+    pub status: Status,
+    /// One line saying why the status is not `ok`, or what is hidden from view.
+    pub error: Option<String>,
+    pub size_bytes: u64,
+    pub page_size: Option<u32>,
+    pub page_count: Option<u64>,
+    pub freelist_count: Option<u64>,
+    /// `wal`, or `rollback` for the rollback journal modes (which one is a connection setting and
+    /// is not stored in the file).
+    pub journal_mode: Option<String>,
+    pub user_version: Option<i64>,
+    pub application_id: Option<i64>,
+    pub sqlite_version_last_written: Option<String>,
+    /// Size of the `-wal` file beside the database; `None` when there is none.
+    pub wal_bytes: Option<u64>,
+    pub has_stat1: bool,
+    pub encoding: Option<String>,
+    pub auto_vacuum: Option<String>,
+    pub access: Option<Access>,
+    pub integrity: Integrity,
+    #[serde(flatten)]
+    pub schema: Schema,
+}
+
+/// How deep [`inspect`] goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Depth {
+    /// Measure bytes and exact row counts (one pass over the file).
+    pub measure: bool,
+    /// Run `PRAGMA quick_check`.
+    pub integrity: bool,
+    /// Time allowed for each of those two passes.
+    pub budget: Duration,
+}
+
+impl Depth {
+    /// The schema with estimated counts: cheap on any size of file.
+    pub const SCHEMA: Depth = Depth {
+        measure: false,
+        integrity: false,
+        budget: Duration::ZERO,
+    };
+
+    pub fn full(budget: Duration) -> Depth {
+        Depth {
+            measure: true,
+            integrity: true,
+            budget,
+        }
+    }
+}
+
+impl Database {
+    fn unopened(found: &Found, status: Status, error: String, size: u64) -> Database {
+        Database {
+            path: found.display.clone(),
+            file: found.path.clone(),
+            explicit: found.explicit,
+            status,
+            error: Some(error),
+            size_bytes: size,
+            page_size: None,
+            page_count: None,
+            freelist_count: None,
+            journal_mode: None,
+            user_version: None,
+            application_id: None,
+            sqlite_version_last_written: None,
+            wal_bytes: connect::wal_len(&found.path),
+            has_stat1: false,
+            encoding: None,
+            auto_vacuum: None,
+            access: None,
+            integrity: Integrity::Unchecked("not opened".into()),
+            schema: Schema::default(),
+        }
+    }
+
+    fn from_header(found: &Found, size: u64, h: &Header) -> Database {
+        let mut db = Database::unopened(found, Status::Ok, String::new(), size);
+        db.error = None;
+        db.page_size = Some(h.page_size);
+        db.page_count = Some(h.page_count as u64);
+        db.freelist_count = Some(h.freelist_count as u64);
+        db.journal_mode = Some(if h.is_wal() { "wal" } else { "rollback" }.into());
+        db.user_version = Some(h.user_version as i64);
+        db.application_id = Some(h.application_id as i64);
+        db.sqlite_version_last_written = h.sqlite_version_text();
+        db
+    }
+
+    /// The `file: cause` line for a database that could not be inspected.
+    pub fn failure_line(&self) -> Option<String> {
+        (self.status != Status::Ok).then(|| {
+            format!(
+                "{}: {}",
+                self.path,
+                self.error.as_deref().unwrap_or(self.status.label())
+            )
+        })
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.status == Status::Ok
+    }
+}
+
+/// Inspects one file to the given depth. Never fails: problems become the status.
+pub fn inspect(found: &Found, depth: Depth) -> Database {
+    let size = match std::fs::metadata(&found.path) {
+        Ok(m) => m.len(),
+        Err(e) => return Database::unopened(found, Status::Unreadable, e.to_string(), 0),
+    };
+    let header = match header::sniff(&found.path) {
+        Ok(Sniff::Sqlite(h)) => h,
+        Ok(Sniff::Empty) => {
+            let why = "file is not a database (it is empty)".into();
+            return Database::unopened(found, Status::Empty, why, size);
+        }
+        Ok(Sniff::Truncated) => {
+            let why = format!("file is not a database (truncated: {size} bytes, header needs 100)");
+            return Database::unopened(found, Status::NotSqlite, why, size);
+        }
+        Ok(Sniff::NotSqlite) => {
+            let why =
+                "file is not a database (no SQLite header: text, encrypted or another format)";
+            return Database::unopened(found, Status::NotSqlite, why.into(), size);
+        }
+        Err(e) => return Database::unopened(found, Status::Unreadable, e.to_string(), size),
+    };
+    let mut db = Database::from_header(found, size, &header);
+    match connect::open(&found.path) {
+        Ok(conn) => {
+            if let Err(e) = read_into(&mut db, &conn, depth) {
+                db.status = status_of(&e);
+                db.error = Some(e.to_string());
+            }
+        }
+        Err(e) => {
+            db.status = status_of(&e);
+            db.error = Some(e.to_string());
+        }
+    }
+    db
+}
+
+/// Reads settings and schema through an open connection, then measures to `depth`.
+pub fn read_into(db: &mut Database, conn: &Conn, depth: Depth) -> rusqlite::Result<()> {
+    db.access = Some(conn.access);
+    db.error = conn.access.caveat(&db.file);
+    read_settings(db, conn)?;
+    db.schema = schema::load(conn)?;
+    db.has_stat1 = db.schema.table("sqlite_stat1").is_some();
+    if depth.measure {
+        stats::measure(conn, &mut db.schema, depth.budget);
+    }
+    stats::apply_estimates(conn, &mut db.schema);
+    db.integrity = if depth.integrity {
+        quick_check(conn, depth.budget)
+    } else {
+        Integrity::Unchecked("not requested".into())
+    };
+    if let Integrity::Problems(p) = &db.integrity {
+        db.status = Status::Corrupt;
+        db.error = Some(format!("quick_check: {}", summary(p)));
+    }
+    Ok(())
+}
+
+fn pragma<T: rusqlite::types::FromSql>(db: &Connection, name: &str) -> rusqlite::Result<T> {
+    db.pragma_query_value(Some("main"), name, |r| r.get(0))
+}
+
+fn read_settings(db: &mut Database, conn: &Connection) -> rusqlite::Result<()> {
+    // Through the connection these include what the WAL holds, unlike the file header.
+    db.page_count = Some(pragma::<i64>(conn, "page_count")? as u64);
+    db.freelist_count = Some(pragma::<i64>(conn, "freelist_count")? as u64);
+    db.user_version = Some(pragma(conn, "user_version")?);
+    db.application_id = Some(pragma(conn, "application_id")?);
+    db.page_size = Some(pragma(conn, "page_size")?);
+    db.encoding = Some(pragma(conn, "encoding")?);
+    db.auto_vacuum = Some(
+        match pragma::<i64>(conn, "auto_vacuum")? {
+            1 => "full",
+            2 => "incremental",
+            _ => "none",
+        }
+        .into(),
+    );
+    Ok(())
+}
+
+/// The first real problem line and how many follow, on one line.
+fn summary(problems: &[String]) -> String {
+    let lines: Vec<&str> = problems
+        .iter()
+        .flat_map(|p| p.lines())
+        .filter(|l| !l.starts_with("*** in database"))
+        .collect();
+    match lines.as_slice() {
+        [] => "failed".into(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
+    }
+}
+
+/// `PRAGMA quick_check` within `budget`, keeping the first problems it reports.
+pub fn quick_check(conn: &Conn, budget: Duration) -> Integrity {
+    let result = conn.with_budget(budget, |db| {
+        let mut stmt = db.prepare("PRAGMA main.quick_check(20)")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+    });
+    match result {
+        Ok(Some(lines)) if lines == ["ok"] => Integrity::Ok,
+        Ok(Some(lines)) => Integrity::Problems(lines),
+        Ok(None) => Integrity::Unchecked(format!(
+            "quick_check did not finish within {}s",
+            budget.as_secs()
+        )),
+        Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseCorrupt) => {
+            Integrity::Problems(vec![e.to_string()])
+        }
+        Err(e) => Integrity::Unchecked(e.to_string()),
+    }
+}
+
+/// The status an SQLite error puts a file in.
+pub fn status_of(err: &rusqlite::Error) -> Status {
+    match err.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Status::Locked,
+        Some(ErrorCode::NotADatabase) => Status::NotSqlite,
+        Some(ErrorCode::DatabaseCorrupt) => Status::Corrupt,
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => Status::Unreadable,
+        _ if err.to_string().contains("malformed") => Status::Corrupt,
+        _ => Status::Unreadable,
+    }
+}

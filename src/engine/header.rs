@@ -1,0 +1,135 @@
+//! The 100-byte SQLite file header, read straight from the file.
+//!
+//! Header facts are available even when SQLite refuses to open a file, and reading them costs one
+//! `read` call. Values that a WAL can change (page count, user_version) are re-read through a
+//! connection once one is open; see `schema::load`.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+/// The 16 bytes every SQLite 3 database starts with.
+pub const MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// The header fields litescope reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub page_size: u32,
+    pub write_version: u8,
+    pub read_version: u8,
+    pub change_counter: u32,
+    pub page_count: u32,
+    pub freelist_count: u32,
+    pub text_encoding: u32,
+    pub user_version: i32,
+    pub application_id: i32,
+    pub version_valid_for: u32,
+    pub sqlite_version: u32,
+}
+
+/// What the first bytes of a file say it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sniff {
+    Empty,
+    Sqlite(Header),
+    /// The magic matches but the file ends before the 100-byte header does.
+    Truncated,
+    NotSqlite,
+}
+
+/// Reads up to 100 bytes of `path` and classifies the file.
+pub fn sniff(path: &Path) -> std::io::Result<Sniff> {
+    let mut buf = [0u8; 100];
+    let mut file = File::open(path)?;
+    let mut len = 0;
+    while len < buf.len() {
+        let n = file.read(&mut buf[len..])?;
+        if n == 0 {
+            break;
+        }
+        len += n;
+    }
+    Ok(classify(&buf[..len]))
+}
+
+/// Classifies the leading bytes of a file.
+pub fn classify(bytes: &[u8]) -> Sniff {
+    if bytes.is_empty() {
+        Sniff::Empty
+    } else if bytes.len() < MAGIC.len() || &bytes[..16] != MAGIC {
+        Sniff::NotSqlite
+    } else if bytes.len() < 100 {
+        Sniff::Truncated
+    } else {
+        Sniff::Sqlite(parse(bytes))
+    }
+}
+
+fn be32(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+fn parse(b: &[u8]) -> Header {
+    let raw_page = u16::from_be_bytes([b[16], b[17]]) as u32;
+    Header {
+        page_size: if raw_page == 1 { 65536 } else { raw_page },
+        write_version: b[18],
+        read_version: b[19],
+        change_counter: be32(b, 24),
+        page_count: be32(b, 28),
+        freelist_count: be32(b, 36),
+        text_encoding: be32(b, 56),
+        user_version: be32(b, 60) as i32,
+        application_id: be32(b, 68) as i32,
+        version_valid_for: be32(b, 92),
+        sqlite_version: be32(b, 96),
+    }
+}
+
+impl Header {
+    /// True when the file was last written in WAL mode.
+    pub fn is_wal(&self) -> bool {
+        self.write_version == 2 || self.read_version == 2
+    }
+
+    /// The SQLite library version that last wrote the file, as `3.45.1`.
+    pub fn sqlite_version_text(&self) -> Option<String> {
+        let v = self.sqlite_version;
+        (v != 0).then(|| format!("{}.{}.{}", v / 1_000_000, v / 1000 % 1000, v % 1000))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header_bytes() -> Vec<u8> {
+        let mut b = vec![0u8; 100];
+        b[..16].copy_from_slice(MAGIC);
+        b[16..18].copy_from_slice(&4096u16.to_be_bytes());
+        b[18] = 2;
+        b[19] = 2;
+        b[60..64].copy_from_slice(&7u32.to_be_bytes());
+        b[96..100].copy_from_slice(&3_045_001u32.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn parses_the_fields_litescope_reports() {
+        let Sniff::Sqlite(h) = classify(&header_bytes()) else {
+            panic!("not recognised")
+        };
+        assert_eq!(h.page_size, 4096);
+        assert!(h.is_wal());
+        assert_eq!(h.user_version, 7);
+        assert_eq!(h.sqlite_version_text().as_deref(), Some("3.45.1"));
+    }
+
+    #[test]
+    fn tells_empty_short_and_foreign_files_apart() {
+        assert_eq!(classify(b""), Sniff::Empty);
+        assert_eq!(classify(b"hello"), Sniff::NotSqlite);
+        assert_eq!(classify(&[0u8; 100]), Sniff::NotSqlite);
+        assert_eq!(classify(&header_bytes()[..40]), Sniff::Truncated);
+    }
+}
