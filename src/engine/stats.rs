@@ -79,19 +79,18 @@ pub fn apply_estimates(db: &Connection, schema: &mut Schema) {
 /// keep their estimates. Returns true when everything was measured.
 pub fn measure(conn: &Conn, schema: &mut Schema, budget: Duration) -> bool {
     let start = Instant::now();
-    let measured = match btrees(conn, budget) {
-        Ok(Some(btrees)) => {
-            apply_btrees(schema, &btrees);
-            true
-        }
-        Ok(None) | Err(_) => false,
-    };
-    let mut complete = measured;
-    // Virtual tables have no b-tree of their own (or dbstat failed): count them directly.
+    let pass = btrees(conn, budget);
+    if let Ok(Some(btrees)) = &pass {
+        apply_btrees(schema, btrees);
+    }
+    // COUNT(*) over a b-tree is one VDBE step that a budget cannot cut short, so b-tree tables
+    // are counted directly only when the dbstat pass failed, not when it ran out of time.
+    let count_btrees = pass.is_err();
+    let mut complete = matches!(pass, Ok(Some(_)));
     for t in schema
         .tables
         .iter_mut()
-        .filter(|t| !(measured && t.has_btree()))
+        .filter(|t| !t.has_btree() || count_btrees)
     {
         let left = budget.saturating_sub(start.elapsed());
         match count_rows(conn, &t.name, left) {

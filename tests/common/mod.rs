@@ -1,0 +1,84 @@
+//! Fixtures shared by the integration tests: real SQLite files in temp dirs.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+
+/// The shared corpus of real databases, read-only.
+pub fn corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+}
+
+/// Copies `rel` (a file or folder of the corpus) into a new temp dir and returns the dir.
+pub fn corpus_copy(rel: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = corpus().join(rel);
+    let dst = dir.path().join(src.file_name().unwrap());
+    copy_tree(&src, &dst);
+    (dir, dst)
+}
+
+fn copy_tree(src: &Path, dst: &Path) {
+    if src.is_dir() {
+        std::fs::create_dir_all(dst).unwrap();
+        for e in std::fs::read_dir(src).unwrap() {
+            let e = e.unwrap();
+            copy_tree(&e.path(), &dst.join(e.file_name()));
+        }
+    } else {
+        std::fs::copy(src, dst).unwrap();
+        let mut perm = std::fs::metadata(dst).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perm.set_readonly(false);
+        std::fs::set_permissions(dst, perm).unwrap();
+    }
+}
+
+/// Creates a database at `path` from `sql`.
+pub fn build(path: &Path, sql: &str) {
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+/// SHA-256 of every file under `dir`, by relative path.
+pub fn hash_tree(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    hash_into(dir, dir, &mut out);
+    out
+}
+
+fn hash_into(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_dir() {
+            hash_into(root, &path, out);
+        } else {
+            let digest = Sha256::digest(std::fs::read(&path).unwrap());
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            out.insert(rel, format!("{digest:x}"));
+        }
+    }
+}
+
+/// Runs the real binary and returns (exit code, stdout, stderr).
+pub fn litescope(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_litescope"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs the binary with `--json` output parsed.
+pub fn litescope_json(args: &[&str]) -> serde_json::Value {
+    let (code, out, err) = litescope(args);
+    assert!(code == 0 || code == 1, "exit {code}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))
+}
