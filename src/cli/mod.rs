@@ -3,7 +3,10 @@
 //! Commands format what the engine returns; none of them holds SQL. Every failure ends as one
 //! line on stderr, `litescope: <file>: <cause>`, and exit code 2.
 
+mod demo;
 mod inspect;
+mod orphans;
+mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +34,14 @@ pub struct Cli {
 enum Command {
     /// Files, schema, sizes and settings of every database under the paths.
     Inspect(inspect::Args),
+    /// The audit: findings with why they matter and how to fix them.
+    Report(report::Args),
+    /// The audit as a gate: exit 1 when a finding at or above --fail-on is found.
+    Check(report::CheckArgs),
+    /// Write the demo workspace into DIR and exit.
+    Demo(demo::Args),
+    /// Relations (declared and inferred) of one database and their orphaned rows.
+    Orphans(orphans::Args),
 }
 
 /// Parses the arguments, runs the command, and turns its outcome into an exit code.
@@ -38,6 +49,10 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
+        Some(Command::Report(args)) => report::run(&args),
+        Some(Command::Check(args)) => report::run_check(&args),
+        Some(Command::Orphans(args)) => orphans::run(&args),
+        Some(Command::Demo(args)) => demo::run(&args),
         None => crate::ui::run(&cli.paths, cli.demo),
     };
     match outcome {

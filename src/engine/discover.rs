@@ -97,6 +97,18 @@ fn extension_of(name: &str) -> Option<&str> {
     name.rsplit_once('.').map(|(_, ext)| ext)
 }
 
+/// True for a backup's name: `x.backup`, `x.bak`, or anything under a `backups` folder.
+pub fn is_backup_name(path: &Path) -> bool {
+    let in_backups = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .is_some_and(|n| n.eq_ignore_ascii_case("backups"));
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    in_backups || ext.is_some_and(|e| BACKUP_EXTENSIONS.contains(&e.as_str()))
+}
+
 /// True for names like `app.db`, `x.sqlite3`, `gateway.db.backup`, or `app.bak` beside `app.db`.
 pub fn has_database_name(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {

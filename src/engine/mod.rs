@@ -5,9 +5,13 @@
 
 pub mod connect;
 pub mod database;
+pub mod demo;
 pub mod discover;
+pub mod findings;
 pub mod header;
+pub mod migrate;
 pub mod quote;
+pub mod relations;
 pub mod schema;
 pub mod stats;
 pub mod workspace;

@@ -1,0 +1,24 @@
+//! `litescope demo DIR`: write the demo workspace and exit.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::engine::demo;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Folder to create (must be missing or empty).
+    dir: PathBuf,
+}
+
+pub fn run(args: &Args) -> Result<ExitCode> {
+    demo::write(&args.dir)?;
+    println!(
+        "demo workspace written to {}; try: litescope report {}",
+        args.dir.display(),
+        args.dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,185 @@
+//! Rules about the file itself: empty, not SQLite, corrupt, WAL size, journal mode, free pages.
+
+use std::path::{Path, PathBuf};
+
+use super::{Finding, Options};
+use crate::engine::database::{Database, Status};
+use crate::engine::header::{self, Sniff};
+use crate::engine::migrate;
+use crate::units;
+
+/// Free pages above this share of the file are worth a VACUUM.
+const FREELIST_SHARE: f64 = 0.20;
+/// Below this many pages the bytes a VACUUM would reclaim are not worth a finding.
+const FREELIST_MIN_PAGES: u64 = 64;
+/// A WAL beyond this size means checkpoints are not keeping up.
+const WAL_LARGE_BYTES: u64 = 64 * 1024 * 1024;
+
+pub fn check(db: &Database, _opts: &Options) -> Vec<Finding> {
+    let mut out = Vec::new();
+    match db.status {
+        Status::Empty => out.push(empty(db)),
+        Status::NotSqlite => out.push(
+            Finding::new("file-not-sqlite", &db.path, &db.path, reason(db)).fix(format!(
+                "file {}   # see what the file holds",
+                shell_quote(&db.file)
+            )),
+        ),
+        Status::Corrupt => out.push(corrupt(db)),
+        _ => {}
+    }
+    if db.is_ok() {
+        out.extend(wal_large(db));
+        out.extend(journal_mode(db));
+        out.extend(freelist(db));
+    }
+    out
+}
+
+fn reason(db: &Database) -> String {
+    db.error.clone().unwrap_or_else(|| db.status.label().into())
+}
+
+fn shell_quote(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+}
+
+/// A readable SQLite copy beside `path`: `X.backup`, `X.bak`, `X.db.backup`…
+fn sibling_copy(path: &Path) -> Option<(PathBuf, u64)> {
+    ["backup", "bak", "orig", "old"].iter().find_map(|ext| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".{ext}"));
+        let candidate = PathBuf::from(name);
+        let size = candidate.metadata().ok()?.len();
+        matches!(header::sniff(&candidate), Ok(Sniff::Sqlite(_))).then_some((candidate, size))
+    })
+}
+
+fn empty(db: &Database) -> Finding {
+    let base = format!("{} is 0 bytes", db.path);
+    match sibling_copy(&db.file) {
+        Some((copy, size)) => {
+            let name = copy
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into());
+            Finding::new(
+                "file-empty",
+                &db.path,
+                &db.path,
+                format!(
+                    "{base}; {name} beside it is a SQLite database of {}",
+                    units::bytes(size)
+                ),
+            )
+            .fix(format!(
+                "litescope backup restore {} {}",
+                shell_quote(&copy),
+                shell_quote(&db.file)
+            ))
+        }
+        None => Finding::new(
+            "file-empty",
+            &db.path,
+            &db.path,
+            format!("{base}, and no copy was found beside it"),
+        ),
+    }
+}
+
+fn corrupt(db: &Database) -> Finding {
+    let file = shell_quote(&db.file);
+    Finding::new("file-corrupt", &db.path, &db.path, reason(db)).fix(format!(
+        "sqlite3 {file} .recover | sqlite3 {}",
+        shell_quote(&PathBuf::from(format!("{}.recovered", db.file.display())))
+    ))
+}
+
+/// Un-checkpointed frames in the WAL according to the `-shm` header (native byte order, as the
+/// WAL index is), or `None` when there is no usable `-shm`.
+fn pending_frames(db: &Database) -> Option<u32> {
+    let shm = std::fs::read(format!("{}-shm", db.file.display())).ok()?;
+    let word = |at: usize| Some(u32::from_ne_bytes(shm.get(at..at + 4)?.try_into().ok()?));
+    let max_frame = word(16)?;
+    let backfilled = word(96)?;
+    Some(max_frame.saturating_sub(backfilled))
+}
+
+fn wal_large(db: &Database) -> Option<Finding> {
+    let wal = db.wal_bytes.filter(|b| *b > 0)?;
+    let has_shm = Path::new(&format!("{}-shm", db.file.display())).exists();
+    let message = if wal > db.size_bytes {
+        format!(
+            "the -wal ({}) is larger than the database ({})",
+            units::bytes(wal),
+            units::bytes(db.size_bytes)
+        )
+    } else if wal > WAL_LARGE_BYTES && pending_frames(db).is_some_and(|f| f > 0) {
+        format!(
+            "the -wal is {} and holds un-checkpointed commits",
+            units::bytes(wal)
+        )
+    } else if !has_shm {
+        format!(
+            "the -wal ({}) holds commits but no process has the database open (no -shm): they \
+             were never checkpointed",
+            units::bytes(wal)
+        )
+    } else {
+        return None;
+    };
+    Some(
+        Finding::new("wal-large", &db.path, &db.path, message)
+            .count(wal)
+            .fix(format!(
+                "sqlite3 {} 'PRAGMA wal_checkpoint(TRUNCATE);'",
+                shell_quote(&db.file)
+            )),
+    )
+}
+
+/// Only databases an application evidently writes: a rollback journal is fine for a file that
+/// nobody writes while others read, such as a shipped sample or reference database.
+fn journal_mode(db: &Database) -> Option<Finding> {
+    let rollback = db.journal_mode.as_deref() == Some("rollback");
+    let hot_journal = Path::new(&format!("{}-journal", db.file.display())).exists();
+    let tracked = migrate::detect(&db.schema);
+    let written_by_app = hot_journal || tracked.is_some();
+    (rollback && written_by_app).then(|| {
+        let evidence = match &tracked {
+            Some(t) => format!("it tracks {} migrations", t.kind),
+            None => "a -journal beside it shows a writer".into(),
+        };
+        Finding::new(
+            "journal-mode",
+            &db.path,
+            &db.path,
+            format!("rollback journal mode on an application database ({evidence})"),
+        )
+        .fix(format!(
+            "sqlite3 {} 'PRAGMA journal_mode=WAL;'   # persistent; stop writers first",
+            shell_quote(&db.file)
+        ))
+    })
+}
+
+fn freelist(db: &Database) -> Option<Finding> {
+    let (free, pages) = (db.freelist_count?, db.page_count?);
+    let share = free as f64 / pages.max(1) as f64;
+    (share > FREELIST_SHARE && pages >= FREELIST_MIN_PAGES).then(|| {
+        let size = free * db.page_size.unwrap_or(4096) as u64;
+        Finding::new(
+            "freelist-bloat",
+            &db.path,
+            &db.path,
+            format!(
+                "{} of {} pages are free ({:.0}%); VACUUM would reclaim {}",
+                units::count(free),
+                units::count(pages),
+                share * 100.0,
+                units::bytes(size)
+            ),
+        )
+        .count(free)
+        .fix(format!("sqlite3 {} 'VACUUM;'", shell_quote(&db.file)))
+    })
+}
