@@ -1,0 +1,233 @@
+//! The audit's rules: each fires on a fixture built to trigger it, and stays silent on a clean
+//! fixture and on Chinook, a well-kept database.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+
+fn findings(paths: &[&Path]) -> Vec<Value> {
+    let mut args = vec!["report", "--format", "json"];
+    let strs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    args.extend(strs.iter().map(String::as_str));
+    litescope_json(&args)["findings"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn rules(found: &[Value]) -> Vec<String> {
+    let mut r: Vec<String> = found
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    r.dedup();
+    r
+}
+
+fn by_rule<'a>(found: &'a [Value], rule: &str) -> Vec<&'a Value> {
+    found.iter().filter(|f| f["rule"] == rule).collect()
+}
+
+const CLEAN: &str = "
+    PRAGMA journal_mode=WAL;
+    CREATE TABLE schema_migrations (version TEXT PRIMARY KEY);
+    CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, created_at TEXT);
+    CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), body TEXT);
+    CREATE INDEX posts_user ON posts(user_id);
+    INSERT INTO users VALUES (1, 'a@x', '2026-01-01'), (2, 'b@x', '2026-01-02');
+    INSERT INTO posts VALUES (1, 1, 'hello'), (2, 2, 'world');
+";
+
+#[test]
+fn a_clean_database_and_chinook_have_no_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = dir.path().join("clean.db");
+    build(&clean, CLEAN);
+    assert_eq!(findings(&[&clean]), Vec::<Value>::new());
+    let (_tmp, chinook) = corpus_copy("db/Chinook_Sqlite.sqlite");
+    assert_eq!(findings(&[&chinook]), Vec::<Value>::new());
+}
+
+const PROBLEMS: &str = r#"
+    PRAGMA foreign_keys=OFF;
+    PRAGMA journal_mode=WAL;
+    CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, deletedAt TEXT, created_at TEXT);
+    CREATE TABLE "my posts" (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id),
+        meta TEXT, body TEXT);
+    CREATE INDEX p1 ON "my posts"(user_id, body);
+    CREATE INDEX p2 ON "my posts"(user_id, body, meta);
+    CREATE TABLE comments (id INTEGER PRIMARY KEY, user_id INTEGER, body TEXT);
+    INSERT INTO users (id) VALUES (1), (2), (3);
+    INSERT INTO "my posts" VALUES (1, 1, '{"a":1}', 'x'), (2, 9, '{"a":2}', 'y'), (3, NULL, '[1,2]', 'z'),
+        (4, 2, '{"b":[1]}', 'w'), (5, 3, '{"c":null}', 'v'), (6, 8, '{}', 'u');
+    INSERT INTO comments VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 3, 'c'), (4, 77, 'd');
+"#;
+
+#[test]
+fn each_rule_fires_on_its_fixture_with_the_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bad.db");
+    build(&db, PROBLEMS);
+    let found = findings(&[&db]);
+    let violation = by_rule(&found, "fk-violation");
+    assert_eq!(violation.len(), 1);
+    assert_eq!(violation[0]["object"], "my posts.user_id");
+    assert_eq!(violation[0]["count"], 2);
+    assert_eq!(violation[0]["severity"], "error");
+    let redundant = by_rule(&found, "index-redundant");
+    assert_eq!(redundant.len(), 1);
+    assert_eq!(redundant[0]["object"], "p1");
+    assert_eq!(redundant[0]["fix"], "DROP INDEX \"p1\";");
+    assert_eq!(by_rule(&found, "fk-null")[0]["count"], 1);
+    assert_eq!(
+        by_rule(&found, "json-in-text")[0]["object"],
+        "my posts.meta"
+    );
+    assert_eq!(by_rule(&found, "json-in-text")[0]["count"], 6);
+    assert_eq!(
+        by_rule(&found, "naming-mixed")[0]["object"],
+        "users.deletedAt"
+    );
+    assert_eq!(by_rule(&found, "no-migration-tracking").len(), 1);
+    let missing = by_rule(&found, "fk-missing");
+    assert_eq!(missing.len(), 1);
+    assert_eq!(missing[0]["object"], "comments.user_id");
+    assert_eq!(by_rule(&found, "orphan-rows")[0]["count"], 1);
+    assert!(by_rule(&found, "fk-missing-index").is_empty());
+}
+
+#[test]
+fn unindexed_foreign_keys_agree_with_sqlite3_lint() {
+    let (_tmp, dir) = corpus_copy("db");
+    let count = |file: &str| {
+        let found = findings(&[&dir.join(file)]);
+        by_rule(&found, "fk-missing-index").len()
+    };
+    // `.lint fkey-indexes` in the sqlite3 shell lists 10 and 20 on these files.
+    assert_eq!(count("northwind.db"), 10);
+    assert_eq!(count("sakila.db"), 20);
+}
+
+#[test]
+fn file_rules_and_cross_database_conflicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("gateway.db"), b"").unwrap();
+    build(&root.join("gateway.db.backup"), "CREATE TABLE t(a);");
+    std::fs::write(root.join("notes.sqlite"), b"just some text").unwrap();
+    build(
+        &root.join("a.db"),
+        "CREATE TABLE thread_summaries (id INTEGER PRIMARY KEY, summary TEXT);",
+    );
+    build(
+        &root.join("b.db"),
+        "CREATE TABLE thread_summaries (id TEXT PRIMARY KEY, body TEXT);",
+    );
+    let found = findings(&[root]);
+    let empty = by_rule(&found, "file-empty");
+    assert_eq!(empty.len(), 1);
+    assert!(empty[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("gateway.db.backup beside it"));
+    assert_eq!(
+        by_rule(&found, "file-not-sqlite")[0]["database"],
+        "notes.sqlite"
+    );
+    let conflict = by_rule(&found, "schema-conflict");
+    assert_eq!(conflict.len(), 1);
+    assert_eq!(conflict[0]["database"], "a.db <> b.db");
+    let message = conflict[0]["message"].as_str().unwrap();
+    assert!(message.contains("only in the first: summary"), "{message}");
+    assert!(
+        message.contains("id (INTEGER NULL PK vs TEXT NULL PK)"),
+        "{message}"
+    );
+    // Errors sort first.
+    assert_eq!(found[0]["severity"], "error");
+}
+
+#[test]
+fn corrupt_files_are_reported() {
+    let (_tmp, edge) = corpus_copy("edge");
+    let found = findings(&[&edge]);
+    let corrupt: Vec<&str> = by_rule(&found, "file-corrupt")
+        .iter()
+        .map(|f| f["database"].as_str().unwrap())
+        .collect();
+    assert_eq!(corrupt.len(), 4, "{corrupt:?}");
+    assert_eq!(by_rule(&found, "file-empty").len(), 1);
+    assert_eq!(by_rule(&found, "file-not-sqlite").len(), 4);
+}
+
+#[test]
+fn reports_are_byte_identical_across_runs_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    demo_into(dir.path());
+    for format in ["text", "md", "json", "sarif"] {
+        let run = || litescope(&["report", "--format", format, dir.path().to_str().unwrap()]).1;
+        let first = run();
+        assert!(!first.is_empty());
+        assert_eq!(first, run(), "{format}");
+    }
+}
+
+fn demo_into(dir: &Path) {
+    let target = dir.join("demo");
+    let (code, _, err) = litescope(&["demo", target.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn check_gates_on_the_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = dir.path().join("clean.db");
+    build(&clean, CLEAN);
+    let p = clean.to_str().unwrap();
+    assert_eq!(litescope(&["check", p, "--fail-on", "info"]).0, 0);
+    let bad = dir.path().join("bad.db");
+    build(&bad, PROBLEMS);
+    let b = bad.to_str().unwrap();
+    assert_eq!(litescope(&["check", b]).0, 1);
+    let (code, out, _) = litescope(&["check", b, "--fail-on", "error"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.lines().any(|l| l.starts_with("error   fk-violation")),
+        "{out}"
+    );
+    let mut warn_only = PROBLEMS
+        .replace("(2, 9,", "(2, 1,")
+        .replace("(6, 8,", "(6, 1,");
+    warn_only.push(' ');
+    let w = dir.path().join("warn.db");
+    build(&w, &warn_only);
+    assert_eq!(
+        litescope(&["check", w.to_str().unwrap(), "--fail-on", "error"]).0,
+        0
+    );
+    assert_eq!(
+        litescope(&["check", w.to_str().unwrap(), "--fail-on", "warning"]).0,
+        1
+    );
+}
+
+#[test]
+fn sarif_output_is_sarif_2_1_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.db");
+    build(&bad, PROBLEMS);
+    let sarif = litescope_json(&["report", "--format", "sarif", bad.to_str().unwrap()]);
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results
+        .iter()
+        .any(|r| r["ruleId"] == "fk-violation" && r["level"] == "error"));
+    assert!(results.iter().any(|r| r["level"] == "note"));
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "index-redundant"));
+}

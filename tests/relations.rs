@@ -1,0 +1,130 @@
+//! Relations and orphans: declared counts equal `PRAGMA foreign_key_check`, inferred relations
+//! match the corpus's known facts.
+
+mod common;
+
+use common::*;
+use rusqlite::Connection;
+use serde_json::Value;
+
+fn relations(path: &std::path::Path) -> Vec<Value> {
+    let json = litescope_json(&[
+        "orphans",
+        "--json",
+        "--sample",
+        "50",
+        path.to_str().unwrap(),
+    ]);
+    json["relations"].as_array().unwrap().clone()
+}
+
+fn find<'a>(rels: &'a [Value], child: &str, column: &str) -> &'a Value {
+    rels.iter()
+        .find(|r| r["child"] == child && r["columns"][0] == column)
+        .unwrap_or_else(|| panic!("{child}.{column} not listed"))
+}
+
+#[test]
+fn northwind_small_has_29_orphan_orders_over_4_customers() {
+    let (_tmp, db) = corpus_copy("db/Northwind_small.sqlite");
+    let rels = relations(&db);
+    let order = find(&rels, "Order", "CustomerId");
+    assert_eq!(order["declared"], false);
+    assert_eq!(order["parent"], "Customer");
+    assert_eq!(order["parent_columns"][0], "Id");
+    assert_eq!(order["orphans"], 29);
+    let mut per_customer = std::collections::BTreeMap::new();
+    for s in order["sample"].as_array().unwrap() {
+        *per_customer
+            .entry(s["values"][0].as_str().unwrap().to_string())
+            .or_insert(0) += 1;
+    }
+    let expected: Vec<(String, i32)> = [("ANTO", 7), ("DUMO", 4), ("OCEA", 5), ("QUEE", 13)]
+        .map(|(k, v)| (k.into(), v))
+        .into();
+    assert_eq!(per_customer.into_iter().collect::<Vec<_>>(), expected);
+    assert!(order["fix"].as_str().unwrap().contains("NOT EXISTS"));
+    for other in rels.iter().filter(|r| r != &order) {
+        assert_eq!(other["orphans"], 0, "{other}");
+    }
+}
+
+#[test]
+fn declared_relations_of_sample_databases_are_clean() {
+    let (_tmp, dir) = corpus_copy("db");
+    for (file, declared) in [
+        ("Chinook_Sqlite.sqlite", 11),
+        ("northwind.db", 13),
+        ("sakila.db", 22),
+    ] {
+        let rels = relations(&dir.join(file));
+        let decl: Vec<_> = rels.iter().filter(|r| r["declared"] == true).collect();
+        assert_eq!(decl.len(), declared, "{file}");
+        assert!(decl.iter().all(|r| r["orphans"] == 0), "{file}");
+    }
+}
+
+const FIXTURE: &str = r#"
+    PRAGMA foreign_keys=OFF;
+    CREATE TABLE "pa""rent" (a TEXT, b INTEGER, "sel ect" TEXT UNIQUE, PRIMARY KEY (a, b));
+    CREATE TABLE "child; x" (id INTEGER PRIMARY KEY, pa TEXT, pb INTEGER, code TEXT REFERENCES "pa""rent"("sel ect"),
+        FOREIGN KEY (pa, pb) REFERENCES "pa""rent"(a, b));
+    CREATE TABLE node (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES node(id));
+    CREATE TABLE "order" (id INTEGER PRIMARY KEY, node_id TEXT);
+    INSERT INTO "pa""rent" VALUES ('x', 1, 'c1'), ('y', 2, 'c2');
+    INSERT INTO "child; x" VALUES (1, 'x', 1, 'c1'), (2, 'x', 2, 'c9'), (3, NULL, 5, 'c2'),
+        (4, 'z', 1, NULL), (5, 'y', '2', 'c2');
+    INSERT INTO node VALUES (1, NULL), (2, 1), (3, 99), (4, 98);
+    INSERT INTO "order" VALUES (1, '1'), (2, '2'), (3, '3'), (4, '404');
+"#;
+
+#[test]
+fn declared_counts_equal_foreign_key_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fk.db");
+    build(&path, FIXTURE);
+    let conn = Connection::open(&path).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT \"table\", parent, count(*) FROM pragma_foreign_key_check GROUP BY 1, 2, fkid",
+        )
+        .unwrap();
+    let mut truth: Vec<(String, String, u64)> = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    truth.sort();
+    let rels = relations(&path);
+    let mut ours: Vec<(String, String, u64)> = rels
+        .iter()
+        .filter(|r| r["declared"] == true && r["orphans"].as_u64().unwrap() > 0)
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap().to_string();
+            (s("child"), s("parent"), r["orphans"].as_u64().unwrap())
+        })
+        .collect();
+    ours.sort();
+    assert_eq!(ours, truth);
+    assert_eq!(truth.len(), 3, "{truth:?}");
+    let composite = rels
+        .iter()
+        .find(|r| r["columns"].as_array().unwrap().len() == 2)
+        .unwrap();
+    assert_eq!(composite["orphans"], 2);
+    assert_eq!(composite["nulls"], 1);
+    let self_ref = find(&rels, "node", "parent_id");
+    assert_eq!(self_ref["orphans"], 2);
+}
+
+#[test]
+fn inferred_text_keys_follow_affinity() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fk.db");
+    build(&path, FIXTURE);
+    let rels = relations(&path);
+    // "order".node_id is TEXT and node.id INTEGER: the types are incompatible, so no inference.
+    assert!(rels.iter().all(|r| r["child"] != "order"));
+}
