@@ -37,7 +37,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     };
     let ws = Workspace::open(&args.paths, depth)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&ws)?);
+        println!("{}", super::json_text(&ws)?);
     } else {
         print!("{}", render(&ws));
     }

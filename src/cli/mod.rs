@@ -44,6 +44,15 @@ enum Command {
     Orphans(orphans::Args),
 }
 
+/// JSON for stdout: indented for a person at a terminal, compact for a pipe.
+pub fn json_text<T: serde::Serialize>(value: &T) -> serde_json::Result<String> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    }
+}
+
 /// Parses the arguments, runs the command, and turns its outcome into an exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();

@@ -45,10 +45,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let budget = Duration::from_secs(args.budget);
     let rels = relations::find_with(&conn, &db.schema, budget, args.sample, &mut |_, _| {});
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({ "relations": rels }))?
-        );
+        println!("{}", super::json_text(&json!({ "relations": rels }))?);
     } else {
         print!("{}", render(&rels));
     }

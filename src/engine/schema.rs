@@ -1,7 +1,10 @@
 //! The schema model (tables, columns, foreign keys, indexes, views, triggers) and its loader.
 //!
 //! The loader reads `sqlite_schema` and the table-valued pragmas joined against it, so that a
-//! 10,000-table schema costs a handful of statements rather than tens of thousands. When a joined
+//! 10,000-table schema costs a handful of statements rather than tens of thousands. Each pragma
+//! call still prepares a statement inside SQLite, so tables that cannot have foreign keys (no
+//! `REFERENCES` in their SQL) or indexes (none in `sqlite_schema`, and not WITHOUT ROWID, whose key index has no entry there)
+//! are not asked. When a joined
 //! pragma fails (a virtual table whose module this SQLite lacks), it falls back to one table at a
 //! time and leaves the failing table's details empty.
 
@@ -323,7 +326,7 @@ const XINFO: &str = "c.name, c.type, c.\"notnull\", c.dflt_value, c.pk, c.hidden
 fn fill_columns(conn: &Connection, tables: &mut [Table]) -> rusqlite::Result<()> {
     let joined = format!(
         "SELECT m.name, {XINFO} FROM main.sqlite_schema m, pragma_table_xinfo(m.name, 'main') c \
-         WHERE m.type = 'table' ORDER BY m.name, c.cid"
+         WHERE m.type = 'table'"
     );
     let all = query_grouped(conn, &joined, |r| column_from(r, 1));
     fill_each(conn, tables, all, |conn, t| {
@@ -332,7 +335,9 @@ fn fill_columns(conn: &Connection, tables: &mut [Table]) -> rusqlite::Result<()>
     })
 }
 
-/// Rows of `sql` grouped by their first column (a table name), in the order they came.
+/// Rows of `sql` grouped by their first column (a table name), in the order they came. The joined
+/// pragma queries need no ORDER BY: each pragma yields its rows in order (column id, foreign key
+/// id and sequence), and sorting 10,000 tables' rows would cost more than the rest of the query.
 fn query_grouped<T>(
     conn: &Connection,
     sql: &str,
@@ -445,7 +450,8 @@ fn fk_from(r: &Row, at: usize) -> rusqlite::Result<FkPart> {
 fn fill_foreign_keys(conn: &Connection, tables: &mut [Table]) -> rusqlite::Result<()> {
     let joined = format!(
         "SELECT m.name, {FK_COLUMNS} FROM main.sqlite_schema m, \
-         pragma_foreign_key_list(m.name, 'main') f WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq"
+         pragma_foreign_key_list(m.name, 'main') f \
+         WHERE m.type = 'table' AND m.sql LIKE '%REFERENCES%'"
     );
     let all = query_grouped(conn, &joined, |r| fk_from(r, 1));
     fill_each(conn, tables, all, |conn, t| {
@@ -524,7 +530,10 @@ fn index_lists(conn: &Connection, tables: &[Table]) -> rusqlite::Result<IndexLis
     let joined = query_grouped(
         conn,
         "SELECT m.name, l.name, l.\"unique\", l.origin, l.partial FROM main.sqlite_schema m, \
-         pragma_index_list(m.name, 'main') l WHERE m.type = 'table' ORDER BY m.name, l.seq DESC",
+         pragma_index_list(m.name, 'main') l WHERE m.type = 'table' \
+         AND (m.name IN (SELECT tbl_name FROM main.sqlite_schema WHERE type = 'index') \
+              OR m.sql LIKE '%WITHOUT%ROWID%') \
+         ORDER BY m.name, l.seq DESC",
         |r| item(r, 1),
     );
     if joined.is_ok() {
