@@ -18,15 +18,6 @@ fn findings(paths: &[&Path]) -> Vec<Value> {
         .clone()
 }
 
-fn rules(found: &[Value]) -> Vec<String> {
-    let mut r: Vec<String> = found
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap().to_string())
-        .collect();
-    r.dedup();
-    r
-}
-
 fn by_rule<'a>(found: &'a [Value], rule: &str) -> Vec<&'a Value> {
     found.iter().filter(|f| f["rule"] == rule).collect()
 }
