@@ -6,6 +6,8 @@ mod common;
 use std::path::Path;
 
 use common::*;
+use rusqlite::config::DbConfig;
+use rusqlite::Connection;
 use serde_json::Value;
 
 fn findings(paths: &[&Path]) -> Vec<Value> {
@@ -221,4 +223,67 @@ fn sarif_output_is_sarif_2_1_0() {
         .as_array()
         .unwrap();
     assert!(rules.iter().any(|r| r["id"] == "index-redundant"));
+}
+
+#[test]
+fn file_level_rules_fire_on_their_fixtures() {
+    let dir = tempfile::tempdir().unwrap();
+    // journal-mode: a rollback-mode database that an application tracks migrations in.
+    let tracked = dir.path().join("tracked.db");
+    build(
+        &tracked,
+        "CREATE TABLE _sqlx_migrations (version INTEGER PRIMARY KEY);",
+    );
+    let found = findings(&[&tracked]);
+    assert_eq!(by_rule(&found, "journal-mode").len(), 1);
+    // freelist-bloat: delete most of a table without VACUUM.
+    let bloated = dir.path().join("bloated.db");
+    build(
+        &bloated,
+        "CREATE TABLE t(x);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+         INSERT INTO t SELECT randomblob(500) FROM n;
+         DELETE FROM t WHERE rowid > 500;",
+    );
+    let found = findings(&[&bloated]);
+    let bloat = by_rule(&found, "freelist-bloat");
+    assert_eq!(bloat.len(), 1);
+    assert!(bloat[0]["count"].as_u64().unwrap() > 500);
+    // no-stats: a big table with two indexes and no ANALYZE; silent once ANALYZE ran.
+    let big = dir.path().join("big.db");
+    let sql = "CREATE TABLE t(a, b);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+         INSERT INTO t SELECT i, i % 7 FROM n;
+         CREATE INDEX ta ON t(a); CREATE INDEX tb ON t(b);";
+    build(&big, sql);
+    assert_eq!(by_rule(&findings(&[&big]), "no-stats").len(), 1);
+    Connection::open(&big)
+        .unwrap()
+        .execute_batch("ANALYZE;")
+        .unwrap();
+    assert!(by_rule(&findings(&[&big]), "no-stats").is_empty());
+}
+
+#[test]
+fn a_wal_left_behind_without_shm_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; CREATE TABLE t(x);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+         INSERT INTO t SELECT randomblob(100) FROM n;
+         PRAGMA wal_checkpoint(TRUNCATE); INSERT INTO t VALUES (1);",
+    )
+    .unwrap();
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+        .unwrap();
+    drop(conn);
+    let shm = dir.path().join("app.db-shm");
+    assert_eq!(by_rule(&findings(&[&path]), "wal-large").len(), 0);
+    std::fs::remove_file(shm).unwrap();
+    let found = findings(&[&path]);
+    let wal = by_rule(&found, "wal-large");
+    assert_eq!(wal.len(), 1);
+    assert!(wal[0]["message"].as_str().unwrap().contains("no -shm"));
 }

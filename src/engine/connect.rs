@@ -15,7 +15,7 @@
 //!   create) in exclusive locking mode, which keeps the WAL index in heap memory, with
 //!   `query_only` set before the first read and checkpoint-on-close turned off, so neither the
 //!   database nor the WAL changes. Because that holds a lock, such a connection is meant to be
-//!   short-lived: callers drop it between jobs (see [`Reader::idle`]). Where the file cannot be
+//!   short-lived: callers should drop it between jobs rather than keep it open. Where the file cannot be
 //!   opened for writing the lock cannot be taken, and litescope falls back to `immutable=1` and
 //!   says that committed WAL rows are not shown.
 
@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, ErrorCode, InterruptHandle, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::header::{self, Sniff};
 
@@ -79,10 +79,6 @@ impl Conn {
             Err(e) if is_interrupt(&e) && Instant::now() >= deadline => Ok(None),
             other => other.map(Some),
         }
-    }
-
-    pub fn interrupt_handle(&self) -> InterruptHandle {
-        self.db.get_interrupt_handle()
     }
 }
 
@@ -189,67 +185,4 @@ fn finish(mut db: Connection, access: Access) -> rusqlite::Result<Conn> {
         access,
         deadline,
     })
-}
-
-/// A database's reading side as a worker holds it: a connection opened on demand, dropped between
-/// jobs when its access holds a lock (see the module docs), with an interrupt handle that another
-/// thread can use to cancel the running job.
-pub struct Reader {
-    path: PathBuf,
-    conn: Option<Conn>,
-    interrupt: Arc<Mutex<Option<InterruptHandle>>>,
-}
-
-impl Reader {
-    pub fn new(path: PathBuf) -> Self {
-        Reader {
-            path,
-            conn: None,
-            interrupt: Arc::default(),
-        }
-    }
-
-    /// The open connection, opening it first if needed.
-    pub fn conn(&mut self) -> rusqlite::Result<&mut Conn> {
-        if self.conn.is_none() {
-            let conn = open(&self.path)?;
-            *lock(&self.interrupt) = Some(conn.interrupt_handle());
-            self.conn = Some(conn);
-        }
-        Ok(self.conn.as_mut().expect("opened above"))
-    }
-
-    /// Called between jobs: releases a connection that holds a lock other processes would wait on.
-    pub fn idle(&mut self) {
-        if self
-            .conn
-            .as_ref()
-            .is_some_and(|c| c.access == Access::ExclusiveSnapshot)
-        {
-            self.close();
-        }
-    }
-
-    /// Drops the connection so that the next job opens the file afresh.
-    pub fn close(&mut self) {
-        *lock(&self.interrupt) = None;
-        self.conn = None;
-    }
-
-    /// A handle that interrupts whatever this reader's connection is running.
-    pub fn canceller(&self) -> Canceller {
-        Canceller(self.interrupt.clone())
-    }
-}
-
-/// Cancels the running statement of a [`Reader`] from another thread.
-#[derive(Clone)]
-pub struct Canceller(Arc<Mutex<Option<InterruptHandle>>>);
-
-impl Canceller {
-    pub fn cancel(&self) {
-        if let Some(handle) = lock(&self.0).as_ref() {
-            handle.interrupt();
-        }
-    }
 }

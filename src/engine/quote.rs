@@ -1,9 +1,8 @@
-//! Quoting of identifiers and literals for SQL that litescope generates.
+//! Quoting of identifiers for SQL that litescope generates.
 //!
 //! Every name that reaches generated SQL goes through [`ident`]: table and column names may hold
 //! quotes, spaces, semicolons, keywords or any unicode, and SQLite's double-quote rule handles all
-//! of them. Values are bound as parameters wherever SQLite allows; [`literal`] is only for SQL
-//! that is shown to the user as a fix to copy.
+//! of them. Values are bound as parameters, never spliced into SQL.
 
 /// `name` as a double-quoted SQL identifier.
 pub fn ident(name: &str) -> String {
@@ -19,11 +18,6 @@ pub fn ident_list<S: AsRef<str>>(names: &[S]) -> String {
         .join(", ")
 }
 
-/// `text` as a single-quoted SQL string literal.
-pub fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,7 +26,6 @@ mod tests {
     fn doubles_embedded_quotes() {
         assert_eq!(ident(r#"a"b"#), r#""a""b""#);
         assert_eq!(ident("order"), r#""order""#);
-        assert_eq!(literal("it's"), "'it''s'");
         assert_eq!(ident_list(&["a", "b c"]), r#""a", "b c""#);
     }
 }

@@ -36,17 +36,22 @@ fn relation_findings(db: &Database, rel: &Relation) -> Vec<Finding> {
     let target = format!("{}({})", rel.parent, rel.parent_columns.join(", "));
     let mut out = Vec::new();
     let orphans = rel.orphans.unwrap_or(0);
-    if rel.declared && orphans > 0 {
+    if orphans > 0 {
+        // Declared keys are broken (fk-violation); inferred ones merely point nowhere.
+        let rule = if rel.declared {
+            "fk-violation"
+        } else {
+            "orphan-rows"
+        };
         out.push(
             Finding::new(
-                "fk-violation",
+                rule,
                 &db.path,
                 &object,
                 format!(
-                    "{} rows of {} reference {} values that do not exist",
+                    "{} rows of {} point at {target} values that do not exist",
                     units::count(orphans),
-                    rel.child,
-                    target
+                    rel.child
                 ),
             )
             .count(orphans)
@@ -66,23 +71,6 @@ fn relation_findings(db: &Database, rel: &Relation) -> Vec<Finding> {
             )
             .fix(rel.declare_fix.clone().unwrap_or_default()),
         );
-        if orphans > 0 {
-            out.push(
-                Finding::new(
-                    "orphan-rows",
-                    &db.path,
-                    &object,
-                    format!(
-                        "{} rows of {} point at {} values that do not exist",
-                        units::count(orphans),
-                        rel.child,
-                        target
-                    ),
-                )
-                .count(orphans)
-                .fix(rel.fix.clone()),
-            );
-        }
     }
     let nulls = rel.nulls.unwrap_or(0);
     // A NULL parent in a self-reference marks the root of a hierarchy: expected, not a finding.
