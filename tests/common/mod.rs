@@ -7,9 +7,16 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
-/// The shared corpus of real databases, read-only.
+/// The shared corpus of real databases, read-only: `$LITESCOPE_CORPUS`, else `../shared/corpus`
+/// beside the checkout, else the workplace's `/work/shared/corpus`.
 pub fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    std::env::var_os("LITESCOPE_CORPUS")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([beside, PathBuf::from("/work/shared/corpus")])
+        .find(|p| p.is_dir())
+        .expect("the shared corpus: set LITESCOPE_CORPUS to its folder")
 }
 
 /// Copies `rel` (a file or folder of the corpus) into a new temp dir and returns the dir.
