@@ -173,3 +173,30 @@ fn a_full_inspect_of_the_corpus_changes_no_byte_and_adds_no_file() {
         }
     }
 }
+
+#[test]
+fn an_unreadable_file_is_reported_with_its_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("secret.db");
+    build(&db, "CREATE TABLE t(x);");
+    open_up(dir.path());
+    set_mode(&db, 0o000);
+    let bin = env!("CARGO_BIN_EXE_litescope");
+    let mut cmd = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+        c
+    } else {
+        Command::new(bin)
+    };
+    let out = cmd.args(["inspect", "--json"]).arg(&db).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["databases"][0]["status"], "unreadable");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("secret.db: ") && err.contains("ermission denied"),
+        "{err}"
+    );
+}
