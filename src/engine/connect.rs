@@ -20,6 +20,7 @@
 //!   says that committed WAL rows are not shown.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -55,6 +56,7 @@ pub struct Conn {
     db: Connection,
     pub access: Access,
     deadline: Arc<Mutex<Option<Instant>>>,
+    cancelled: Arc<AtomicBool>,
 }
 
 impl std::ops::Deref for Conn {
@@ -79,6 +81,16 @@ impl Conn {
             Err(e) if is_interrupt(&e) && Instant::now() >= deadline => Ok(None),
             other => other.map(Some),
         }
+    }
+}
+
+impl Conn {
+    /// A flag that, once set, stops whatever this connection runs at its next progress check.
+    ///
+    /// `sqlite3_interrupt` alone is lost when it lands between `prepare` and the first step; the
+    /// flag is not, so cancelling sets both.
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancelled.clone()
     }
 }
 
@@ -175,14 +187,18 @@ fn finish(mut db: Connection, access: Access) -> rusqlite::Result<Conn> {
     db.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
     db.busy_timeout(BUSY_TIMEOUT)?;
     let deadline: Arc<Mutex<Option<Instant>>> = Arc::default();
-    let watched = deadline.clone();
+    let cancelled: Arc<AtomicBool> = Arc::default();
+    let (watched, stop) = (deadline.clone(), cancelled.clone());
     db.progress_handler(
         1000,
-        Some(move || lock(&watched).is_some_and(|d| Instant::now() >= d)),
+        Some(move || {
+            stop.load(Ordering::Relaxed) || lock(&watched).is_some_and(|d| Instant::now() >= d)
+        }),
     )?;
     Ok(Conn {
         db,
         access,
         deadline,
+        cancelled,
     })
 }

@@ -169,41 +169,61 @@ impl Database {
 
 /// Inspects one file to the given depth. Never fails: problems become the status.
 pub fn inspect(found: &Found, depth: Depth) -> Database {
-    let size = match std::fs::metadata(&found.path) {
-        Ok(m) => m.len(),
-        Err(e) => return Database::unopened(found, Status::Unreadable, e.to_string(), 0),
-    };
-    let header = match header::sniff(&found.path) {
-        Ok(Sniff::Sqlite(h)) => h,
-        Ok(Sniff::Empty) => {
-            let why = "file is not a database (it is empty)".into();
-            return Database::unopened(found, Status::Empty, why, size);
-        }
-        Ok(Sniff::Truncated) => {
-            let why = format!("file is not a database (truncated: {size} bytes, header needs 100)");
-            return Database::unopened(found, Status::NotSqlite, why, size);
-        }
-        Ok(Sniff::NotSqlite) => {
-            let why =
-                "file is not a database (no SQLite header: text, encrypted or another format)";
-            return Database::unopened(found, Status::NotSqlite, why.into(), size);
-        }
-        Err(e) => return Database::unopened(found, Status::Unreadable, e.to_string(), size),
-    };
-    let mut db = Database::from_header(found, size, &header);
-    match connect::open(&found.path) {
-        Ok(conn) => {
-            if let Err(e) = read_into(&mut db, &conn, depth) {
-                db.status = status_of(&e);
-                db.error = Some(e.to_string());
+    match precheck(found) {
+        Err(failed) => *failed,
+        Ok(mut db) => {
+            match connect::open(&found.path) {
+                Ok(conn) => db.read(&conn, depth),
+                Err(e) => db.fail(&e),
             }
-        }
-        Err(e) => {
-            db.status = status_of(&e);
-            db.error = Some(e.to_string());
+            db
         }
     }
-    db
+}
+
+/// What can be known without SQLite: size and header. `Err` holds a database that cannot be
+/// opened at all (empty, not SQLite, unreadable), with its status.
+pub fn precheck(found: &Found) -> Result<Database, Box<Database>> {
+    let fail =
+        |status, why: String, size| Err(Box::new(Database::unopened(found, status, why, size)));
+    let size = match std::fs::metadata(&found.path) {
+        Ok(m) => m.len(),
+        Err(e) => return fail(Status::Unreadable, e.to_string(), 0),
+    };
+    match header::sniff(&found.path) {
+        Ok(Sniff::Sqlite(h)) => Ok(Database::from_header(found, size, &h)),
+        Ok(Sniff::Empty) => fail(
+            Status::Empty,
+            "file is not a database (it is empty)".into(),
+            size,
+        ),
+        Ok(Sniff::Truncated) => fail(
+            Status::NotSqlite,
+            format!("file is not a database (truncated: {size} bytes, header needs 100)"),
+            size,
+        ),
+        Ok(Sniff::NotSqlite) => fail(
+            Status::NotSqlite,
+            "file is not a database (no SQLite header: text, encrypted or another format)".into(),
+            size,
+        ),
+        Err(e) => fail(Status::Unreadable, e.to_string(), size),
+    }
+}
+
+impl Database {
+    /// Reads schema and settings through `conn` to `depth`; a failure becomes the status.
+    pub fn read(&mut self, conn: &Conn, depth: Depth) {
+        if let Err(e) = read_into(self, conn, depth) {
+            self.fail(&e);
+        }
+    }
+
+    /// Records that SQLite refused the file.
+    pub fn fail(&mut self, err: &rusqlite::Error) {
+        self.status = status_of(err);
+        self.error = Some(err.to_string());
+    }
 }
 
 /// Reads settings and schema through an open connection, then measures to `depth`.

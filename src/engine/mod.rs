@@ -3,6 +3,7 @@
 //! The CLI commands and the TUI's workers call the same functions here. Inspection is read-only
 //! at the SQLite level (see [`connect`]); writing lives only in the modules that say so.
 
+pub mod browse;
 pub mod connect;
 pub mod database;
 pub mod demo;
@@ -10,8 +11,11 @@ pub mod discover;
 pub mod findings;
 pub mod header;
 pub mod migrate;
+pub mod plan;
+pub mod query;
 pub mod quote;
 pub mod relations;
 pub mod schema;
 pub mod stats;
+pub mod worker;
 pub mod workspace;

@@ -1,0 +1,355 @@
+//! One thread per open database: jobs in, events out, cancellation through SQLite's interrupt.
+//!
+//! The thread owns the database's read-only connection, so no database work ever runs on the
+//! caller's (the UI's) thread. Each event carries the id of the job it answers, and callers drop
+//! answers to jobs they no longer wait for. A connection that holds a lock (see
+//! [`connect`](super::connect)) is closed between jobs.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use rusqlite::InterruptHandle;
+
+use super::browse::{self, Page, Position};
+use super::connect::{self, Access, Conn};
+use super::database::{self, Database, Depth};
+use super::discover::Found;
+use super::findings::{self, Finding};
+use super::query::{self, QueryEvent};
+use super::relations::{self, Relation};
+
+pub type JobId = u64;
+
+/// Work a database's thread can do.
+#[derive(Debug, Clone)]
+pub enum Job {
+    /// Read the database to `depth`.
+    Inspect(Depth),
+    Page {
+        table: String,
+        position: Position,
+        limit: usize,
+    },
+    Query(String),
+    Audit(findings::Options),
+    Relations {
+        budget: Duration,
+        sample: usize,
+    },
+}
+
+/// What a job reports.
+#[derive(Debug)]
+pub enum Output {
+    Inspected(Box<Database>),
+    Page {
+        table: String,
+        page: Page,
+    },
+    Query(QueryEvent),
+    /// The script ended: statements run, or the error that stopped it.
+    QueryDone(Result<usize, String>),
+    Findings(Vec<Finding>),
+    Relations(Vec<Relation>),
+    Progress {
+        done: usize,
+        total: usize,
+    },
+    Failed(String),
+}
+
+#[derive(Debug)]
+pub struct Event {
+    /// Index of the database in the caller's list.
+    pub db: usize,
+    pub job: JobId,
+    pub output: Output,
+}
+
+/// Where events go; the UI wakes on each.
+pub type Sink = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// Handle to a database's thread.
+pub struct Worker {
+    jobs: Sender<(JobId, Job)>,
+    interrupt: Arc<Mutex<Option<Stopper>>>,
+}
+
+/// Both halves of a cancel: SQLite's interrupt and the connection's cancel flag.
+struct Stopper {
+    handle: InterruptHandle,
+    flag: Arc<AtomicBool>,
+}
+
+impl Worker {
+    pub fn spawn(db: usize, found: Found, sink: Sink) -> Worker {
+        let (jobs, queue) = channel();
+        let interrupt: Arc<Mutex<Option<Stopper>>> = Arc::default();
+        let state = State {
+            db,
+            found,
+            conn: None,
+            model: None,
+            interrupt: interrupt.clone(),
+            sink,
+        };
+        thread::Builder::new()
+            .name(format!("db-{db}"))
+            .spawn(move || state.run(queue))
+            .expect("spawning a worker thread");
+        Worker { jobs, interrupt }
+    }
+
+    pub fn send(&self, id: JobId, job: Job) {
+        // A send fails only once the thread has gone, when there is nobody left to answer.
+        let _ = self.jobs.send((id, job));
+    }
+
+    /// Interrupts the statement running now, if any.
+    pub fn cancel(&self) {
+        if let Some(stop) = lock(&self.interrupt).as_ref() {
+            stop.flag.store(true, Ordering::Relaxed);
+            stop.handle.interrupt();
+        }
+    }
+}
+
+struct State {
+    db: usize,
+    found: Found,
+    conn: Option<Conn>,
+    model: Option<Database>,
+    interrupt: Arc<Mutex<Option<Stopper>>>,
+    sink: Sink,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl State {
+    fn run(mut self, queue: Receiver<(JobId, Job)>) {
+        while let Ok(first) = queue.recv() {
+            for (id, job) in coalesce(first, &queue) {
+                self.handle(id, job);
+            }
+            if self
+                .conn
+                .as_ref()
+                .is_some_and(|c| c.access == Access::ExclusiveSnapshot)
+            {
+                self.close();
+            }
+        }
+    }
+
+    fn emit(&self, job: JobId, output: Output) {
+        (self.sink)(Event {
+            db: self.db,
+            job,
+            output,
+        });
+    }
+
+    fn conn(&mut self) -> rusqlite::Result<&Conn> {
+        if self.conn.is_none() {
+            let conn = connect::open(&self.found.path)?;
+            *lock(&self.interrupt) = Some(Stopper {
+                handle: conn.get_interrupt_handle(),
+                flag: conn.cancel_flag(),
+            });
+            self.conn = Some(conn);
+        }
+        Ok(self.conn.as_ref().expect("opened above"))
+    }
+
+    fn close(&mut self) {
+        *lock(&self.interrupt) = None;
+        self.conn = None;
+    }
+
+    fn handle(&mut self, id: JobId, job: Job) {
+        // A cancel applies to the job that was running; this one starts afresh.
+        if let Some(stop) = lock(&self.interrupt).as_ref() {
+            stop.flag.store(false, Ordering::Relaxed);
+        }
+        let output = match job {
+            Job::Inspect(depth) => Output::Inspected(Box::new(self.inspect(depth))),
+            Job::Query(sql) => self.query(id, &sql),
+            other => match self.with_model(id, other) {
+                Ok(out) => out,
+                Err(e) => Output::Failed(e),
+            },
+        };
+        self.emit(id, output);
+    }
+
+    fn inspect(&mut self, depth: Depth) -> Database {
+        // Re-reading starts from a fresh connection, so that `r` sees what changed on disk.
+        self.close();
+        let db = match database::precheck(&self.found) {
+            Err(failed) => *failed,
+            Ok(mut db) => {
+                match self.conn() {
+                    Ok(conn) => db.read(conn, depth),
+                    Err(e) => db.fail(&e),
+                }
+                db
+            }
+        };
+        self.model = Some(db.clone());
+        db
+    }
+
+    fn query(&mut self, id: JobId, sql: &str) -> Output {
+        let sink = self.sink.clone();
+        let db = self.db;
+        let result = self.conn().map_err(query::explain_error).and_then(|conn| {
+            query::run_script(conn, sql, &mut |e| {
+                sink(Event {
+                    db,
+                    job: id,
+                    output: Output::Query(e),
+                })
+            })
+        });
+        Output::QueryDone(result)
+    }
+
+    fn with_model(&mut self, id: JobId, job: Job) -> Result<Output, String> {
+        let model = self
+            .model
+            .clone()
+            .ok_or("the database has not been read yet")?;
+        let sink = self.sink.clone();
+        let db = self.db;
+        let conn = self.conn().map_err(query::explain_error)?;
+        Ok(match job {
+            Job::Page {
+                table,
+                position,
+                limit,
+            } => {
+                let page = browse::page(conn, &model.schema, &table, &position, limit)
+                    .map_err(query::explain_error)?;
+                Output::Page { table, page }
+            }
+            Job::Audit(opts) => Output::Findings(findings::for_database(&model, Some(conn), &opts)),
+            Job::Relations { budget, sample } => {
+                let mut progress = |done, total| {
+                    sink(Event {
+                        db,
+                        job: id,
+                        output: Output::Progress { done, total },
+                    })
+                };
+                Output::Relations(relations::find_with(
+                    conn,
+                    &model.schema,
+                    budget,
+                    sample,
+                    &mut progress,
+                ))
+            }
+            Job::Inspect(_) | Job::Query(_) => unreachable!("handled before"),
+        })
+    }
+}
+
+/// The queued jobs to run now: of several page requests only the newest matters.
+fn coalesce(first: (JobId, Job), queue: &Receiver<(JobId, Job)>) -> Vec<(JobId, Job)> {
+    let mut jobs = vec![first];
+    jobs.extend(queue.try_iter());
+    let last_page = jobs
+        .iter()
+        .rposition(|(_, j)| matches!(j, Job::Page { .. }));
+    jobs.into_iter()
+        .enumerate()
+        .filter(|(i, (_, j))| !matches!(j, Job::Page { .. }) || Some(*i) == last_page)
+        .map(|(_, job)| job)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    fn spawn(sql: &str) -> (tempfile::TempDir, Worker, mpsc::Receiver<Event>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let sink: Sink = Arc::new(move |e| {
+            let _ = tx.lock().unwrap().send(e);
+        });
+        let found = Found {
+            display: "w.db".into(),
+            path,
+            explicit: true,
+        };
+        (dir, Worker::spawn(0, found, sink), rx)
+    }
+
+    fn until<T>(rx: &mpsc::Receiver<Event>, mut pick: impl FnMut(Event) -> Option<T>) -> T {
+        loop {
+            let e = rx.recv_timeout(Duration::from_secs(10)).expect("an event");
+            if let Some(t) = pick(e) {
+                return t;
+            }
+        }
+    }
+
+    #[test]
+    fn answers_jobs_by_id_and_pages_tables() {
+        let (_dir, worker, rx) = spawn("CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3);");
+        worker.send(1, Job::Inspect(Depth::SCHEMA));
+        let db = until(&rx, |e| match e.output {
+            Output::Inspected(db) if e.job == 1 => Some(db),
+            _ => None,
+        });
+        assert_eq!(db.schema.tables[0].name, "t");
+        let position = Position::First;
+        worker.send(
+            2,
+            Job::Page {
+                table: "t".into(),
+                position,
+                limit: 2,
+            },
+        );
+        let page = until(&rx, |e| match e.output {
+            Output::Page { page, .. } if e.job == 2 => Some(page),
+            _ => None,
+        });
+        assert_eq!(page.rows.len(), 2);
+        assert!(!page.at_end);
+    }
+
+    #[test]
+    fn cancel_interrupts_a_running_query() {
+        let (_dir, worker, rx) = spawn("CREATE TABLE t(x);");
+        let endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
+                       SELECT count(*) FROM n";
+        worker.send(7, Job::Query(endless.into()));
+        until(&rx, |e| {
+            matches!(e.output, Output::Query(QueryEvent::Started { .. })).then_some(())
+        });
+        let start = Instant::now();
+        worker.cancel();
+        let done = until(&rx, |e| match e.output {
+            Output::QueryDone(r) => Some(r),
+            _ => None,
+        });
+        assert_eq!(done, Err("cancelled".to_string()));
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+}
