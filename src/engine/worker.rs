@@ -5,11 +5,11 @@
 //! answers to jobs they no longer wait for. A connection that holds a lock (see
 //! [`connect`](super::connect)) is closed between jobs.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
 
 use rusqlite::InterruptHandle;
 
@@ -34,11 +34,15 @@ pub enum Job {
         limit: usize,
     },
     Query(String),
+    /// Count relations and run the audit's rules on this database.
     Audit(findings::Options),
-    Relations {
-        budget: Duration,
-        sample: usize,
-    },
+}
+
+impl Job {
+    /// Long jobs that give way to interactive ones (see [`Worker::send`]).
+    fn is_background(&self) -> bool {
+        matches!(self, Job::Inspect(d) if d.measure) || matches!(self, Job::Audit(_))
+    }
 }
 
 /// What a job reports.
@@ -52,8 +56,10 @@ pub enum Output {
     Query(QueryEvent),
     /// The script ended: statements run, or the error that stopped it.
     QueryDone(Result<usize, String>),
-    Findings(Vec<Finding>),
-    Relations(Vec<Relation>),
+    Audit {
+        findings: Vec<Finding>,
+        relations: Vec<Relation>,
+    },
     Progress {
         done: usize,
         total: usize,
@@ -76,6 +82,16 @@ pub type Sink = Arc<dyn Fn(Event) + Send + Sync>;
 pub struct Worker {
     jobs: Sender<(JobId, Job)>,
     interrupt: Arc<Mutex<Option<Stopper>>>,
+    flags: Arc<Flags>,
+}
+
+/// What the UI thread and a worker thread tell each other without waiting.
+#[derive(Default)]
+struct Flags {
+    /// A background job is running.
+    background: AtomicBool,
+    /// The running background job was interrupted to let an interactive job through.
+    preempted: AtomicBool,
 }
 
 /// Both halves of a cancel: SQLite's interrupt and the connection's cancel flag.
@@ -88,24 +104,37 @@ impl Worker {
     pub fn spawn(db: usize, found: Found, sink: Sink) -> Worker {
         let (jobs, queue) = channel();
         let interrupt: Arc<Mutex<Option<Stopper>>> = Arc::default();
+        let flags: Arc<Flags> = Arc::default();
         let state = State {
             db,
             found,
             conn: None,
             model: None,
             interrupt: interrupt.clone(),
+            flags: flags.clone(),
             sink,
         };
         thread::Builder::new()
             .name(format!("db-{db}"))
             .spawn(move || state.run(queue))
             .expect("spawning a worker thread");
-        Worker { jobs, interrupt }
+        Worker {
+            jobs,
+            interrupt,
+            flags,
+        }
     }
 
+    /// Queues `job`. An interactive job (a page, a query) interrupts a running background job,
+    /// which the worker runs again afterwards, so that browsing never waits for a measuring pass.
     pub fn send(&self, id: JobId, job: Job) {
+        let preempt = !job.is_background() && self.flags.background.load(Ordering::SeqCst);
         // A send fails only once the thread has gone, when there is nobody left to answer.
         let _ = self.jobs.send((id, job));
+        if preempt {
+            self.flags.preempted.store(true, Ordering::SeqCst);
+            self.cancel();
+        }
     }
 
     /// Interrupts the statement running now, if any.
@@ -123,6 +152,7 @@ struct State {
     conn: Option<Conn>,
     model: Option<Database>,
     interrupt: Arc<Mutex<Option<Stopper>>>,
+    flags: Arc<Flags>,
     sink: Sink,
 }
 
@@ -132,9 +162,22 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl State {
     fn run(mut self, queue: Receiver<(JobId, Job)>) {
-        while let Ok(first) = queue.recv() {
+        let mut deferred: VecDeque<(JobId, Job)> = VecDeque::new();
+        loop {
+            let first = match queue.try_recv() {
+                Ok(job) => job,
+                Err(_) => match deferred.pop_front() {
+                    Some(job) => job,
+                    None => match queue.recv() {
+                        Ok(job) => job,
+                        Err(_) => return,
+                    },
+                },
+            };
             for (id, job) in coalesce(first, &queue) {
-                self.handle(id, job);
+                if let Some(again) = self.handle(id, job) {
+                    deferred.push_back(again);
+                }
             }
             if self
                 .conn
@@ -171,12 +214,17 @@ impl State {
         self.conn = None;
     }
 
-    fn handle(&mut self, id: JobId, job: Job) {
+    /// Runs one job and reports it; returns the job when it gave way and must run again.
+    fn handle(&mut self, id: JobId, job: Job) -> Option<(JobId, Job)> {
         // A cancel applies to the job that was running; this one starts afresh.
         if let Some(stop) = lock(&self.interrupt).as_ref() {
             stop.flag.store(false, Ordering::Relaxed);
         }
-        let output = match job {
+        self.flags.preempted.store(false, Ordering::SeqCst);
+        self.flags
+            .background
+            .store(job.is_background(), Ordering::SeqCst);
+        let output = match job.clone() {
             Job::Inspect(depth) => Output::Inspected(Box::new(self.inspect(depth))),
             Job::Query(sql) => self.query(id, &sql),
             other => match self.with_model(id, other) {
@@ -184,7 +232,12 @@ impl State {
                 Err(e) => Output::Failed(e),
             },
         };
+        self.flags.background.store(false, Ordering::SeqCst);
+        if self.flags.preempted.swap(false, Ordering::SeqCst) {
+            return Some((id, job));
+        }
         self.emit(id, output);
+        None
     }
 
     fn inspect(&mut self, depth: Depth) -> Database {
@@ -237,8 +290,7 @@ impl State {
                     .map_err(query::explain_error)?;
                 Output::Page { table, page }
             }
-            Job::Audit(opts) => Output::Findings(findings::for_database(&model, Some(conn), &opts)),
-            Job::Relations { budget, sample } => {
+            Job::Audit(opts) => {
                 let mut progress = |done, total| {
                     sink(Event {
                         db,
@@ -246,13 +298,18 @@ impl State {
                         output: Output::Progress { done, total },
                     })
                 };
-                Output::Relations(relations::find_with(
+                let relations = relations::find_with(
                     conn,
                     &model.schema,
-                    budget,
-                    sample,
+                    opts.budget,
+                    relations::DEFAULT_SAMPLE,
                     &mut progress,
-                ))
+                );
+                let findings = findings::from_parts(&model, Some((conn, &relations)), &opts);
+                Output::Audit {
+                    findings,
+                    relations,
+                }
             }
             Job::Inspect(_) | Job::Query(_) => unreachable!("handled before"),
         })
@@ -277,7 +334,7 @@ fn coalesce(first: (JobId, Job), queue: &Receiver<(JobId, Job)>) -> Vec<(JobId, 
 mod tests {
     use super::*;
     use std::sync::mpsc;
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     fn spawn(sql: &str) -> (tempfile::TempDir, Worker, mpsc::Receiver<Event>) {
         let dir = tempfile::tempdir().unwrap();
@@ -351,5 +408,29 @@ mod tests {
         });
         assert_eq!(done, Err("cancelled".to_string()));
         assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn an_interactive_job_overtakes_a_measuring_pass_which_then_completes() {
+        let (_dir, worker, rx) = spawn(
+            "CREATE TABLE big(x);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000)
+             INSERT INTO big SELECT i FROM n;",
+        );
+        worker.send(1, Job::Inspect(Depth::SCHEMA));
+        until(&rx, |e| (e.job == 1).then_some(()));
+        worker.send(2, Job::Inspect(Depth::full(Duration::from_secs(600))));
+        std::thread::sleep(Duration::from_millis(50));
+        let position = Position::Last;
+        worker.send(
+            3,
+            Job::Page {
+                table: "big".into(),
+                position,
+                limit: 5,
+            },
+        );
+        let order: Vec<JobId> = (0..2).map(|_| until(&rx, |e| Some(e.job))).collect();
+        assert_eq!(order, [3, 2]);
     }
 }

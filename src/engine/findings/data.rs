@@ -7,7 +7,7 @@ use super::{Finding, Options};
 use crate::engine::connect::Conn;
 use crate::engine::database::Database;
 use crate::engine::quote::ident;
-use crate::engine::relations::{self, Relation};
+use crate::engine::relations::Relation;
 use crate::engine::schema::{Column, Table};
 use crate::units;
 
@@ -17,10 +17,9 @@ const JSON_SAMPLE: i64 = 200;
 const JSON_SHARE: f64 = 0.8;
 const JSON_MIN_VALUES: u64 = 5;
 
-pub fn check(db: &Database, conn: &Conn, opts: &Options) -> Vec<Finding> {
+pub fn check(db: &Database, conn: &Conn, rels: &[Relation], opts: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
-    let rels = relations::find(conn, &db.schema, opts.budget);
-    for rel in &rels {
+    for rel in rels {
         out.extend(relation_findings(db, rel));
     }
     for table in db.schema.tables.iter().filter(|t| t.is_user_table()) {

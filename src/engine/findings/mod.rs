@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::connect::{self, Conn};
 use super::database::Database;
+use super::relations::{self, Relation};
 use super::workspace::Workspace;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -144,21 +145,36 @@ pub fn audit(ws: &Workspace, opts: &Options) -> Vec<Finding> {
         let conn = db.is_ok().then(|| connect::open(&db.file).ok()).flatten();
         out.extend(for_database(db, conn.as_ref(), opts));
     }
-    out.extend(workspace_rules::check(&ws.databases));
+    out.extend(across(&ws.databases));
     sort(&mut out);
     out
 }
 
 /// The rules about one database: file state, schema shape, and, given its connection, data.
 pub fn for_database(db: &Database, conn: Option<&Conn>, opts: &Options) -> Vec<Finding> {
+    let rels = conn.map(|c| relations::find(c, &db.schema, opts.budget));
+    from_parts(db, conn.zip(rels.as_deref()), opts)
+}
+
+/// [`for_database`] with the relations already counted (the TUI shows them too).
+pub fn from_parts(
+    db: &Database,
+    data: Option<(&Conn, &[Relation])>,
+    opts: &Options,
+) -> Vec<Finding> {
     let mut out = files::check(db, opts);
     if db.is_ok() {
         out.extend(schema_rules::check(db, opts));
-        if let Some(conn) = conn {
-            out.extend(data::check(db, conn, opts));
+        if let Some((conn, rels)) = data {
+            out.extend(data::check(db, conn, rels, opts));
         }
     }
     out
+}
+
+/// The rules that compare databases with each other.
+pub fn across(dbs: &[Database]) -> Vec<Finding> {
+    workspace_rules::check(dbs)
 }
 
 /// Severity, then database, then rule, then object (the contract's order).
