@@ -615,6 +615,20 @@ fn split_top_level(text: &str) -> Vec<String> {
     terms
 }
 
+/// A CREATE statement laid out for reading: one column or constraint per line.
+pub fn pretty_ddl(sql: &str) -> String {
+    let (Some(open), Some(close)) = (sql.find('('), sql.rfind(')')) else {
+        return sql.to_string();
+    };
+    let head = sql[..open].trim_end();
+    if !head.to_ascii_uppercase().contains("TABLE") || close < open {
+        return sql.to_string();
+    }
+    let terms = split_top_level(&sql[open + 1..close + 1]);
+    let body: Vec<String> = terms.iter().map(|t| format!("  {t}")).collect();
+    format!("{head} (\n{}\n){}", body.join(",\n"), &sql[close + 1..])
+}
+
 fn check_view(conn: &Connection, entry: &Entry) -> View {
     let probe = format!("SELECT * FROM main.{} LIMIT 0", ident(&entry.name));
     let error = conn.prepare(&probe).err().map(|e| e.to_string());
@@ -641,6 +655,20 @@ mod tests {
             Some("rtree")
         );
         assert_eq!(virtual_module("CREATE TABLE t(a)"), None);
+    }
+
+    #[test]
+    fn lays_out_create_table_one_term_per_line() {
+        let sql =
+            "CREATE TABLE t (a INTEGER PRIMARY KEY,   b TEXT DEFAULT 'x,y', CHECK (a > 0)) STRICT";
+        assert_eq!(
+            pretty_ddl(sql),
+            "CREATE TABLE t (\n  a INTEGER PRIMARY KEY,\n  b TEXT DEFAULT 'x,y',\n  CHECK (a > 0)\n) STRICT"
+        );
+        assert_eq!(
+            pretty_ddl("CREATE INDEX i ON t(a)"),
+            "CREATE INDEX i ON t(a)"
+        );
     }
 
     #[test]

@@ -1,12 +1,100 @@
-//! The interactive terminal UI.
+//! The interactive terminal UI: panels over the shared engine, never blocking on a database.
+//!
+//! One thread reads the terminal, one worker per database does database work (see
+//! `engine::worker`); both send messages to this loop, which updates the state and redraws only
+//! when something changed (or a spinner is turning).
+
+pub mod action;
+pub mod app;
+pub mod config;
+pub mod draw;
+pub mod keymap;
+pub mod layout;
+pub mod panels;
+pub mod terminal;
+pub mod theme;
+pub mod trace;
+pub mod widgets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
+use ratatui::crossterm::event;
 
-/// Opens the TUI on `paths` (or on the demo workspace).
+use self::app::{App, Msg};
+use self::config::Config;
+use self::keymap::Keymap;
+use self::layout::Areas;
+use self::theme::Theme;
+use crate::engine::discover::discover;
+
+/// How often a running job's spinner turns.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Opens the TUI on `paths`, or on a freshly written demo workspace.
 pub fn run(paths: &[PathBuf], demo: bool) -> Result<ExitCode> {
-    let _ = (paths, demo);
-    bail!("the TUI is not built yet; use `litescope inspect PATH...`")
+    let config = Config::load()?;
+    let keymap = Keymap::new(&config.keys)?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::choose(config.theme.as_deref(), no_color);
+    let demo_dir =
+        demo.then(|| std::env::temp_dir().join(format!("litescope-demo-{}", std::process::id())));
+    if let Some(dir) = &demo_dir {
+        crate::engine::demo::write(dir)?;
+    }
+    let paths: Vec<PathBuf> = demo_dir
+        .iter()
+        .cloned()
+        .chain(paths.iter().cloned())
+        .collect();
+    if paths.is_empty() {
+        bail!("no database given: litescope PATH... (files or folders), or litescope --demo");
+    }
+    let found = discover(&paths)?;
+    let result = run_app(App::new(found, theme, keymap));
+    if let Some(dir) = demo_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+fn run_app(mut app: App) -> Result<ExitCode> {
+    let mut terminal = terminal::enter()?;
+    let input = app.sender();
+    std::thread::spawn(move || {
+        while let Ok(ev) = event::read() {
+            if input.send(Msg::Input(ev, Instant::now())).is_err() {
+                break;
+            }
+        }
+    });
+    let mut trace = trace::Trace::from_env();
+    let outcome = (|| -> Result<()> {
+        let mut dirty = true;
+        let mut waiting_since: Option<Instant> = None;
+        loop {
+            if dirty {
+                let size = terminal.size()?;
+                app.areas =
+                    Areas::compute(ratatui::layout::Rect::new(0, 0, size.width, size.height));
+                terminal.draw(|f| draw::draw(f, &app))?;
+                trace.frame(&app, waiting_since.take());
+            }
+            if app.quit {
+                return Ok(());
+            }
+            let msg = app.next_msg(app.busy().then_some(TICK));
+            dirty = msg.is_some() || app.busy();
+            if let Some(msg) = msg {
+                if let Msg::Input(_, at) = &msg {
+                    waiting_since = Some(*at);
+                }
+                app.handle(msg);
+            }
+        }
+    })();
+    terminal::leave();
+    outcome.map(|()| ExitCode::SUCCESS)
 }

@@ -145,7 +145,7 @@ pub fn audit(ws: &Workspace, opts: &Options) -> Vec<Finding> {
         let conn = db.is_ok().then(|| connect::open(&db.file).ok()).flatten();
         out.extend(for_database(db, conn.as_ref(), opts));
     }
-    out.extend(across(&ws.databases));
+    out.extend(across(&ws.databases.iter().collect::<Vec<_>>()));
     sort(&mut out);
     out
 }
@@ -173,7 +173,7 @@ pub fn from_parts(
 }
 
 /// The rules that compare databases with each other.
-pub fn across(dbs: &[Database]) -> Vec<Finding> {
+pub fn across(dbs: &[&Database]) -> Vec<Finding> {
     workspace_rules::check(dbs)
 }
 

@@ -8,10 +8,11 @@ use crate::engine::database::Database;
 use crate::engine::discover::is_backup_name;
 use crate::engine::schema::{Column, Table, TableKind};
 
-pub fn check(dbs: &[Database]) -> Vec<Finding> {
+pub fn check(dbs: &[&Database]) -> Vec<Finding> {
     // A backup is expected to lag its source; comparing the two would only report that.
     let live: Vec<&Database> = dbs
         .iter()
+        .copied()
         .filter(|d| d.is_ok() && !is_backup_name(&d.file))
         .collect();
     let mut out = schema_conflicts(&live);

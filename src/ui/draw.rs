@@ -1,0 +1,141 @@
+//! Drawing the whole screen from the app's state: header, tabs, the panel, status line, popups.
+
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::action::Panel;
+use super::app::{App, SPINNER_AFTER};
+use super::layout::{tab_label, Areas};
+use super::panels;
+use super::widgets::popup::Popup;
+use crate::engine::database::Status;
+use crate::units;
+
+const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let areas = Areas::compute(frame.area());
+    header(frame, areas.header, app);
+    tabs(frame, &areas, app);
+    panels::draw(frame, areas.body, app);
+    status(frame, areas.status, app);
+    if let Some(popup) = &app.popup {
+        popup.render(frame, &app.theme);
+    }
+    if app.help {
+        help(app).render(frame, &app.theme);
+    }
+}
+
+fn header(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let mut spans = vec![
+        Span::styled(" litescope ", t.title),
+        Span::styled("│ ", t.dim),
+    ];
+    for db in &app.dbs {
+        let (label, style) = match db.model.as_ref().map(|m| m.status) {
+            None => ("…", t.dim),
+            Some(Status::Ok) => ("ok", t.ok),
+            Some(s) => (s.label(), t.error),
+        };
+        let size = db.model.as_ref().map_or(String::new(), |m| {
+            format!(" {}", units::bytes(m.size_bytes))
+        });
+        spans.push(Span::styled(db.name().to_string(), t.text));
+        spans.push(Span::styled(format!(" {label}"), style));
+        spans.push(Span::styled(format!("{size}  "), t.dim));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn tabs(frame: &mut Frame, areas: &Areas, app: &App) {
+    let t = &app.theme;
+    let spans: Vec<Span> = Panel::ALL
+        .iter()
+        .map(|p| {
+            let style = if *p == app.panel { t.tab_active } else { t.tab };
+            Span::styled(tab_label(*p), style)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(Line::from(spans)), areas.tabs_row);
+}
+
+fn status(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    if app.typing_filter {
+        let filter = app.state.filter(app.panel).unwrap_or_default();
+        spans.push(Span::styled(format!(" filter: {filter}▏"), t.header));
+        spans.push(Span::styled("  Enter keep · Esc clear", t.dim));
+    } else if let Some(job) = app
+        .jobs
+        .values()
+        .find(|j| j.started.elapsed() >= SPINNER_AFTER)
+    {
+        let tick = (job.started.elapsed().as_millis() / 100) as usize % SPINNER.len();
+        spans.push(Span::styled(
+            format!(" {} {}", SPINNER[tick], job.label),
+            t.gauge,
+        ));
+        if let Some((done, total)) = job.progress {
+            spans.push(Span::styled(
+                format!(" {}", gauge(done, total, 12)),
+                t.gauge,
+            ));
+        }
+        let more = app.jobs.len().saturating_sub(1);
+        if more > 0 {
+            spans.push(Span::styled(format!(" (+{more} more)"), t.dim));
+        }
+        spans.push(Span::styled("  Esc cancel", t.dim));
+    } else if let Some((text, is_error)) = &app.message {
+        spans.push(Span::styled(
+            format!(" {text}"),
+            if *is_error { t.error } else { t.text },
+        ));
+    }
+    let hints = " ? help · Tab panels · / filter · q quit ";
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let pad = (area.width as usize).saturating_sub(used + hints.len());
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(hints, t.dim.add_modifier(Modifier::REVERSED)));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// `[█████░░░░░] 5/10`
+pub fn gauge(done: usize, total: usize, width: usize) -> String {
+    let filled = (done * width).checked_div(total).unwrap_or(0).min(width);
+    format!(
+        "[{}{}] {done}/{total}",
+        "█".repeat(filled),
+        "░".repeat(width - filled)
+    )
+}
+
+fn help(app: &App) -> Popup {
+    let t = &app.theme;
+    let mut lines = vec![
+        Line::styled(
+            "Keys (remap them in the config file's [keys] table)",
+            t.header,
+        ),
+        Line::raw(""),
+    ];
+    for (keys, what) in app.keymap.help() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{keys:<28}"), t.keyword),
+            Span::styled(what, t.text),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Query editor (after i or e): type SQL; F5 / ctrl-r run; ctrl-p / ctrl-n history; Esc leave", t.dim));
+    lines.push(Line::styled(
+        "Mouse: click a tab or a row; the wheel scrolls.",
+        t.dim,
+    ));
+    Popup::new("Help", Text::from(lines))
+}

@@ -1,0 +1,130 @@
+//! The eight panels: each file draws one and handles its keys; this module holds what they share.
+
+pub mod backups;
+pub mod data;
+pub mod findings;
+pub mod migrations;
+pub mod overview;
+pub mod query;
+pub mod relations;
+pub mod schema;
+
+use ratatui::layout::Rect;
+use ratatui::widgets::{Block, BorderType};
+use ratatui::Frame;
+
+use super::action::{Action, Panel};
+use super::app::App;
+use super::theme::Theme;
+
+/// Every panel's own state.
+#[derive(Default)]
+pub struct PanelState {
+    pub overview: usize,
+    pub schema: schema::State,
+    pub data: data::State,
+    pub query: query::State,
+    pub findings: findings::State,
+    pub relations: relations::State,
+    pub migrations: usize,
+    pub backups: usize,
+}
+
+impl PanelState {
+    pub fn filter(&self, panel: Panel) -> Option<String> {
+        match panel {
+            Panel::Schema => Some(self.schema.filter.clone()),
+            Panel::Data => Some(self.data.filter.clone()),
+            Panel::Findings => Some(self.findings.filter.clone()),
+            Panel::Relations => Some(self.relations.filter.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn has_filter(&self, panel: Panel) -> bool {
+        self.filter(panel).is_some()
+    }
+
+    /// The filter being typed; panels without one get a scratch string.
+    pub fn filter_mut(&mut self, panel: Panel) -> &mut String {
+        match panel {
+            Panel::Schema => &mut self.schema.filter,
+            Panel::Data => &mut self.data.filter,
+            Panel::Findings => &mut self.findings.filter,
+            _ => &mut self.relations.filter,
+        }
+    }
+
+    pub fn reset_selection(&mut self, panel: Panel) {
+        match panel {
+            Panel::Schema => self.schema.selected = 0,
+            Panel::Data => self.data.list = 0,
+            Panel::Findings => self.findings.selected = 0,
+            Panel::Relations => self.relations.selected = 0,
+            _ => {}
+        }
+    }
+
+    /// A click on `line` of the panel's list (0 is the first row under its header).
+    pub fn click(&mut self, panel: Panel, line: usize, visible: usize) {
+        let pick = |sel: &mut usize| {
+            let offset = sel.saturating_sub(visible.saturating_sub(1));
+            *sel = offset + line;
+        };
+        match panel {
+            Panel::Overview => pick(&mut self.overview),
+            Panel::Schema => pick(&mut self.schema.selected),
+            Panel::Data if !self.data.in_grid => pick(&mut self.data.list),
+            Panel::Findings => pick(&mut self.findings.selected),
+            Panel::Relations => pick(&mut self.relations.selected),
+            Panel::Migrations => pick(&mut self.migrations),
+            Panel::Backups => pick(&mut self.backups),
+            _ => {}
+        }
+    }
+}
+
+/// Moves a list selection; `len` bounds it. Returns true when the action was a move.
+pub fn step(sel: &mut usize, len: usize, action: Action) -> bool {
+    let last = len.saturating_sub(1);
+    *sel = match action {
+        Action::Up => sel.saturating_sub(1),
+        Action::Down => (*sel + 1).min(last),
+        Action::PageUp => sel.saturating_sub(20),
+        Action::PageDown => (*sel + 20).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => return false,
+    };
+    true
+}
+
+/// A bordered block with a title, highlighted when it has the focus.
+pub fn block(title: String, focused: bool, theme: &Theme) -> Block<'static> {
+    Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(if focused {
+            theme.border_focus
+        } else {
+            theme.border
+        })
+        .title(title)
+}
+
+/// Case-insensitive substring match; an empty filter matches everything.
+pub fn matches(filter: &str, text: &str) -> bool {
+    filter.is_empty() || text.to_lowercase().contains(&filter.to_lowercase())
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    match app.panel {
+        Panel::Overview => overview::draw(frame, area, app),
+        Panel::Schema => schema::draw(frame, area, app),
+        Panel::Data => data::draw(frame, area, app),
+        Panel::Query => query::draw(frame, area, app),
+        Panel::Findings => findings::draw(frame, area, app),
+        Panel::Relations => relations::draw(frame, area, app),
+        Panel::Migrations => migrations::draw(frame, area, app),
+        Panel::Backups => backups::draw(frame, area, app),
+    }
+}

@@ -1,0 +1,238 @@
+//! Overview (1): every database's state at a glance, and the selected one in detail.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{block, step};
+use crate::engine::database::{Database, Integrity, Status};
+use crate::engine::findings::Severity;
+use crate::ui::action::Action;
+use crate::ui::app::{App, Db};
+use crate::ui::theme::Theme;
+use crate::units;
+
+pub fn handle(app: &mut App, action: Action) {
+    if step(&mut app.state.overview, app.dbs.len(), action) {
+        app.db = app.state.overview;
+    }
+    if action == Action::Enter {
+        app.panel = crate::ui::action::Panel::Schema;
+    }
+}
+
+fn status_style(db: &Db, t: &Theme) -> (String, ratatui::style::Style) {
+    match db.model.as_ref().map(|m| m.status) {
+        None => ("reading…".into(), t.dim),
+        Some(Status::Ok) => ("ok".into(), t.ok),
+        Some(s) => (s.label().into(), t.error),
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(35), Constraint::Fill(1)]).areas(area);
+    let items: Vec<ListItem> = app
+        .dbs
+        .iter()
+        .map(|db| {
+            let (label, style) = status_style(db, t);
+            let size = db
+                .model
+                .as_ref()
+                .map_or(String::new(), |m| units::bytes(m.size_bytes));
+            ListItem::new(Line::from(vec![
+                Span::styled(db.name().to_string(), t.text),
+                Span::styled(format!("  {label}"), style),
+                Span::styled(format!("  {size}"), t.dim),
+            ]))
+        })
+        .collect();
+    let title = format!(" Databases ({}) ", app.dbs.len());
+    let list = List::new(items)
+        .block(block(title, true, t))
+        .highlight_style(t.selected);
+    let mut state = ListState::default().with_selected(Some(
+        app.state.overview.min(app.dbs.len().saturating_sub(1)),
+    ));
+    frame.render_stateful_widget(list, left, &mut state);
+    let detail = match app.dbs.get(app.db) {
+        Some(db) => details(app, db),
+        None => vec![Line::styled(
+            "No SQLite databases found under these paths.",
+            t.dim,
+        )],
+    };
+    let name = app
+        .dbs
+        .get(app.db)
+        .map_or(String::new(), |d| format!(" {} ", d.name()));
+    frame.render_widget(
+        Paragraph::new(detail)
+            .block(block(name, false, t))
+            .wrap(Wrap { trim: false }),
+        right,
+    );
+}
+
+fn details(app: &App, db: &Db) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some(m) = &db.model else {
+        return vec![Line::styled("reading…", t.dim)];
+    };
+    let (label, style) = status_style(db, t);
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{label}  "), style),
+        Span::styled(units::bytes(m.size_bytes), t.text),
+        Span::styled(
+            m.error.as_ref().map_or(String::new(), |e| format!("  {e}")),
+            t.warning,
+        ),
+    ])];
+    if m.page_size.is_none() {
+        return lines;
+    }
+    lines.extend(facts(m, t));
+    lines.push(Line::raw(""));
+    lines.extend(findings_summary(app, db));
+    lines.push(Line::raw(""));
+    lines.extend(largest(m, t));
+    lines
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map_or("?".into(), T::to_string)
+}
+
+fn facts(m: &Database, t: &Theme) -> Vec<Line<'static>> {
+    let kv = |k: &str, v: String| {
+        vec![
+            Span::styled(format!("{k} "), t.dim),
+            Span::styled(format!("{v}   "), t.text),
+        ]
+    };
+    let wal = m
+        .wal_bytes
+        .map_or(String::new(), |b| format!(" (-wal {})", units::bytes(b)));
+    let s = &m.schema;
+    let user_tables = s.tables.iter().filter(|x| x.is_user_table()).count();
+    let integrity = match &m.integrity {
+        Integrity::Ok => "ok".to_string(),
+        Integrity::Problems(p) => format!("{} problems", p.len()),
+        Integrity::Unchecked(_) => "pending".to_string(),
+    };
+    vec![
+        Line::from(
+            [
+                kv("journal", format!("{}{wal}", opt(&m.journal_mode))),
+                kv(
+                    "pages",
+                    format!("{} × {}", opt(&m.page_count), opt(&m.page_size)),
+                ),
+                kv("free", opt(&m.freelist_count)),
+            ]
+            .concat(),
+        ),
+        Line::from(
+            [
+                kv("user_version", opt(&m.user_version)),
+                kv("application_id", opt(&m.application_id)),
+                kv("written by SQLite", opt(&m.sqlite_version_last_written)),
+            ]
+            .concat(),
+        ),
+        Line::from(
+            [
+                kv("tables", user_tables.to_string()),
+                kv("indexes", s.indexes.len().to_string()),
+                kv("views", s.views.len().to_string()),
+                kv("triggers", s.triggers.len().to_string()),
+            ]
+            .concat(),
+        ),
+        Line::from(
+            [
+                kv(
+                    "sqlite_stat1",
+                    if m.has_stat1 { "yes" } else { "no" }.into(),
+                ),
+                kv("quick_check", integrity),
+            ]
+            .concat(),
+        ),
+    ]
+}
+
+fn findings_summary(app: &App, db: &Db) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let all = app.all_findings();
+    let mine: Vec<_> = all
+        .iter()
+        .filter(|f| f.database == db.name() || f.database.split(" <> ").any(|p| p == db.name()))
+        .collect();
+    if db.findings.is_none() {
+        return vec![Line::styled("Findings: auditing…", t.dim)];
+    }
+    let count = |s: Severity| mine.iter().filter(|f| f.severity == s).count();
+    let mut lines = vec![Line::from(vec![
+        Span::styled("Findings  ", t.header),
+        Span::styled(format!("{} errors  ", count(Severity::Error)), t.error),
+        Span::styled(
+            format!("{} warnings  ", count(Severity::Warning)),
+            t.warning,
+        ),
+        Span::styled(format!("{} info", count(Severity::Info)), t.info),
+    ])];
+    for f in mine.iter().take(4) {
+        let style = match f.severity {
+            Severity::Error => t.error,
+            Severity::Warning => t.warning,
+            Severity::Info => t.info,
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<8}", f.severity.label()), style),
+            Span::styled(format!("{} ", f.rule), t.keyword),
+            Span::styled(f.message.clone(), t.text),
+        ]));
+    }
+    lines
+}
+
+fn largest(m: &Database, t: &Theme) -> Vec<Line<'static>> {
+    let mut by_bytes: Vec<_> = m
+        .schema
+        .tables
+        .iter()
+        .filter(|x| x.is_user_table() || x.kind == crate::engine::schema::TableKind::Shadow)
+        .collect();
+    by_bytes.sort_by_key(|x| std::cmp::Reverse(x.bytes.unwrap_or(0)));
+    let mut by_rows: Vec<_> = m
+        .schema
+        .tables
+        .iter()
+        .filter(|x| x.is_user_table())
+        .collect();
+    by_rows.sort_by_key(|x| std::cmp::Reverse(x.rows.unwrap_or(0)));
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{:<40}", "Largest by bytes"), t.header),
+        Span::styled("Largest by rows", t.header),
+    ])];
+    for i in 0..5.min(by_rows.len().max(by_bytes.len())) {
+        let left = by_bytes.get(i).map_or(String::new(), |x| {
+            format!("{} {}", x.name, x.bytes.map_or("?".into(), units::bytes))
+        });
+        let right = by_rows.get(i).map_or(String::new(), |x| {
+            format!("{} {}", x.name, units::rows(x.rows, x.rows_exact))
+        });
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {:<38}", crate::ui::widgets::cell::fit(&left, 36)),
+                t.text,
+            ),
+            Span::styled(format!("  {right}"), t.text),
+        ]));
+    }
+    lines
+}

@@ -1,0 +1,344 @@
+//! Query (4): a SQL editor with colouring, results streamed into a grid, the plan as a tree, and a
+//! history kept across runs. The session is read-only: SQLite itself refuses writes.
+
+use std::io::Write as _;
+use std::time::Instant;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+use tui_textarea::TextArea;
+use unicode_width::UnicodeWidthChar;
+
+use super::{block, step};
+use crate::engine::browse::Cell;
+use crate::engine::plan::{depths, PlanRow};
+use crate::engine::query::QueryEvent;
+use crate::engine::worker::{Job, JobId};
+use crate::ui::action::Action;
+use crate::ui::app::{App, JobKind};
+use crate::ui::config;
+use crate::ui::theme::Theme;
+use crate::ui::widgets::cell::full;
+use crate::ui::widgets::grid::Grid;
+use crate::ui::widgets::popup::Popup;
+use crate::ui::widgets::sql::{style, tokens, Kind};
+
+/// Queries kept in the history file.
+const HISTORY_MAX: usize = 500;
+
+pub struct State {
+    pub editor: TextArea<'static>,
+    pub editing: bool,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+    pub plan: Vec<PlanRow>,
+    pub row: usize,
+    pub col: usize,
+    pub first_col: usize,
+    /// The last run's outcome: rows and time, or the error.
+    pub outcome: Option<(String, bool)>,
+    pub job: Option<JobId>,
+    started: Option<Instant>,
+    pub history: Vec<String>,
+    position: Option<usize>,
+}
+
+fn history_path() -> Option<std::path::PathBuf> {
+    config::dir().map(|d| d.join("history.jsonl"))
+}
+
+fn load_history() -> Vec<String> {
+    let text = history_path()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Appends one query to the history file; a failure only costs the history.
+fn save_history(sql: &str) {
+    let Some(path) = history_path() else { return };
+    let _ = path.parent().map(std::fs::create_dir_all);
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "{}", serde_json::Value::String(sql.to_string()));
+    }
+}
+
+impl Default for State {
+    fn default() -> State {
+        let mut editor = TextArea::default();
+        editor.set_cursor_line_style(ratatui::style::Style::default());
+        editor.set_placeholder_text("SELECT … — press i to edit, F5 or ctrl-r to run");
+        let mut history = load_history();
+        let excess = history.len().saturating_sub(HISTORY_MAX);
+        history.drain(..excess);
+        State {
+            editor,
+            editing: false,
+            columns: Vec::new(),
+            rows: Vec::new(),
+            plan: Vec::new(),
+            row: 0,
+            col: 0,
+            first_col: 0,
+            outcome: None,
+            job: None,
+            started: None,
+            history,
+            position: None,
+        }
+    }
+}
+
+impl State {
+    fn set_text(&mut self, text: &str) {
+        self.editor = TextArea::new(text.lines().map(String::from).collect());
+        self.editor
+            .set_cursor_line_style(ratatui::style::Style::default());
+        self.editor.move_cursor(tui_textarea::CursorMove::Bottom);
+        self.editor.move_cursor(tui_textarea::CursorMove::End);
+    }
+}
+
+/// A key while the editor has the focus: run, history and leave; everything else edits.
+pub fn editor_key(app: &mut App, key: KeyEvent) -> Option<Action> {
+    match app.keymap.action(&key) {
+        Some(a @ (Action::Run | Action::HistoryPrev | Action::HistoryNext)) => return Some(a),
+        _ if key.code == KeyCode::Esc => {
+            app.state.query.editing = false;
+            return None;
+        }
+        _ => {}
+    }
+    app.state.query.editor.input(key);
+    None
+}
+
+pub fn handle(app: &mut App, action: Action) {
+    let s = &mut app.state.query;
+    match action {
+        Action::Edit | Action::Enter if s.rows.is_empty() || action == Action::Edit => {
+            s.editing = true
+        }
+        Action::Enter => {
+            if let Some(cell) = s.rows.get(s.row).and_then(|r| r.get(s.col)) {
+                let title = s.columns.get(s.col).cloned().unwrap_or_default();
+                app.popup = Some(Popup::new(title, full(cell)));
+            }
+        }
+        Action::Run => run(app),
+        Action::HistoryPrev | Action::HistoryNext => {
+            browse_history(s, action == Action::HistoryPrev)
+        }
+        Action::Left => s.col = s.col.saturating_sub(1),
+        Action::Right => s.col = (s.col + 1).min(s.columns.len().saturating_sub(1)),
+        other => {
+            step(&mut s.row, s.rows.len(), other);
+        }
+    }
+    let s = &mut app.state.query;
+    s.first_col = s.first_col.min(s.col).max(s.col.saturating_sub(3));
+}
+
+fn browse_history(s: &mut State, back: bool) {
+    if s.history.is_empty() {
+        return;
+    }
+    let last = s.history.len() - 1;
+    let at = match (s.position, back) {
+        (None, true) => last,
+        (None, false) => return,
+        (Some(p), true) => p.saturating_sub(1),
+        (Some(p), false) if p >= last => return,
+        (Some(p), false) => p + 1,
+    };
+    s.position = Some(at);
+    let text = s.history[at].clone();
+    s.set_text(&text);
+}
+
+fn run(app: &mut App) {
+    let sql = app.state.query.editor.lines().join("\n");
+    if sql.trim().is_empty() {
+        app.message = Some(("nothing to run: press i and type SQL".into(), false));
+        return;
+    }
+    let Some(db) = app
+        .dbs
+        .get(app.db)
+        .filter(|d| d.model.as_ref().is_some_and(|m| m.is_ok()))
+    else {
+        app.message = Some((
+            "the database in focus cannot be queried; choose another in Overview".into(),
+            true,
+        ));
+        return;
+    };
+    let _ = db;
+    let s = &mut app.state.query;
+    if s.history.last() != Some(&sql) {
+        s.history.push(sql.clone());
+        save_history(&sql);
+    }
+    s.position = None;
+    s.editing = false;
+    (s.columns, s.rows, s.plan, s.outcome) = (Vec::new(), Vec::new(), Vec::new(), None);
+    (s.row, s.col, s.first_col) = (0, 0, 0);
+    s.started = Some(Instant::now());
+    let id = app.send(app.db, JobKind::Query, Job::Query(sql));
+    app.state.query.job = Some(id);
+}
+
+pub fn on_event(app: &mut App, job: JobId, event: QueryEvent) {
+    let s = &mut app.state.query;
+    if s.job != Some(job) {
+        return;
+    }
+    match event {
+        QueryEvent::Started { columns, plan, .. } => {
+            (s.columns, s.plan, s.rows) = (columns, plan, Vec::new());
+            s.row = 0;
+        }
+        QueryEvent::Rows(rows) => s.rows.extend(rows),
+        QueryEvent::Finished {
+            index,
+            rows,
+            truncated,
+            elapsed,
+        } => {
+            let cut = if truncated {
+                format!(" (first {} kept)", s.rows.len())
+            } else {
+                String::new()
+            };
+            let ms = elapsed.as_secs_f64() * 1000.0;
+            s.outcome = Some((
+                format!("statement {}: {rows} rows{cut} in {ms:.1} ms", index + 1),
+                false,
+            ));
+        }
+    }
+}
+
+pub fn on_done(app: &mut App, job: JobId, result: Result<usize, String>) {
+    let s = &mut app.state.query;
+    if s.job != Some(job) {
+        return;
+    }
+    s.job = None;
+    let total = s
+        .started
+        .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
+    match result {
+        Ok(n) => {
+            let last = s
+                .outcome
+                .take()
+                .map_or(String::new(), |(text, _)| format!(" · last {text}"));
+            s.outcome = Some((format!("{n} statements in {total:.1} ms{last}"), false));
+        }
+        Err(e) => s.outcome = Some((e, true)),
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let s = &app.state.query;
+    let target = app
+        .dbs
+        .get(app.db)
+        .map_or("no database".to_string(), |d| d.name().to_string());
+    let [top, bottom] = Layout::vertical([Constraint::Length(9), Constraint::Fill(1)]).areas(area);
+    let mode = if s.editing {
+        "editing · F5/ctrl-r run · Esc leave"
+    } else {
+        "i edit · F5 run · ctrl-p/n history"
+    };
+    let editor_block = block(
+        format!(" Query · {target} · read-only · {mode} "),
+        s.editing,
+        t,
+    );
+    let inner = editor_block.inner(top);
+    frame.render_widget(editor_block, top);
+    frame.render_widget(&s.editor, inner);
+    colour_editor(frame, inner, &s.editor, t);
+    let [results, plan] =
+        Layout::horizontal([Constraint::Fill(2), Constraint::Fill(1)]).areas(bottom);
+    let (outcome, is_error) = match (&s.outcome, s.job) {
+        (_, Some(_)) => (format!("running… {} rows so far", s.rows.len()), false),
+        (Some((text, e)), None) => (text.clone(), *e),
+        (None, None) => ("no query run yet".into(), false),
+    };
+    let title = format!(" Results · {outcome} ");
+    if is_error {
+        let msg = Paragraph::new(Line::styled(outcome.clone(), t.error))
+            .wrap(ratatui::widgets::Wrap { trim: false });
+        frame.render_widget(
+            msg.block(block(" Results · error ".into(), !s.editing, t)),
+            results,
+        );
+    } else {
+        let grid = Grid {
+            columns: &s.columns,
+            rows: &s.rows,
+            selected: Some(s.row),
+            first_col: s.first_col,
+            selected_col: Some(s.col),
+        };
+        grid.render(frame, results, block(title, !s.editing, t), t);
+    }
+    let lines: Vec<Line> = s
+        .plan
+        .iter()
+        .zip(depths(&s.plan))
+        .map(|(row, d)| {
+            let style = if row.detail.starts_with("SCAN") {
+                t.warning
+            } else {
+                t.text
+            };
+            Line::from(vec![
+                Span::raw(format!("{}└ ", "  ".repeat(d))),
+                Span::styled(row.detail.clone(), style),
+            ])
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(block(" Query plan ".into(), false, t)),
+        plan,
+    );
+}
+
+/// Colours the SQL the text area drew, over its own cells.
+fn colour_editor(frame: &mut Frame, area: Rect, editor: &TextArea, theme: &Theme) {
+    let (top, left) = editor.scroll_offset();
+    let mut in_comment = false;
+    let buf = frame.buffer_mut();
+    for (row, line) in editor.lines().iter().enumerate() {
+        let toks = tokens(line, &mut in_comment);
+        let Some(y) = (row as u16).checked_sub(top).filter(|y| *y < area.height) else {
+            continue;
+        };
+        let mut col = 0u16;
+        for (kind, text) in toks {
+            for c in text.chars() {
+                let w = c.width().unwrap_or(0) as u16;
+                if kind != Kind::Plain && col >= left && col - left < area.width {
+                    if let Some(fg) = style(kind, theme).fg {
+                        buf[(area.x + col - left, area.y + y)].set_fg(fg);
+                    }
+                }
+                col += w;
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Relations (6): declared and inferred relations with their orphan counts, samples of orphaned
+//! rows, the fix, and the selected table's parents and children.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
+use ratatui::Frame;
+
+use super::{block, matches, step};
+use crate::engine::relations::Relation;
+use crate::ui::action::Action;
+use crate::ui::app::{App, JobKind};
+use crate::ui::draw::gauge;
+use crate::ui::theme::Theme;
+use crate::ui::widgets::sql::highlight;
+use crate::units;
+
+#[derive(Default)]
+pub struct State {
+    pub selected: usize,
+    pub filter: String,
+}
+
+/// (database index, relation) of every database, filtered.
+pub fn listed(app: &App) -> Vec<(usize, &Relation)> {
+    let f = &app.state.relations.filter;
+    app.dbs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, d)| d.relations.iter().flatten().map(move |r| (i, r)))
+        .filter(|(_, r)| {
+            matches(
+                f,
+                &format!("{} {} {}", r.child, r.columns.join(" "), r.parent),
+            )
+        })
+        .collect()
+}
+
+pub fn handle(app: &mut App, action: Action) {
+    let len = listed(app).len();
+    step(&mut app.state.relations.selected, len, action);
+}
+
+fn name(r: &Relation) -> String {
+    format!(
+        "{}({}) → {}({})",
+        r.child,
+        r.columns.join(", "),
+        r.parent,
+        r.parent_columns.join(", ")
+    )
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let list = listed(app);
+    let selected = app
+        .state
+        .relations
+        .selected
+        .min(list.len().saturating_sub(1));
+    let [top, bottom] = Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(area);
+    let many = app.dbs.len() > 1;
+    let rows = list.iter().map(|(db, r)| {
+        let orphans = r.orphans.map_or("?".into(), units::count);
+        let style = if r.orphans.unwrap_or(0) > 0 {
+            t.error
+        } else {
+            t.ok
+        };
+        let mut cells = Vec::new();
+        if many {
+            cells.push(Line::styled(app.dbs[*db].name().to_string(), t.dim));
+        }
+        cells.push(Line::styled(name(r), t.text));
+        cells.push(Line::styled(
+            if r.declared { "declared" } else { "inferred" },
+            if r.declared { t.text } else { t.warning },
+        ));
+        cells.push(Line::styled(orphans, style).right_aligned());
+        cells.push(Line::styled(r.nulls.map_or("?".into(), units::count), t.dim).right_aligned());
+        Row::new(cells)
+    });
+    let mut header = vec!["relation", "kind", "orphans", "NULLs"];
+    let mut widths = vec![
+        Constraint::Fill(1),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(9),
+    ];
+    if many {
+        header.insert(0, "database");
+        widths.insert(0, Constraint::Length(24));
+    }
+    let counting: Vec<_> = app
+        .jobs
+        .values()
+        .filter(|j| j.kind == JobKind::Audit)
+        .collect();
+    let progress = counting.first().map_or(String::new(), |j| {
+        j.progress.map_or(" · counting…".into(), |(d, n)| {
+            format!(" · counting {}", gauge(d, n, 10))
+        })
+    });
+    let title = format!(" Relations ({}){progress} ", list.len());
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(t.header))
+        .block(block(title, true, t))
+        .row_highlight_style(t.selected);
+    let mut state = TableState::default().with_selected(Some(selected));
+    frame.render_stateful_widget(table, top, &mut state);
+    let lines = list.get(selected).map_or_else(
+        || {
+            vec![Line::styled(
+                if counting.is_empty() {
+                    "No relations."
+                } else {
+                    "Counting orphans…"
+                },
+                t.dim,
+            )]
+        },
+        |(db, r)| detail(app, *db, r, t),
+    );
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block(" Relation ".into(), false, t)),
+        bottom,
+    );
+}
+
+fn detail(app: &App, db: usize, r: &Relation, t: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(format!("why: {}", r.why), t.dim)];
+    if let Some(e) = &r.error {
+        lines.push(Line::styled(format!("! {e}"), t.error));
+    }
+    lines.push(Line::styled("Tables around it", t.header));
+    let rels = app.dbs[db].relations.as_deref().unwrap_or_default();
+    for p in rels.iter().filter(|x| x.child == r.child) {
+        lines.push(Line::styled(
+            format!("  {} ← {}.{}", p.parent, p.child, p.columns.join(",")),
+            t.text,
+        ));
+    }
+    for c in rels
+        .iter()
+        .filter(|x| x.parent == r.child && x.child != r.child)
+    {
+        lines.push(Line::styled(
+            format!("  {}.{} → {}", c.child, c.columns.join(","), c.parent),
+            t.text,
+        ));
+    }
+    if !r.sample.is_empty() {
+        lines.push(Line::styled("Orphan rows (sample)", t.header));
+        for s in &r.sample {
+            let values: Vec<String> = s.values.iter().map(|v| v.to_string()).collect();
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  rowid {} ", s.rowid.map_or("-".into(), |x| x.to_string())),
+                    t.dim,
+                ),
+                Span::styled(values.join(", "), t.error),
+            ]));
+        }
+    }
+    if r.orphans.unwrap_or(0) > 0 {
+        lines.push(Line::styled("Fix (not run)", t.header));
+        lines.extend(highlight(&r.fix, t));
+    }
+    if let Some(declare) = &r.declare_fix {
+        lines.push(Line::styled(
+            "Declare the FOREIGN KEY (table rebuild, not run)",
+            t.header,
+        ));
+        lines.extend(highlight(declare, t));
+    }
+    lines
+}

@@ -1,0 +1,390 @@
+//! Schema (2): a tree of databases, tables (with columns, foreign keys, indexes, triggers), views,
+//! virtual tables with their shadow tables folded under them; Enter shows an object's DDL.
+
+use std::collections::HashSet;
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{List, ListItem, ListState};
+use ratatui::Frame;
+
+use super::{block, matches, step};
+use crate::engine::database::Database;
+use crate::engine::schema::{pretty_ddl, Table, TableKind};
+use crate::ui::action::{Action, Panel};
+use crate::ui::app::App;
+use crate::ui::theme::Theme;
+use crate::ui::widgets::popup::Popup;
+use crate::ui::widgets::sql::highlight;
+use crate::units;
+
+#[derive(Default)]
+pub struct State {
+    pub selected: usize,
+    pub filter: String,
+    /// Nodes whose open/closed state differs from their default.
+    pub toggled: HashSet<String>,
+}
+
+/// One line of the tree.
+pub struct Node {
+    pub depth: usize,
+    pub key: String,
+    pub text: Vec<Span<'static>>,
+    pub expandable: bool,
+    pub open: bool,
+    /// (title, SQL) shown by Enter.
+    pub ddl: Option<(String, String)>,
+}
+
+struct Builder<'a> {
+    nodes: Vec<Node>,
+    state: &'a State,
+    theme: &'a Theme,
+    filtering: bool,
+}
+
+impl Builder<'_> {
+    /// Adds a node and says whether its children should follow.
+    fn add(
+        &mut self,
+        depth: usize,
+        key: String,
+        text: Vec<Span<'static>>,
+        default_open: Option<bool>,
+        ddl: Option<(String, String)>,
+    ) -> bool {
+        let expandable = default_open.is_some();
+        let open =
+            expandable && (default_open.unwrap_or(false) != self.state.toggled.contains(&key));
+        self.nodes.push(Node {
+            depth,
+            key,
+            text,
+            expandable,
+            open,
+            ddl,
+        });
+        open
+    }
+}
+
+/// The visible tree for the current state.
+pub fn nodes(app: &App) -> Vec<Node> {
+    let state = &app.state.schema;
+    let mut b = Builder {
+        nodes: Vec::new(),
+        state,
+        theme: &app.theme,
+        filtering: !state.filter.is_empty(),
+    };
+    for (i, db) in app.dbs.iter().enumerate() {
+        let ok = db.model.as_ref().is_some_and(|m| m.is_ok());
+        let status = db
+            .model
+            .as_ref()
+            .map_or("…".to_string(), |m| m.status.label().to_string());
+        let text = vec![
+            Span::styled(db.name().to_string(), b.theme.title),
+            Span::styled(format!("  {status}"), b.theme.dim),
+        ];
+        let open_by_default = app.dbs.len() <= 3 || b.filtering;
+        if b.add(
+            0,
+            format!("d{i}"),
+            text,
+            ok.then_some(open_by_default),
+            None,
+        ) {
+            if let Some(m) = &db.model {
+                database_nodes(&mut b, i, m);
+            }
+        }
+    }
+    b.nodes
+}
+
+fn database_nodes(b: &mut Builder, i: usize, m: &Database) {
+    let f = b.state.filter.clone();
+    let s = &m.schema;
+    let pick = |kinds: &[TableKind]| -> Vec<&Table> {
+        s.tables
+            .iter()
+            .filter(|t| kinds.contains(&t.kind) && matches(&f, &t.name))
+            .collect()
+    };
+    let groups: [(&str, Vec<&Table>); 3] = [
+        ("Tables", pick(&[TableKind::Table])),
+        (
+            "Virtual tables",
+            pick(&[TableKind::Virtual, TableKind::Fts, TableKind::Rtree]),
+        ),
+        ("System", pick(&[TableKind::System])),
+    ];
+    for (name, tables) in groups {
+        if tables.is_empty() {
+            continue;
+        }
+        let key = format!("d{i}/{name}");
+        let label = vec![Span::styled(
+            format!("{name} ({})", tables.len()),
+            b.theme.header,
+        )];
+        if b.add(1, key, label, Some(name != "System" || b.filtering), None) {
+            for t in tables {
+                table_node(b, i, m, t);
+            }
+        }
+    }
+    let views: Vec<_> = s.views.iter().filter(|v| matches(&f, &v.name)).collect();
+    if !views.is_empty()
+        && b.add(
+            1,
+            format!("d{i}/views"),
+            vec![Span::styled(
+                format!("Views ({})", views.len()),
+                b.theme.header,
+            )],
+            Some(true),
+            None,
+        )
+    {
+        for v in views {
+            let mut text = vec![Span::styled(v.name.clone(), b.theme.text)];
+            if let Some(e) = &v.error {
+                text.push(Span::styled(format!("  broken: {e}"), b.theme.error));
+            }
+            b.add(
+                2,
+                format!("d{i}/v/{}", v.name),
+                text,
+                None,
+                Some((format!("view {}", v.name), v.sql.clone())),
+            );
+        }
+    }
+}
+
+fn table_node(b: &mut Builder, i: usize, m: &Database, t: &Table) {
+    let theme = b.theme;
+    let mut text = vec![
+        Span::styled(t.name.clone(), theme.text),
+        Span::styled(
+            format!("  {} rows", units::rows(t.rows, t.rows_exact)),
+            theme.dim,
+        ),
+    ];
+    if let Some(bytes) = t.bytes {
+        text.push(Span::styled(
+            format!(" · {}", units::bytes(bytes)),
+            theme.dim,
+        ));
+    }
+    if let Some(module) = &t.module {
+        text.push(Span::styled(format!(" · {module}"), theme.keyword));
+    }
+    let ddl = t
+        .sql
+        .as_ref()
+        .map(|s| (format!("table {}", t.name), pretty_ddl(s)));
+    if !b.add(2, format!("d{i}/t/{}", t.name), text, Some(false), ddl) {
+        return;
+    }
+    for c in &t.columns {
+        let mut line = vec![
+            Span::styled(c.name.clone(), theme.text),
+            Span::styled(format!(" {}", c.decl_type), theme.keyword),
+        ];
+        let mut traits = Vec::new();
+        if c.pk > 0 {
+            traits.push("PK".to_string());
+        }
+        if c.notnull {
+            traits.push("NOT NULL".into());
+        }
+        if let Some(d) = &c.default {
+            traits.push(format!("= {d}"));
+        }
+        line.push(Span::styled(format!(" {}", traits.join(" ")), theme.dim));
+        b.add(
+            3,
+            format!("d{i}/t/{}/c/{}", t.name, c.name),
+            line,
+            None,
+            None,
+        );
+    }
+    for fk in &t.foreign_keys {
+        let text = format!(
+            "→ ({}) {}({}) on delete {}",
+            fk.columns.join(", "),
+            fk.parent,
+            fk.parent_columns.join(", "),
+            fk.on_delete.to_lowercase()
+        );
+        b.add(
+            3,
+            format!("d{i}/t/{}/fk/{}", t.name, fk.columns.join(",")),
+            vec![Span::styled(text, theme.info)],
+            None,
+            None,
+        );
+    }
+    for ix in m.schema.indexes_of(&t.name) {
+        let mut traits = vec![ix.origin.clone()];
+        traits.extend(ix.unique.then(|| "unique".to_string()));
+        traits.extend(ix.partial.then(|| "partial".to_string()));
+        let text = vec![
+            Span::styled(
+                format!("◆ {} ({})", ix.name, ix.columns.join(", ")),
+                theme.string,
+            ),
+            Span::styled(format!("  {}", traits.join(", ")), theme.dim),
+        ];
+        let ddl = ix
+            .sql
+            .as_ref()
+            .map(|s| (format!("index {}", ix.name), s.clone()));
+        b.add(
+            3,
+            format!("d{i}/t/{}/i/{}", t.name, ix.name),
+            text,
+            None,
+            ddl,
+        );
+    }
+    for tr in m
+        .schema
+        .triggers
+        .iter()
+        .filter(|tr| tr.table.eq_ignore_ascii_case(&t.name))
+    {
+        let ddl = Some((format!("trigger {}", tr.name), tr.sql.clone()));
+        b.add(
+            3,
+            format!("d{i}/t/{}/tr/{}", t.name, tr.name),
+            vec![Span::styled(format!("⚡ {}", tr.name), theme.warning)],
+            None,
+            ddl,
+        );
+    }
+    for shadow in m
+        .schema
+        .tables
+        .iter()
+        .filter(|s| s.shadow_of.as_deref() == Some(t.name.as_str()))
+    {
+        let text = vec![
+            Span::styled(format!("▫ {}", shadow.name), theme.dim),
+            Span::styled(
+                format!(
+                    "  shadow · {} rows",
+                    units::rows(shadow.rows, shadow.rows_exact)
+                ),
+                theme.dim,
+            ),
+        ];
+        b.add(
+            3,
+            format!("d{i}/t/{}/s/{}", t.name, shadow.name),
+            text,
+            None,
+            None,
+        );
+    }
+}
+
+pub fn handle(app: &mut App, action: Action) {
+    let tree = nodes(app);
+    let state = &mut app.state.schema;
+    if step(&mut state.selected, tree.len(), action) {
+        return;
+    }
+    let Some(node) = tree.get(state.selected) else {
+        return;
+    };
+    match action {
+        Action::Enter => match &node.ddl {
+            Some((title, sql)) => {
+                app.popup = Some(Popup::new(
+                    title.clone(),
+                    Text::from(highlight(sql, &app.theme)),
+                ))
+            }
+            None if node.expandable => toggle(state, &node.key),
+            None => {}
+        },
+        Action::Right if node.expandable && !node.open => toggle(state, &node.key),
+        Action::Left if node.expandable && node.open => toggle(state, &node.key),
+        Action::Left => {
+            if let Some(parent) = tree[..state.selected]
+                .iter()
+                .rposition(|n| n.depth < node.depth)
+            {
+                state.selected = parent;
+            }
+        }
+        _ => {}
+    }
+}
+
+fn toggle(state: &mut State, key: &str) {
+    if !state.toggled.remove(key) {
+        state.toggled.insert(key.to_string());
+    }
+}
+
+/// Shows `table` of database `db` in the tree, opening what hides it.
+pub fn focus(app: &mut App, db: usize, table: &str) {
+    app.panel = Panel::Schema;
+    app.state.schema.filter.clear();
+    let Some(schema) = app.dbs[db].model.as_ref().map(|m| &m.schema) else {
+        return;
+    };
+    let group = match schema.table(table).map(|t| t.kind) {
+        Some(TableKind::Table) => "Tables",
+        Some(TableKind::System) => "System",
+        Some(_) => "Virtual tables",
+        None => "views",
+    };
+    for key in [format!("d{db}"), format!("d{db}/{group}")] {
+        if nodes(app).iter().any(|n| n.key == key && !n.open) {
+            toggle(&mut app.state.schema, &key);
+        }
+    }
+    let targets = [format!("d{db}/t/{table}"), format!("d{db}/v/{table}")];
+    if let Some(at) = nodes(app).iter().position(|n| targets.contains(&n.key)) {
+        app.state.schema.selected = at;
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let tree = nodes(app);
+    let items: Vec<ListItem> = tree
+        .iter()
+        .map(|n| {
+            let marker = match (n.expandable, n.open) {
+                (true, true) => "▾ ",
+                (true, false) => "▸ ",
+                _ => "  ",
+            };
+            let mut spans = vec![Span::raw("  ".repeat(n.depth)), Span::styled(marker, t.dim)];
+            spans.extend(n.text.iter().cloned());
+            ListItem::new(Line::from(spans))
+        })
+        .collect();
+    let filter = &app.state.schema.filter;
+    let title = if filter.is_empty() {
+        " Schema · Enter DDL · ←→ fold ".to_string()
+    } else {
+        format!(" Schema · filter: {filter} ")
+    };
+    let list = List::new(items)
+        .block(block(title, true, t))
+        .highlight_style(t.selected);
+    let mut state = ListState::default().with_selected(Some(
+        app.state.schema.selected.min(tree.len().saturating_sub(1)),
+    ));
+    frame.render_stateful_widget(list, area, &mut state);
+}

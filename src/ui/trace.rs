@@ -1,0 +1,41 @@
+//! Timings for the benchmark runner: with `LITESCOPE_TRACE=FILE`, the loop appends when table
+//! names first appear on screen and how long each key or mouse event took to reach the screen.
+
+use std::fs::File;
+use std::io::Write as _;
+use std::time::Instant;
+
+use super::app::App;
+
+pub struct Trace {
+    file: Option<File>,
+    start: Instant,
+    ready: bool,
+}
+
+impl Trace {
+    pub fn from_env() -> Trace {
+        let file = std::env::var_os("LITESCOPE_TRACE").and_then(|p| File::create(p).ok());
+        Trace {
+            file,
+            start: Instant::now(),
+            ready: false,
+        }
+    }
+
+    /// Called after each frame; `input_at` is when the event that caused it was read.
+    pub fn frame(&mut self, app: &App, input_at: Option<Instant>) {
+        let Some(file) = &mut self.file else { return };
+        if !self.ready && app.dbs.iter().any(|d| d.model.is_some()) {
+            self.ready = true;
+            let _ = writeln!(
+                file,
+                "ready_ms {:.3}",
+                self.start.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        if let Some(at) = input_at {
+            let _ = writeln!(file, "lag_ms {:.3}", at.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Drawing pieces shared by the panels.
+
+pub mod cell;
+pub mod grid;
+pub mod popup;
+pub mod sql;

@@ -1,0 +1,59 @@
+//! A centred box over the panels, for help, DDL, whole values and fixes.
+
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::Text;
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::ui::theme::Theme;
+
+/// A popup's content and how far it is scrolled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Popup {
+    pub title: String,
+    pub body: Text<'static>,
+    pub scroll: u16,
+}
+
+impl Popup {
+    pub fn new(title: impl Into<String>, body: impl Into<Text<'static>>) -> Popup {
+        Popup {
+            title: title.into(),
+            body: body.into(),
+            scroll: 0,
+        }
+    }
+
+    pub fn scroll_by(&mut self, delta: i32) {
+        let max = self.body.lines.len().saturating_sub(1) as i32;
+        self.scroll = (self.scroll as i32 + delta).clamp(0, max) as u16;
+    }
+
+    pub fn render(&self, frame: &mut Frame, theme: &Theme) {
+        let area = centered(frame.area(), 80, 80);
+        frame.render_widget(Clear, area);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_type(BorderType::Rounded)
+            .border_style(theme.border_focus)
+            .title(format!(" {} ", self.title))
+            .title_bottom(" Esc close · ↑↓ scroll ");
+        let para = Paragraph::new(self.body.clone())
+            .block(block)
+            .style(theme.text)
+            .wrap(Wrap { trim: false })
+            .scroll((self.scroll, 0));
+        frame.render_widget(para, area);
+    }
+}
+
+/// A rectangle of `pct_x` by `pct_y` percent in the middle of `area`.
+pub fn centered(area: Rect, pct_x: u16, pct_y: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Percentage(pct_y)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [h] = Layout::horizontal([Constraint::Percentage(pct_x)])
+        .flex(Flex::Center)
+        .areas(v);
+    h
+}
