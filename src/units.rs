@@ -29,6 +29,15 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// `1 row`, `1,234 rows`: a count with its noun.
+pub fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", count(n))
+    }
+}
+
 /// A row count as shown to users: `~` marks an estimate, `?` an unknown.
 pub fn rows(rows: Option<u64>, exact: bool) -> String {
     match (rows, exact) {
@@ -51,5 +60,7 @@ mod tests {
         assert_eq!(count(12), "12");
         assert_eq!(rows(Some(1000), false), "~1,000");
         assert_eq!(rows(None, true), "?");
+        assert_eq!(counted(1, "row"), "1 row");
+        assert_eq!(counted(1200, "row"), "1,200 rows");
     }
 }

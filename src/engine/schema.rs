@@ -503,7 +503,12 @@ fn load_indexes(
     let mut out = Vec::new();
     for table in tables.iter().filter(|t| t.has_btree()) {
         for (name, unique, origin, partial) in lists.get(&table.name).into_iter().flatten() {
-            let key = keys.get(name).cloned().unwrap_or_default();
+            // A WITHOUT ROWID table's key index has no sqlite_schema entry, so the joined query
+            // above missed it.
+            let key = match keys.get(name) {
+                Some(k) => k.clone(),
+                None => index_key(conn, name)?,
+            };
             let sql = sql_of.get(name.as_str()).copied().flatten();
             out.push(Index {
                 name: name.clone(),
@@ -561,6 +566,14 @@ fn index_keys(conn: &Connection) -> rusqlite::Result<HashMap<String, Vec<Option<
             Ok(if cid == -2 { None } else { r.get(1)? })
         },
     )
+}
+
+fn index_key(conn: &Connection, index: &str) -> rusqlite::Result<Vec<Option<String>>> {
+    let sql = "SELECT name, cid FROM pragma_index_xinfo(?1, 'main') WHERE key = 1 ORDER BY seqno";
+    query_list(conn, sql, index, |r| {
+        let cid: i64 = r.get(1)?;
+        Ok(if cid == -2 { None } else { r.get(0)? })
+    })
 }
 
 /// Index key names, with each expression replaced by its text from the CREATE INDEX statement.

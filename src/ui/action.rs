@@ -85,6 +85,9 @@ pub enum Action {
     Severity,
     /// Switch between the dark and light themes.
     Theme,
+    /// Focus the previous / next database (Data and Query panels work on it).
+    PrevDb,
+    NextDb,
 }
 
 impl Action {
@@ -115,6 +118,8 @@ impl Action {
             Action::Sort => "change sort order (Findings)",
             Action::Severity => "filter by severity (Findings)",
             Action::Theme => "switch dark / light theme",
+            Action::PrevDb => "previous database",
+            Action::NextDb => "next database",
         }
     }
 }

@@ -289,6 +289,13 @@ impl App {
                 self.load_all();
             }
             Action::Escape => self.escape(),
+            Action::PrevDb | Action::NextDb => {
+                let n = self.dbs.len().max(1);
+                let by = if action == Action::NextDb { 1 } else { n - 1 };
+                self.db = (self.db + by) % n;
+                self.state.overview = self.db;
+                self.state.data.list = 0;
+            }
             Action::Theme => {
                 self.theme = if self.theme.name == "dark" {
                     Theme::light()

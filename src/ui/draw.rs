@@ -36,18 +36,34 @@ fn header(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(" litescope ", t.title),
         Span::styled("│ ", t.dim),
     ];
-    for db in &app.dbs {
-        let (label, style) = match db.model.as_ref().map(|m| m.status) {
-            None => ("…", t.dim),
-            Some(Status::Ok) => ("ok", t.ok),
-            Some(s) => (s.label(), t.error),
-        };
-        let size = db.model.as_ref().map_or(String::new(), |m| {
-            format!(" {}", units::bytes(m.size_bytes))
-        });
-        spans.push(Span::styled(db.name().to_string(), t.text));
-        spans.push(Span::styled(format!(" {label}"), style));
-        spans.push(Span::styled(format!("{size}  "), t.dim));
+    let focus = app
+        .dbs
+        .get(app.db)
+        .map_or("no database".to_string(), |d| d.name().to_string());
+    spans.push(Span::styled(format!("{focus}  "), t.text));
+    let read: Vec<Status> = app
+        .dbs
+        .iter()
+        .filter_map(|d| d.model.as_ref().map(|m| m.status))
+        .collect();
+    let ok = read.iter().filter(|s| **s == Status::Ok).count();
+    let bad = read.len() - ok;
+    let size: u64 = app
+        .dbs
+        .iter()
+        .filter_map(|d| d.model.as_ref().map(|m| m.size_bytes))
+        .sum();
+    spans.push(Span::styled(
+        format!("│ {} databases, {} ", app.dbs.len(), units::bytes(size)),
+        t.dim,
+    ));
+    spans.push(Span::styled(format!("{ok} ok "), t.ok));
+    if bad > 0 {
+        spans.push(Span::styled(format!("{bad} not ok "), t.error));
+    }
+    let unread = app.dbs.len() - read.len();
+    if unread > 0 {
+        spans.push(Span::styled(format!("{unread} reading "), t.dim));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -120,6 +120,8 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("sort", &["s"]),
     ("severity", &["v"]),
     ("theme", &["t"]),
+    ("prev_db", &["["]),
+    ("next_db", &["]"]),
 ];
 
 /// Keys to actions, and back for the help screen.

@@ -48,8 +48,8 @@ fn relation_findings(db: &Database, rel: &Relation) -> Vec<Finding> {
                 &db.path,
                 &object,
                 format!(
-                    "{} rows of {} point at {target} values that do not exist",
-                    units::count(orphans),
+                    "{} of {} point at {target} values that do not exist",
+                    units::counted(orphans, "row"),
                     rel.child
                 ),
             )
@@ -80,8 +80,8 @@ fn relation_findings(db: &Database, rel: &Relation) -> Vec<Finding> {
                 &db.path,
                 &object,
                 format!(
-                    "{} rows of {} have no {} (NULL)",
-                    units::count(nulls),
+                    "{} of {} have no {} (NULL)",
+                    units::counted(nulls, "row"),
                     rel.child,
                     rel.parent
                 ),

@@ -42,36 +42,33 @@ pub struct State {
     pending: Option<(JobId, Land, Option<i64>)>,
 }
 
-/// (database, name, label) of every table and view, filtered.
+/// (database, name, label) of the focused database's tables and views, filtered.
 pub fn entries(app: &App) -> Vec<(usize, String, String)> {
     let f = &app.state.data.filter;
-    let mut out = Vec::new();
-    for (i, db) in app.dbs.iter().enumerate() {
-        let Some(m) = db.model.as_ref().filter(|m| m.is_ok()) else {
-            continue;
-        };
-        let prefix = if app.dbs.len() > 1 {
-            format!("{} › ", db.name())
-        } else {
-            String::new()
-        };
-        for t in m
-            .schema
-            .tables
-            .iter()
-            .filter(|t| t.is_user_table() && matches(f, &t.name))
-        {
-            out.push((
-                i,
+    let Some(m) = app
+        .dbs
+        .get(app.db)
+        .and_then(|d| d.model.as_ref())
+        .filter(|m| m.is_ok())
+    else {
+        return Vec::new();
+    };
+    let tables = m
+        .schema
+        .tables
+        .iter()
+        .filter(|t| t.is_user_table() && matches(f, &t.name));
+    let views = m.schema.views.iter().filter(|v| matches(f, &v.name));
+    tables
+        .map(|t| {
+            (
+                app.db,
                 t.name.clone(),
-                format!("{prefix}{}  {}", t.name, units::rows(t.rows, t.rows_exact)),
-            ));
-        }
-        for v in m.schema.views.iter().filter(|v| matches(f, &v.name)) {
-            out.push((i, v.name.clone(), format!("{prefix}{}  view", v.name)));
-        }
-    }
-    out
+                format!("{}  {}", t.name, units::rows(t.rows, t.rows_exact)),
+            )
+        })
+        .chain(views.map(|v| (app.db, v.name.clone(), format!("{}  view", v.name))))
+        .collect()
 }
 
 fn request(app: &mut App, position: Position, land: Land, page_no: Option<i64>) {

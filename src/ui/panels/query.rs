@@ -25,6 +25,7 @@ use crate::ui::widgets::cell::full;
 use crate::ui::widgets::grid::Grid;
 use crate::ui::widgets::popup::Popup;
 use crate::ui::widgets::sql::{style, tokens, Kind};
+use crate::units;
 
 /// Queries kept in the history file.
 const HISTORY_MAX: usize = 500;
@@ -220,10 +221,13 @@ pub fn on_event(app: &mut App, job: JobId, event: QueryEvent) {
                 String::new()
             };
             let ms = elapsed.as_secs_f64() * 1000.0;
-            s.outcome = Some((
-                format!("statement {}: {rows} rows{cut} in {ms:.1} ms", index + 1),
-                false,
-            ));
+            let which = if index > 0 {
+                format!("statement {}: ", index + 1)
+            } else {
+                String::new()
+            };
+            let rows = units::counted(rows as u64, "row");
+            s.outcome = Some((format!("{which}{rows}{cut} in {ms:.1} ms"), false));
         }
     }
 }
@@ -238,6 +242,8 @@ pub fn on_done(app: &mut App, job: JobId, result: Result<usize, String>) {
         .started
         .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
     match result {
+        Ok(0) => s.outcome = Some(("no statement to run".into(), false)),
+        Ok(1) => {}
         Ok(n) => {
             let last = s
                 .outcome

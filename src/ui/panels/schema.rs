@@ -231,9 +231,15 @@ fn table_node(b: &mut Builder, i: usize, m: &Database, t: &Table) {
         );
     }
     for ix in m.schema.indexes_of(&t.name) {
-        let mut traits = vec![ix.origin.clone()];
-        traits.extend(ix.unique.then(|| "unique".to_string()));
-        traits.extend(ix.partial.then(|| "partial".to_string()));
+        let mut traits = vec![match ix.origin.as_str() {
+            "primary-key" => "primary key",
+            "unique" => "UNIQUE constraint",
+            _ if ix.unique => "unique",
+            _ => "",
+        }];
+        traits.extend(ix.partial.then_some("partial"));
+        traits.extend(ix.expression.then_some("expression"));
+        traits.retain(|t| !t.is_empty());
         let text = vec![
             Span::styled(
                 format!("◆ {} ({})", ix.name, ix.columns.join(", ")),

@@ -1,0 +1,249 @@
+//! The TUI, drawn into ratatui's TestBackend: snapshots of every panel on a fixture built here,
+//! and the state changes keys and clicks make. Workers are real threads on a real file.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+use litescope::engine::discover::discover;
+use litescope::ui::action::{Action, Panel};
+use litescope::ui::app::{App, Msg};
+use litescope::ui::draw::draw;
+use litescope::ui::keymap::Keymap;
+use litescope::ui::layout::Areas;
+use litescope::ui::theme::Theme;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+
+const SHOP: &str = r#"
+PRAGMA foreign_keys = OFF;
+CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE, profile TEXT, avatar BLOB);
+CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id),
+    total REAL, note TEXT, created_at TEXT DEFAULT '2026-01-01');
+CREATE TABLE order_items (order_id INTEGER REFERENCES orders(id), sku TEXT, qty INTEGER,
+    PRIMARY KEY (order_id, sku)) WITHOUT ROWID;
+CREATE TABLE reviews (id INTEGER PRIMARY KEY, customerId INTEGER, stars INTEGER);
+CREATE INDEX orders_customer ON orders(customer_id);
+CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100;
+CREATE TRIGGER orders_touch AFTER UPDATE ON orders BEGIN SELECT 1; END;
+CREATE VIRTUAL TABLE notes USING fts5(body);
+INSERT INTO notes VALUES ('first note'), ('second note');
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20)
+INSERT INTO customers SELECT i, 'Customer ' || i, 'c' || i || '@example.com',
+    json_object('tier', i % 3, 'tags', json_array('a', 'b')), randomblob(0) || x'deadbeef' FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 450)
+INSERT INTO orders SELECT i, 1 + i % 20, i * 1.5, CASE WHEN i = 2 THEN 'line one' || char(10) || 'line two' || char(27) || '[31m' END,
+    '2026-02-' || printf('%02d', 1 + i % 28) FROM n;
+INSERT INTO order_items VALUES (1, 'A-1', 2), (1, 'B-2', 1), (2, 'A-1', 5);
+INSERT INTO reviews VALUES (1, 1, 5), (2, 2, 4), (3, 99, 1);
+"#;
+
+fn setup() -> tempfile::TempDir {
+    let config = std::env::temp_dir().join(format!("litescope-test-config-{}", std::process::id()));
+    std::env::set_var("LITESCOPE_CONFIG_DIR", &config);
+    let dir = tempfile::tempdir().unwrap();
+    build(&dir.path().join("shop.db"), SHOP);
+    dir
+}
+
+fn app_on(dir: &Path) -> App {
+    let found = discover(&[dir.to_path_buf()]).unwrap();
+    let keymap = Keymap::new(&HashMap::new()).unwrap();
+    let mut app = App::new(found, Theme::dark(), keymap);
+    app.areas = Areas::compute(Rect::new(0, 0, 110, 32));
+    app.settle(Duration::from_secs(20));
+    assert!(app.jobs.is_empty(), "jobs still running");
+    app
+}
+
+fn screen(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(110, 32)).unwrap();
+    terminal.draw(|f| draw(f, app)).unwrap();
+    terminal.backend().to_string()
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    let event = Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
+    app.handle(Msg::Input(event, Instant::now()));
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn snapshot(name: &str, app: &App) {
+    insta::with_settings!({filters => vec![(r"\d+\.\d ms", "[ms]")]}, {
+        insta::assert_snapshot!(name, screen(app));
+    });
+}
+
+#[test]
+fn every_panel_renders() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    snapshot("overview", &app);
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Right);
+    snapshot("schema_table_open", &app);
+    for panel in ["5", "6", "7", "8"] {
+        key(&mut app, KeyCode::Char(panel.chars().next().unwrap()));
+        snapshot(&format!("panel_{panel}"), &app);
+    }
+    key(&mut app, KeyCode::Char('?'));
+    snapshot("help", &app);
+}
+
+#[test]
+fn schema_shows_ddl_and_folds_shadow_tables() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('2'));
+    let text = screen(&app);
+    assert!(text.contains("notes"), "{text}");
+    assert!(
+        !text.contains("notes_data"),
+        "shadow tables are folded: {text}"
+    );
+    // customers is the first table; Enter shows its DDL laid out one column per line.
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    let popup = app.popup.as_ref().expect("DDL popup");
+    assert_eq!(popup.title, "table customers");
+    assert!(screen(&app).contains("  name TEXT NOT NULL,"));
+}
+
+#[test]
+fn data_pages_by_key_and_shows_values_whole_and_safe() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('3'));
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "orders");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    app.settle(Duration::from_secs(10));
+    snapshot("data_orders", &app);
+    let page = app.state.data.page.clone().unwrap();
+    assert_eq!(page.rows.len(), 200);
+    assert!(page.at_start && !page.at_end);
+    key(&mut app, KeyCode::Char('G'));
+    app.settle(Duration::from_secs(10));
+    let last = app.state.data.page.clone().unwrap();
+    assert!(last.at_end);
+    assert_eq!(last.rows.len(), 200);
+    assert!(screen(&app).contains("last page"));
+    key(&mut app, KeyCode::Char('g'));
+    app.settle(Duration::from_secs(10));
+    key(&mut app, KeyCode::Down);
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Right);
+    }
+    assert!(!screen(&app).contains('\u{1b}'));
+    assert!(screen(&app).contains("line one↵line two␛[31m"));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.popup.as_ref().unwrap().title, "note");
+    snapshot("data_value_popup", &app);
+}
+
+fn run_query(app: &mut App, sql: &str) {
+    key(app, KeyCode::Char('4'));
+    key(app, KeyCode::Char('i'));
+    type_text(app, sql);
+    key(app, KeyCode::F(5));
+    app.settle(Duration::from_secs(10));
+}
+
+#[test]
+fn query_streams_results_with_plan_and_refuses_writes() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    let history = app.state.query.history.len();
+    run_query(
+        &mut app,
+        "SELECT customer_id, count(*) AS n FROM orders GROUP BY customer_id ORDER BY n DESC",
+    );
+    let s = &app.state.query;
+    assert_eq!(s.columns, ["customer_id", "n"]);
+    assert_eq!(s.rows.len(), 20);
+    assert!(s.plan.iter().any(|p| p.detail.contains("orders_customer")));
+    snapshot("query_results", &app);
+    key(&mut app, KeyCode::Char('i'));
+    for _ in 0..200 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "DELETE FROM orders");
+    key(&mut app, KeyCode::F(5));
+    app.settle(Duration::from_secs(10));
+    let (text, is_error) = app.state.query.outcome.clone().unwrap();
+    assert!(is_error && text.contains("read-only"), "{text}");
+    assert_eq!(app.state.query.history.len(), history + 2);
+}
+
+#[test]
+fn findings_and_relations_come_from_the_audit() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    let rules: Vec<&str> = app.all_findings().iter().map(|f| f.rule).collect();
+    assert!(rules.contains(&"naming-mixed"), "{rules:?}");
+    assert!(rules.contains(&"json-in-text"), "{rules:?}");
+    let rels = app.dbs[0].relations.clone().unwrap();
+    let orders = rels.iter().find(|r| r.child == "orders").unwrap();
+    assert_eq!(orders.orphans, Some(0));
+    let reviews = rels.iter().find(|r| r.child == "reviews").unwrap();
+    assert!(!reviews.declared);
+    assert_eq!(reviews.orphans, Some(1));
+    key(&mut app, KeyCode::Char('5'));
+    key(&mut app, KeyCode::Char('v'));
+    assert!(app.state.findings.severity.is_some());
+    key(&mut app, KeyCode::Char('v'));
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "orphan");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.panel, Panel::Schema, "Enter jumps to the object");
+    assert!(app.popup.as_ref().unwrap().title.starts_with("orphan-rows"));
+}
+
+#[test]
+fn keys_and_clicks_move_between_panels() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.panel, Panel::Schema);
+    app.handle(Msg::Input(
+        Event::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
+        Instant::now(),
+    ));
+    app.handle(Msg::Input(
+        Event::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
+        Instant::now(),
+    ));
+    assert_eq!(app.panel, Panel::Backups);
+    let (_, x, _) = app.areas.tabs[Panel::Query.index()];
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: x + 1,
+        row: 1,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.handle(Msg::Input(Event::Mouse(click), Instant::now()));
+    assert_eq!(app.panel, Panel::Query);
+    app.update(Action::Help);
+    assert!(app.help);
+    app.update(Action::Escape);
+    assert!(!app.help);
+    app.update(Action::Quit);
+    assert!(app.quit);
+}
