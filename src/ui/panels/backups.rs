@@ -2,10 +2,10 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{List, ListItem, ListState};
+use ratatui::widgets::ListItem;
 use ratatui::Frame;
 
-use super::{block, step};
+use super::{render_list, step};
 use crate::engine::discover::is_backup_name;
 use crate::ui::action::Action;
 use crate::ui::app::{App, Db};
@@ -80,10 +80,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         })
         .collect();
     let title = " Backups · copies found in the workspace (verified backups: coming) ";
-    let list = List::new(items)
-        .block(block(title.into(), true, t))
-        .highlight_style(t.selected);
-    let mut state = ListState::default()
-        .with_selected(Some(app.state.backups.min(app.dbs.len().saturating_sub(1))));
-    frame.render_stateful_widget(list, area, &mut state);
+    render_list(frame, area, items, title.into(), app.state.backups, t);
 }

@@ -2,10 +2,10 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{List, ListItem, ListState};
+use ratatui::widgets::ListItem;
 use ratatui::Frame;
 
-use super::{block, step};
+use super::{render_list, step};
 use crate::engine::migrate;
 use crate::ui::action::Action;
 use crate::ui::app::App;
@@ -42,11 +42,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         })
         .collect();
     let title = " Migrations · tracking per database (status against a folder: litescope report --migrations, coming) ";
-    let list = List::new(items)
-        .block(block(title.into(), true, t))
-        .highlight_style(t.selected);
-    let mut state = ListState::default().with_selected(Some(
-        app.state.migrations.min(app.dbs.len().saturating_sub(1)),
-    ));
-    frame.render_stateful_widget(list, area, &mut state);
+    render_list(frame, area, items, title.into(), app.state.migrations, t);
 }

@@ -10,7 +10,7 @@ pub mod relations;
 pub mod schema;
 
 use ratatui::layout::Rect;
-use ratatui::widgets::{Block, BorderType};
+use ratatui::widgets::{Block, BorderType, List, ListItem, ListState};
 use ratatui::Frame;
 
 use super::action::{Action, Panel};
@@ -109,6 +109,23 @@ pub fn block(title: String, focused: bool, theme: &Theme) -> Block<'static> {
             theme.border
         })
         .title(title)
+}
+
+/// A bordered list with its selection kept in view.
+pub fn render_list(
+    frame: &mut Frame,
+    area: Rect,
+    items: Vec<ListItem<'static>>,
+    title: String,
+    selected: usize,
+    theme: &Theme,
+) {
+    let len = items.len();
+    let list = List::new(items)
+        .block(block(title, true, theme))
+        .highlight_style(theme.selected);
+    let mut state = ListState::default().with_selected(Some(selected.min(len.saturating_sub(1))));
+    frame.render_stateful_widget(list, area, &mut state);
 }
 
 /// Case-insensitive substring match; an empty filter matches everything.

@@ -2,10 +2,10 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::widgets::{ListItem, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{block, step};
+use super::{block, render_list, step};
 use crate::engine::database::{Database, Integrity, Status};
 use crate::engine::findings::Severity;
 use crate::ui::action::Action;
@@ -51,13 +51,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         })
         .collect();
     let title = format!(" Databases ({}) ", app.dbs.len());
-    let list = List::new(items)
-        .block(block(title, true, t))
-        .highlight_style(t.selected);
-    let mut state = ListState::default().with_selected(Some(
-        app.state.overview.min(app.dbs.len().saturating_sub(1)),
-    ));
-    frame.render_stateful_widget(list, left, &mut state);
+    render_list(frame, left, items, title, app.state.overview, t);
     let detail = match app.dbs.get(app.db) {
         Some(db) => details(app, db),
         None => vec![Line::styled(

@@ -172,18 +172,16 @@ fn run(app: &mut App) {
         app.message = Some(("nothing to run: press i and type SQL".into(), false));
         return;
     }
-    let Some(db) = app
+    let readable = app
         .dbs
         .get(app.db)
-        .filter(|d| d.model.as_ref().is_some_and(|m| m.is_ok()))
-    else {
-        app.message = Some((
-            "the database in focus cannot be queried; choose another in Overview".into(),
-            true,
-        ));
+        .and_then(|d| d.model.as_ref())
+        .is_some_and(|m| m.is_ok());
+    if !readable {
+        let why = "the database in focus cannot be queried; choose another in Overview or with [ ]";
+        app.message = Some((why.into(), true));
         return;
-    };
-    let _ = db;
+    }
     let s = &mut app.state.query;
     if s.history.last() != Some(&sql) {
         s.history.push(sql.clone());
