@@ -19,6 +19,10 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 # Generator parameters; changing any of them regenerates that data set.
 BIG = {"version": 1, "tables": 200, "target_bytes": 10**9, "zipf_s": 1.5, "empty_every": 25}
 TABLES10K = {"version": 1, "tables": 10_000, "index_every": 10, "empty_every": 3, "max_rows": 5}
+ROWS10M = {"version": 1, "rows": 10_000_000, "users": 10_000}
+ORPHANS = {"version": 1, "parents": 500_000, "accounts": 500_000, "children": 5_000_000, "orphan_every": 100,
+           "null_every": 1000}
+ORPHANS_TEXT = {"version": 1, "parents": 500_000, "children": 5_000_000, "orphan_every": 100}
 
 # argv placeholders: {bin} is the litescope binary, {data} is bench/data (commands run from the repo
 # root). `check` is optional: max_ms (litescope median) and/or max_ratio (litescope / baseline).
@@ -165,7 +169,75 @@ def gen_tables10k(db, p):
             "rows": rows}
 
 
-DATASETS = {"big.db": (BIG, gen_big), "tables10k.db": (TABLES10K, gen_tables10k)}
+def counted(db, rows):
+    return {"tables": int(query(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'")),
+            "indexes": int(query(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'")),
+            "rows": rows}
+
+
+def series(n, insert):
+    """`insert` fed by n = 1..n from a recursive CTE (the shell's fastest way to make rows)."""
+    return f"WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < {n})\n{insert} FROM c;\n"
+
+
+def gen_rows10m(db, p):
+    """One big table of small rows (about 55 bytes each) plus a small users table, in one transaction."""
+    kinds = "CASE n % 4 WHEN 0 THEN 'click' WHEN 1 THEN 'view' WHEN 2 THEN 'buy' ELSE 'login' END"
+    sql(db, "BEGIN;\n"
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, user_id INTEGER, kind TEXT, payload TEXT, at TEXT);\n"
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created TEXT);\n"
+        + series(p["rows"], f"INSERT INTO events SELECT n, abs(random()) % {p['users']} + 1, {kinds}, "
+                 "hex(randomblob(8)), strftime('%Y-%m-%dT%H:%M:%S', 1600000000 + n * 3, 'unixepoch')")
+        + series(p["users"], "INSERT INTO users SELECT n, 'user ' || n, "
+                 "strftime('%Y-%m-%d', 1500000000 + n * 8640, 'unixepoch')")
+        + "COMMIT;\n")
+    return counted(db, p["rows"] + p["users"])
+
+
+def spread(n, modulus):
+    """A deterministic scatter of n over 1..modulus (so orphan counts are known exactly)."""
+    return f"({n} * 2654435761) % {modulus} + 1"
+
+
+def gen_orphans(db, p):
+    """child.parent_id -> parent.id is declared; child.account_id -> account.id is only inferable by
+    name. Every orphan_every-th child misses its parent and (offset) its account; every
+    null_every-th has a NULL parent_id. parent.code is unique-valued and deliberately unindexed."""
+    e, np, na = p["orphan_every"], p["parents"], p["accounts"]
+    sql(db, "BEGIN;\n"
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT NOT NULL, name TEXT);\n"
+        "CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created INTEGER);\n"
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id),\n"
+        "  account_id INTEGER, amount REAL, note TEXT);\n"
+        + series(np, f"INSERT INTO parent SELECT n, printf('P%07d', {spread('n', np)}), 'parent ' || n")
+        + series(na, "INSERT INTO account SELECT n, 'account ' || n, 1600000000 + n")
+        + series(p["children"], "INSERT INTO child SELECT n, "
+                 f"CASE WHEN n % {p['null_every']} = {p['null_every'] // 2} THEN NULL "
+                 f"WHEN n % {e} = 7 THEN {np} + n ELSE {spread('n', np)} END, "
+                 f"CASE WHEN n % {e} = 13 THEN {na} + n ELSE {spread('n + 1', na)} END, "
+                 "(n % 100000) / 100.0, hex(randomblob(4))")
+        + "COMMIT;\n")
+    return counted(db, np + na + p["children"])
+
+
+def gen_orphans_text(db, p):
+    """A declared foreign key onto a TEXT column with no index: SQLite accepts the declaration (it
+    only complains, "foreign key mismatch", when enforcing or checking it)."""
+    e, np = p["orphan_every"], p["parents"]
+    sql(db, "BEGIN;\n"
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT NOT NULL, name TEXT);\n"
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_code TEXT REFERENCES parent(code), amount REAL);\n"
+        + series(np, f"INSERT INTO parent SELECT n, printf('P%07d', {spread('n', np)}), 'parent ' || n")
+        + series(p["children"], "INSERT INTO child SELECT n, "
+                 f"CASE WHEN n % {e} = 7 THEN printf('Q%07d', n) ELSE printf('P%07d', {spread('n', np)}) END, "
+                 "(n % 100000) / 100.0")
+        + "COMMIT;\n")
+    return counted(db, np + p["children"])
+
+
+DATASETS = {"big.db": (BIG, gen_big), "tables10k.db": (TABLES10K, gen_tables10k),
+            "rows10m.db": (ROWS10M, gen_rows10m), "orphans.db": (ORPHANS, gen_orphans),
+            "orphans_text.db": (ORPHANS_TEXT, gen_orphans_text)}
 
 
 def load_stamp():

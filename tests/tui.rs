@@ -247,3 +247,36 @@ fn keys_and_clicks_move_between_panels() {
     app.update(Action::Quit);
     assert!(app.quit);
 }
+
+#[test]
+fn keys_are_answered_while_a_query_runs_and_esc_cancels_it() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('4'));
+    key(&mut app, KeyCode::Char('i'));
+    type_text(
+        &mut app,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n",
+    );
+    key(&mut app, KeyCode::F(5));
+    assert!(
+        app.state.query.job.is_some(),
+        "the query runs in the background"
+    );
+    let started = Instant::now();
+    key(&mut app, KeyCode::Char('5'));
+    assert_eq!(app.panel, Panel::Findings);
+    key(&mut app, KeyCode::Char('4'));
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "keys do not wait for the query"
+    );
+    assert!(app.state.query.job.is_some());
+    key(&mut app, KeyCode::Esc);
+    app.settle(Duration::from_secs(10));
+    assert_eq!(
+        app.state.query.outcome,
+        Some(("cancelled".to_string(), true))
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

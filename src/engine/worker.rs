@@ -6,7 +6,7 @@
 //! [`connect`](super::connect)) is closed between jobs.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -92,6 +92,10 @@ struct Flags {
     background: AtomicBool,
     /// The running background job was interrupted to let an interactive job through.
     preempted: AtomicBool,
+    /// The job running now.
+    current: AtomicU64,
+    /// The job the user cancelled last, running or still queued.
+    cancelled: AtomicU64,
 }
 
 /// Both halves of a cancel: SQLite's interrupt and the connection's cancel flag.
@@ -133,14 +137,22 @@ impl Worker {
         let _ = self.jobs.send((id, job));
         if preempt {
             self.flags.preempted.store(true, Ordering::SeqCst);
-            self.cancel();
+            self.stop();
+        }
+    }
+
+    /// Cancels job `id`: now if it runs, or as soon as it starts.
+    pub fn cancel(&self, id: JobId) {
+        self.flags.cancelled.store(id, Ordering::SeqCst);
+        if self.flags.current.load(Ordering::SeqCst) == id {
+            self.stop();
         }
     }
 
     /// Interrupts the statement running now, if any.
-    pub fn cancel(&self) {
+    fn stop(&self) {
         if let Some(stop) = lock(&self.interrupt).as_ref() {
-            stop.flag.store(true, Ordering::Relaxed);
+            stop.flag.store(true, Ordering::SeqCst);
             stop.handle.interrupt();
         }
     }
@@ -205,6 +217,7 @@ impl State {
                 flag: conn.cancel_flag(),
             });
             self.conn = Some(conn);
+            self.arm();
         }
         Ok(self.conn.as_ref().expect("opened above"))
     }
@@ -214,12 +227,20 @@ impl State {
         self.conn = None;
     }
 
+    /// Sets the connection's stop flag for the job starting now: up if it was cancelled before
+    /// it started, down otherwise (a cancel of an earlier job must not stop this one).
+    fn arm(&self) {
+        let current = self.flags.current.load(Ordering::SeqCst);
+        let cancelled = self.flags.cancelled.load(Ordering::SeqCst) == current;
+        if let Some(stop) = lock(&self.interrupt).as_ref() {
+            stop.flag.store(cancelled, Ordering::SeqCst);
+        }
+    }
+
     /// Runs one job and reports it; returns the job when it gave way and must run again.
     fn handle(&mut self, id: JobId, job: Job) -> Option<(JobId, Job)> {
-        // A cancel applies to the job that was running; this one starts afresh.
-        if let Some(stop) = lock(&self.interrupt).as_ref() {
-            stop.flag.store(false, Ordering::Relaxed);
-        }
+        self.flags.current.store(id, Ordering::SeqCst);
+        self.arm();
         self.flags.preempted.store(false, Ordering::SeqCst);
         self.flags
             .background
@@ -401,7 +422,7 @@ mod tests {
             matches!(e.output, Output::Query(QueryEvent::Started { .. })).then_some(())
         });
         let start = Instant::now();
-        worker.cancel();
+        worker.cancel(7);
         let done = until(&rx, |e| match e.output {
             Output::QueryDone(r) => Some(r),
             _ => None,

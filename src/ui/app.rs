@@ -323,16 +323,17 @@ impl App {
     /// Esc: cancels what the user is waiting for first (a page, a query), then steps back in the
     /// panel, and only then cancels background work.
     fn escape(&mut self) {
-        let interactive = |j: &&Running| matches!(j.kind, JobKind::Page | JobKind::Query);
-        let job = self.jobs.values().rev().find(interactive).or_else(|| {
+        let interactive =
+            |(_, j): &(&JobId, &Running)| matches!(j.kind, JobKind::Page | JobKind::Query);
+        let job = self.jobs.iter().rev().find(interactive).or_else(|| {
             let stepping_back = self.panel == Panel::Data && self.state.data.in_grid;
             (!stepping_back)
-                .then(|| self.jobs.values().next_back())
+                .then(|| self.jobs.iter().next_back())
                 .flatten()
         });
         match job {
-            Some(job) => {
-                self.workers[job.db].cancel();
+            Some((&id, job)) => {
+                self.workers[job.db].cancel(id);
                 self.message = Some((format!("cancelled: {}", job.label), false));
             }
             None => {
