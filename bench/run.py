@@ -6,9 +6,15 @@
 Data sets are generated lazily into bench/data/ (gitignored) and reused while bench/data/stamp.json
 still matches the generator parameters below. Times are wall-clock with a warm page cache (one
 warm-up run per command is discarded). --record merges the table into BENCHMARKS.md.
+
+Most cases time one litescope command against one baseline command. A case with a "run" key is
+measured by its runner instead (RUNNERS below): the orphan counts against the fastest of several
+hand-written queries, and the TUI cases, which drive litescope in tmux through bench/tui.py.
 """
 import argparse, datetime, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
+
+import tui                                              # bench/tui.py: drives the TUI in tmux
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -20,7 +26,7 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 BIG = {"version": 1, "tables": 200, "target_bytes": 10**9, "zipf_s": 1.5, "empty_every": 25}
 TABLES10K = {"version": 1, "tables": 10_000, "index_every": 10, "empty_every": 3, "max_rows": 5}
 ROWS10M = {"version": 1, "rows": 10_000_000, "users": 10_000}
-ORPHANS = {"version": 1, "parents": 500_000, "accounts": 500_000, "children": 5_000_000, "orphan_every": 100,
+ORPHANS = {"version": 2, "parents": 500_000, "accounts": 500_000, "children": 5_000_000, "orphan_every": 100,
            "null_every": 1000}
 ORPHANS_TEXT = {"version": 1, "parents": 500_000, "children": 5_000_000, "orphan_every": 100}
 
@@ -43,10 +49,55 @@ CASES = [
      "litescope": ["{bin}", "inspect", "{data}/tables10k.db", "--json"],
      "baseline": ["sqlite3", "{data}/tables10k.db", ".schema"],
      "target": "informational"},
+    {"id": "report-1gb", "description": "the audit of the 1 GB database",
+     "litescope": ["{bin}", "report", "{data}/big.db", "--format", "json"],
+     "baseline": ["sqlite3", "{data}/big.db", "PRAGMA quick_check"],
+     "target": "ratio <= 2", "check": {"max_ratio": 2}},
+    # Orphan counts: the baseline is, per relation, the fastest of the hand-written queries
+    # (each timed like any command), summed; the notes say which won and what each took.
+    {"id": "orphans-5m", "description": "orphans of a declared (INTEGER PRIMARY KEY) and an inferred "
+     "relation, 5M child rows, 500k parents each", "run": "orphans",
+     "litescope": ["{bin}", "orphans", "{data}/orphans.db", "--json"],
+     "baseline": ["sqlite3", "{data}/orphans.db"],
+     "relations": {"child.parent_id -> parent.id (declared)": ("child", "parent_id", "parent", "id", True),
+                   "child.account_id -> account.id (inferred)": ("child", "account_id", "account", "id", False)},
+     "target": "ratio <= 0.5", "check": {"max_ratio": 0.5}},
+    {"id": "orphans-unindexed", "description": "orphans of a declared foreign key onto an unindexed TEXT "
+     "column (never quadratic), 5M child rows, 500k parents", "run": "orphans",
+     "litescope": ["{bin}", "orphans", "{data}/orphans_text.db", "--json"],
+     "baseline": ["sqlite3", "{data}/orphans_text.db"],
+     "relations": {"child.parent_code -> parent.code (declared, unindexed)":
+                   ("child", "parent_code", "parent", "code", True)},
+     "timeout": 60, "target": "ratio <= 0.5", "check": {"max_ratio": 0.5}},
+    # TUI cases (bench/tui.py): litescope runs in a 160x45 tmux pane; times are read off the screen.
+    {"id": "tui-start-1gb", "description": "TUI launch until a table name of the 1 GB database is on screen",
+     "run": "tui_start", "litescope": ["{bin}", "{data}/big.db"],
+     "baseline": ["sqlite3", "{data}/big.db", ".tables"], "target": "under 100 ms", "check": {"max_ms": 100}},
+    {"id": "tui-start-10k", "description": "TUI launch until a table name of the 10,000-table database is "
+     "on screen", "run": "tui_start", "litescope": ["{bin}", "{data}/tables10k.db"],
+     "baseline": ["sqlite3", "{data}/tables10k.db", ".tables"], "target": "under 200 ms",
+     "check": {"max_ms": 200}},
+    {"id": "tui-rss-start", "description": "TUI resident memory (VmRSS) when the 1 GB database's table "
+     "names appear", "run": "tui_rss_start", "litescope": ["{bin}", "{data}/big.db"],
+     "baseline": ["sqlite3", "{data}/big.db", ".tables"], "target": "under 30 MB", "check": {"max_mb": 30}},
+    {"id": "tui-last-page-10m", "description": "`G` in the Data panel on a 10M-row table until its last id "
+     "is on screen", "run": "tui_last_page", "litescope": ["{bin}", "{data}/rows10m.db"], "table": "events",
+     "baseline": ["sqlite3", "{data}/rows10m.db", "SELECT * FROM events ORDER BY id DESC LIMIT 200"],
+     "target": "under 50 ms", "check": {"max_ms": 50}},
+    {"id": "tui-rss-paging-10m", "description": "TUI resident memory (VmRSS) after 200 PageDowns through a "
+     "10M-row table", "run": "tui_paging", "litescope": ["{bin}", "{data}/rows10m.db"], "table": "events",
+     "pages": 200, "baseline": ["sqlite3", "{data}/rows10m.db", "SELECT * FROM events LIMIT 40000"],
+     "target": "under 100 MB", "check": {"max_mb": 100}},
+    {"id": "tui-lag-p95", "description": "p95 key-to-frame lag (LITESCOPE_TRACE) of 50 j/k presses 100 ms "
+     "apart while a long query runs on the 10M-row table", "run": "tui_lag",
+     "litescope": ["{bin}", "{data}/rows10m.db"], "baseline": None,
+     "query": "SELECT count(*) FROM events a JOIN events b ON b.id = a.user_id JOIN events c ON c.id = "
+              "b.user_id JOIN events d ON d.id = c.user_id JOIN events e ON e.id = d.user_id",
+     "target": "p95 under 50 ms", "check": {"max_ms": 50}},
 ]
 
-HEADER = ("| case | what | litescope median (ms) | baseline | baseline median (ms) | ratio | target "
-          "| met? | peak RSS litescope / baseline (MB) | measured |")
+HEADER = ("| case | what | litescope median | baseline | baseline median | ratio | target "
+          "| met? | peak RSS litescope / baseline (MB) | measured | notes |")
 NOUNS = ["events", "orders", "users", "items", "payments", "sessions", "logs", "products", "invoices",
          "messages", "accounts", "shipments", "reviews", "tags", "devices", "files", "tasks", "notes"]
 PRAGMAS = "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;\n"
@@ -137,9 +188,7 @@ def gen_big(db, p):
         sql(db, "BEGIN;\n" + big_insert(t, tables, extra) + "COMMIT;\n")
         print(f"  top-up {t['name']}: +{extra:,} rows, file {db_bytes(db) / 1e6:,.0f} MB", flush=True)
     assert query(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'") == "0"
-    return {"tables": int(query(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'")),
-            "indexes": int(query(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'")),
-            "rows": sum(t["rows"] for t in tables) + extra}
+    return counted(db, sum(t["rows"] for t in tables) + extra)
 
 
 def gen_tables10k(db, p):
@@ -164,12 +213,11 @@ def gen_tables10k(db, p):
             sql(db, "BEGIN;\n" + "\n".join(chunk) + "\nCOMMIT;\n")
             chunk = []
             print(f"  {i + 1:,} tables ({time.perf_counter() - t0:.0f} s)", flush=True)
-    return {"tables": int(query(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'")),
-            "indexes": int(query(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'")),
-            "rows": rows}
+    return counted(db, rows)
 
 
 def counted(db, rows):
+    """The stamp's summary of a generated database."""
     return {"tables": int(query(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'")),
             "indexes": int(query(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'")),
             "rows": rows}
@@ -196,7 +244,7 @@ def gen_rows10m(db, p):
 
 def spread(n, modulus):
     """A deterministic scatter of n over 1..modulus (so orphan counts are known exactly)."""
-    return f"({n} * 2654435761) % {modulus} + 1"
+    return f"(({n}) * 2654435761) % {modulus} + 1"
 
 
 def gen_orphans(db, p):
@@ -271,35 +319,73 @@ def ensure(name):
 
 # ---------------------------------------------------------------- timing
 
-def run_once(argv):
-    """Wall time (ms), exit code and stderr of one run; stdout goes to /dev/null."""
+def run_once(argv, timeout=None):
+    """Wall time (ms), exit code and stderr of one run; stdout goes to /dev/null. Past `timeout`
+    seconds the command is killed and the exit code is None."""
     t0 = time.perf_counter()
-    proc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        proc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return (time.perf_counter() - t0) * 1000, None, ""
     return (time.perf_counter() - t0) * 1000, proc.returncode, proc.stderr.decode(errors="replace")
 
 
-def measure(argv, runs):
+def failure(code, err):
+    last = (err.strip().splitlines() or [""])[-1][:120]
+    return {"error": f"exit {code}: {last}"}
+
+
+def measure(argv, runs, timeout=None):
     """Median and min of `runs` timed runs after one untimed warm-up, which also measures peak RSS
-    through /usr/bin/time when present (getrusage from Python would count the forked interpreter)."""
+    through /usr/bin/time when present (getrusage from Python would count the forked interpreter).
+    A run past `timeout` seconds ends the measurement with {"over": timeout}."""
     with tempfile.NamedTemporaryFile("r") as out:
         gnu_time = ["/usr/bin/time", "-f", "%M", "-o", out.name] if os.access("/usr/bin/time", os.X_OK) else []
         times = []
         for k in range(runs + 1):                       # run 0 is the warm-up
-            ms, code, err = run_once((gnu_time if k == 0 else []) + argv)
+            ms, code, err = run_once((gnu_time if k == 0 else []) + argv, timeout)
+            if code is None:
+                return {"over": timeout}
             if code != 0:
-                last = (err.strip().splitlines() or [""])[-1][:120]
-                return {"error": f"exit {code}: {last}"}
+                return failure(code, err)
             times += [ms] if k else []
         rss = out.read().strip().splitlines()
-    return {"median": statistics.median(times), "min": min(times),
+    return {"median": statistics.median(times), "min": min(times), "unit": "ms",
             "rss_mb": int(rss[-1]) / 1024 if rss and rss[-1].isdigit() else None}
 
 
-def fmt_ms(m):
+def measure_rss(argv, runs):
+    """Peak RSS (MB) of `runs` runs through /usr/bin/time, as median and min."""
+    if not os.access("/usr/bin/time", os.X_OK):
+        return {"error": "/usr/bin/time not found (Debian: apt install time)"}
+    mbs = []
+    with tempfile.NamedTemporaryFile("r") as out:
+        for _ in range(runs):
+            ms, code, err = run_once(["/usr/bin/time", "-f", "%M", "-o", out.name] + argv)
+            if code != 0:
+                return failure(code, err)
+            out.seek(0)
+            mbs.append(int(out.read().strip().splitlines()[-1]) / 1024)
+    return {**stats(mbs, "MB"), "rss_mb": statistics.median(mbs)}
+
+
+def stats(values, unit):
+    return {"median": statistics.median(values), "min": min(values), "unit": unit}
+
+
+def num(x):
+    return f"{x:.1f}" if x < 100 else f"{x:.0f}"
+
+
+def fmt_value(m):
+    if m is None:
+        return "—"
     if "error" in m:
         return f"failed ({m['error']})".replace("|", "/")
-    f = (lambda x: f"{x:.1f}") if m["median"] < 100 else (lambda x: f"{x:.0f}")
-    return f"{f(m['median'])} (min {f(m['min'])})"
+    if "over" in m:
+        return f"> {m['over']} s"
+    return f"{num(m['median'])} {m['unit']} (min {num(m['min'])})"
 
 
 def fmt_ratio(r):
@@ -310,21 +396,168 @@ def shown(argv):
     return " ".join(a.replace("{data}/", "").replace("{bin}", "litescope") for a in argv)
 
 
-def table_row(case, lite, base, today):
-    ok = "error" not in lite and "error" not in base
-    ratio = lite["median"] / base["median"] if ok else None
+def valid(m):
+    return m is not None and "median" in m
+
+
+def table_row(case, lite, base, notes, today):
+    ratio = lite["median"] / base["median"] if valid(lite) and valid(base) else None
     check, met = case.get("check"), "n/a"
-    if check and ok:
-        met = "yes" if (lite["median"] <= check.get("max_ms", float("inf"))
-                        and ratio <= check.get("max_ratio", float("inf"))) else "NO"
+    if check and valid(lite) and (ratio is not None or "max_ratio" not in check):
+        limit = check.get("max_ms" if lite["unit"] == "ms" else "max_mb", float("inf"))
+        met = "yes" if lite["median"] <= limit and (ratio or 0) <= check.get("max_ratio", float("inf")) else "NO"
     elif check:
         met = "failed"
-    mb = lambda m: "-" if m.get("rss_mb") is None else f"{m['rss_mb']:.{1 if m['rss_mb'] < 10 else 0}f}"
-    rss = f"{mb(lite)} / {mb(base)}"
-    cells = [f"`{case['id']}`", f"{case['description']} (`{shown(case['litescope'])}`)", fmt_ms(lite),
-             f"`{shown(case['baseline'])}`", fmt_ms(base), fmt_ratio(ratio) if ok else "-",
-             case["target"], met, rss, today]
+    mb = lambda m: "-" if not m or m.get("rss_mb") is None else f"{m['rss_mb']:.{1 if m['rss_mb'] < 10 else 0}f}"
+    baseline = "—" if case["baseline"] is None else f"`{shown(case['baseline'])}`"
+    if "relations" in case:
+        baseline += " + the fastest hand-written query per relation (see notes)"
+    cells = [f"`{case['id']}`", f"{case['description']} (`{shown(case['litescope'])}`)", fmt_value(lite),
+             baseline, fmt_value(base), fmt_ratio(ratio) if ratio is not None else "-",
+             case["target"], met, f"{mb(lite)} / {mb(base)}", today, "; ".join(notes).replace("|", "/")]
     return "| " + " | ".join(cells) + " |"
+
+
+# ---------------------------------------------------------------- cases
+
+def run_command(case, ctx):
+    """The default: litescope's argv against the baseline's argv."""
+    return (measure(ctx.argv(case["litescope"]), ctx.runs),
+            measure(ctx.argv(case["baseline"]), ctx.runs), [])
+
+
+ORPHAN_SQL = {
+    "LEFT JOIN": "SELECT count(*) FROM {c} AS c LEFT JOIN {p} AS p ON p.{pk} = c.{fk} "
+                 "WHERE c.{fk} IS NOT NULL AND p.{pk} IS NULL",
+    "NOT EXISTS": "SELECT count(*) FROM {c} AS c WHERE c.{fk} IS NOT NULL "
+                  "AND NOT EXISTS (SELECT 1 FROM {p} AS p WHERE p.{pk} = c.{fk})",
+    "foreign_key_check": "PRAGMA foreign_key_check({c})",
+}
+
+
+def run_orphans(case, ctx):
+    """litescope orphans against, per relation, the fastest of LEFT JOIN / NOT EXISTS (and
+    PRAGMA foreign_key_check for a declared relation), summed over relations. Also checks that
+    litescope found every relation and that its counts agree with the LEFT JOIN's."""
+    lite, notes = measure(ctx.argv(case["litescope"]), ctx.runs), []
+    out = subprocess.run(ctx.argv(case["litescope"]), cwd=ROOT, capture_output=True, text=True,
+                         timeout=600)
+    found = {(r["child"], tuple(r["columns"]), r["parent"]): r
+             for r in json.loads(out.stdout or '{"relations": []}')["relations"]}
+    db, total, total_min = ctx.argv(case["baseline"])[1], 0.0, 0.0
+    for label, (child, fk, parent, pk, declared) in case["relations"].items():
+        methods = {k: v for k, v in ORPHAN_SQL.items() if declared or k != "foreign_key_check"}
+        times = {}
+        for name, q in methods.items():
+            times[name] = measure(["sqlite3", db, q.format(c=child, p=parent, fk=fk, pk=pk)], ctx.runs,
+                                  case.get("timeout"))
+        ok = {k: m for k, m in times.items() if valid(m)}
+        if not ok:
+            return lite, {"error": f"no hand-written query finished for {label}"}, notes
+        best = min(ok, key=lambda k: ok[k]["median"])
+        total, total_min = total + ok[best]["median"], total_min + ok[best]["min"]
+        expected = query(ROOT / db, ORPHAN_SQL["LEFT JOIN"].format(c=child, p=parent, fk=fk, pk=pk))
+        rel = found.get((child, (fk,), parent))
+        got = "missing from litescope's output" if rel is None else \
+            f"litescope counts {rel['orphans']} ({rel['error'] or 'ok'})"
+        if rel is not None and str(rel["orphans"]) == expected:
+            got = "litescope agrees"
+        notes.append(f"{label}: {expected} orphans, {got}; fastest {best}; "
+                     + ", ".join(f"{k} {fmt_value(m).split(' (')[0]}" for k, m in times.items()))
+    return lite, {**stats([total], "ms"), "min": total_min, "rss_mb": None}, notes
+
+
+def tui_runs(ctx, scenario, *args, **kw):
+    """One warm-up and ctx.runs timed runs of a bench/tui.py scenario, each in a fresh session."""
+    with tui.Server() as server:
+        scenario(server, *args, **kw)
+        return [scenario(server, *args, **kw) for _ in range(ctx.runs)]
+
+
+def table_names(db):
+    return query(db, "SELECT name FROM sqlite_schema WHERE type = 'table'").split()
+
+
+def median_of(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def run_tui_start(case, ctx):
+    argv = ctx.argv(case["litescope"])
+    runs = tui_runs(ctx, tui.start, argv, ROOT, table_names(ROOT / argv[-1]), later_s=0)
+    lite = {**stats([r["ms"] for r in runs], "ms"), "rss_mb": median_of(runs, "hwm_mb")}
+    notes = [f"in-process ready_ms (LITESCOPE_TRACE) median {num(median_of(runs, 'ready_ms'))} "
+             f"(min {num(min(r['ready_ms'] for r in runs))})",
+             f"screen polled with tmux capture-pane every {num(median_of(runs, 'poll_ms'))} ms"]
+    return lite, measure(ctx.argv(case["baseline"]), ctx.runs), notes
+
+
+def run_tui_rss_start(case, ctx):
+    argv = ctx.argv(case["litescope"])
+    runs = tui_runs(ctx, tui.start, argv, ROOT, table_names(ROOT / argv[-1]), later_s=2)
+    lite = {**stats([r["rss_mb"] for r in runs], "MB"), "rss_mb": median_of(runs, "hwm_later_mb")}
+    notes = [f"2 s later (background measuring) VmRSS median {num(median_of(runs, 'rss_later_mb'))} MB, "
+             f"VmHWM {num(median_of(runs, 'hwm_later_mb'))} MB",
+             f"names on screen after {num(median_of(runs, 'ms'))} ms"]
+    return lite, measure_rss(ctx.argv(case["baseline"]), ctx.runs), notes
+
+
+def run_tui_last_page(case, ctx):
+    argv = ctx.argv(case["litescope"])
+    last = int(query(ROOT / argv[-1], f"SELECT max(rowid) FROM {case['table']}"))
+    runs = tui_runs(ctx, tui.last_page, argv, ROOT, case["table"], last)
+    notes = [f"G right after the first page, while the background measuring pass runs; once it is done "
+             f"G takes {num(median_of(runs, 'idle_ms'))} ms (median)",
+             f"lag_ms of the G key (first frame after it) median {num(median_of(runs, 'lag_ms'))}",
+             f"screen polled every {num(median_of(runs, 'poll_ms'))} ms"]
+    lite = {**stats([r["ms"] for r in runs], "ms"), "rss_mb": median_of(runs, "hwm_mb")}
+    return lite, measure(ctx.argv(case["baseline"]), ctx.runs), notes
+
+
+def run_tui_paging(case, ctx):
+    argv = ctx.argv(case["litescope"])
+    runs = tui_runs(ctx, tui.paging, argv, ROOT, case["table"], case["pages"], 200)
+    lite = {**stats([r["rss_mb"] for r in runs], "MB"), "rss_mb": median_of(runs, "hwm_mb")}
+    notes = [f"VmHWM median {num(median_of(runs, 'hwm_mb'))} MB",
+             f"{case['pages']} PageDowns, each sent once the page before is on screen: "
+             f"{num(median_of(runs, 'page_ms'))} ms per page (median), {num(median_of(runs, 'ms'))} ms in all"]
+    return lite, measure_rss(ctx.argv(case["baseline"]), ctx.runs), notes
+
+
+def p95(values):
+    return statistics.quantiles(values, n=20, method="inclusive")[18]
+
+
+def run_tui_lag(case, ctx):
+    argv = ctx.argv(case["litescope"])
+    runs = tui_runs(ctx, tui.lag_during_query, argv, ROOT, case["query"])
+    every = [x for r in runs for x in r["lags"]]
+    lite = {**stats([p95(r["lags"]) for r in runs], "ms"), "rss_mb": median_of(runs, "hwm_mb")}
+    notes = [f"p95 per run; over all {len(every)} keys p50 {num(statistics.median(every))}, "
+             f"p95 {num(p95(every))}, max {num(max(every))} ms", f"query: {case['query']}"]
+    return lite, None, notes
+
+
+RUNNERS = {"orphans": run_orphans, "tui_start": run_tui_start, "tui_rss_start": run_tui_rss_start,
+           "tui_last_page": run_tui_last_page, "tui_paging": run_tui_paging, "tui_lag": run_tui_lag}
+
+
+class Context:
+    def __init__(self, binary, runs):
+        self.binary, self.runs = binary, runs
+
+    def argv(self, argv):
+        return [a.replace("{bin}", str(self.binary)).replace("{data}", "bench/data") for a in argv]
+
+
+def run_case(case, ctx):
+    """(litescope, baseline, notes); a TUI run that fails reports its error instead of hanging."""
+    try:
+        return RUNNERS.get(case.get("run"), run_command)(case, ctx)
+    except (tui.CaseError, subprocess.TimeoutExpired) as e:
+        print(f"bench: {case['id']}: {e}", file=sys.stderr, flush=True)
+        first = str(e).splitlines()[0]
+        return {"error": first[:120]}, None, []
 
 
 def environment(version, stamps):
@@ -352,8 +585,8 @@ def record(rows, env):
     kept = {}
     for line in old.splitlines():                       # rows of cases not rerun this time survive
         m = re.match(r"\|\s*`?([\w.-]+)`?\s*\|", line)
-        if m and m.group(1) in ids:
-            kept[m.group(1)] = line
+        if m and m.group(1) in ids:                     # rows from before a column was added get it empty
+            kept[m.group(1)] = line + " |" * max(0, HEADER.count("|") - line.count("|"))
     kept.update(rows)
     table = [HEADER, "|" + "---|" * HEADER.count(" | ") + "---|"] + [kept[i] for i in ids if i in kept]
     BENCHMARKS.write_text(f"{head}{BEGIN}\n{env}\n\n" + "\n".join(table) + f"\n{END}{tail}")
@@ -383,19 +616,19 @@ def main():
     cases = [c for c in CASES if c["id"].startswith(args.only or "")]
     if not cases:
         die(f"no case id starts with {args.only!r}; cases: {', '.join(c['id'] for c in CASES)}")
-    for tool in {c["baseline"][0] for c in cases} | {"sqlite3"}:
+    tools = {c["baseline"][0] for c in cases if c["baseline"]} | {"sqlite3"}
+    tools |= {"tmux"} if any(c.get("run", "").startswith("tui") for c in cases) else set()
+    for tool in tools:
         if not shutil.which(tool):
-            die(f"{tool} not found on PATH (Debian: apt install sqlite3 sqlite3-tools)")
+            die(f"{tool} not found on PATH (Debian: apt install sqlite3 sqlite3-tools tmux)")
     for name in DATASETS:                               # generate only what the chosen cases use
-        if any(a.endswith("/" + name) for c in cases for a in c["litescope"] + c["baseline"]):
+        if any(a.endswith("/" + name) for c in cases for a in c["litescope"] + (c["baseline"] or [])):
             ensure(name)
-    subst = lambda argv: [a.replace("{bin}", str(binary)).replace("{data}", "bench/data") for a in argv]
-    today, rows = str(datetime.date.today()), {}
+    ctx, today, rows = Context(binary, args.runs), str(datetime.date.today()), {}
     print("\n" + HEADER + "\n|" + "---|" * (HEADER.count(" | ") + 1), flush=True)
     for c in cases:
-        lite = measure(subst(c["litescope"]), args.runs)
-        base = measure(subst(c["baseline"]), args.runs)
-        rows[c["id"]] = table_row(c, lite, base, today)
+        lite, base, notes = run_case(c, ctx)
+        rows[c["id"]] = table_row(c, lite, base, notes, today)
         print(rows[c["id"]], flush=True)
     if args.record:
         record(rows, environment(version.splitlines()[0], {n: e for n, e in load_stamp().items() if n in DATASETS}))

@@ -1,7 +1,9 @@
 //! Relations between tables, declared and inferred, and the orphaned rows of each.
 //!
-//! Counting uses one pass over the parent keys into a hash set, then one pass over the child
-//! columns, so the cost is linear in both tables whether or not the parent column is indexed.
+//! Counting reads each parent's keys once into memory (a bitmap for dense integer keys such as
+//! an INTEGER PRIMARY KEY, a hash set otherwise), then reads each child table once, checking all
+//! of its relations in that one pass: the cost is linear in both tables whether or not the parent
+//! column is indexed.
 //! `PRAGMA foreign_key_check` and `NOT EXISTS` instead do one B-tree search per child row (and
 //! `NOT EXISTS` without a parent index scans all parents per child). Parent keys are held in
 //! memory up to [`MAX_PARENT_KEYS`]; beyond that the count falls back to a `LEFT JOIN`, for
@@ -10,11 +12,11 @@
 //! Values are compared as SQLite compares them for a foreign key: the parent column's affinity
 //! is applied to the child value, so `'5'` matches `5` in an INTEGER parent.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
-use rusqlite::types::Value;
-use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, Row};
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 
 use super::connect::Conn;
@@ -71,23 +73,42 @@ pub fn find_with(
     sample: usize,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Vec<Relation> {
-    let mut rels = declared(schema);
-    let candidates = candidates(schema, &rels);
-    let total = rels.len() + candidates.len();
-    for (i, rel) in rels.iter_mut().enumerate() {
-        progress(i, total);
-        count(conn, schema, rel, budget, sample);
-    }
-    for (i, mut rel) in candidates.into_iter().enumerate() {
-        progress(rels.len() + i, total);
-        count(conn, schema, &mut rel, budget, sample);
-        if let Some(why) = evidence(&rel) {
-            rel.why = format!("{}; {why}", rel.why);
-            rels.push(rel);
-        }
+    let declared = declared(schema);
+    let mut rels = candidates(schema, &declared);
+    let inferred_from = declared.len();
+    rels.splice(0..0, declared);
+    let total = rels.len();
+    let mut done = 0;
+    for child in children(&rels) {
+        progress(done, total);
+        let members: Vec<usize> = (0..rels.len())
+            .filter(|&i| rels[i].child == child)
+            .collect();
+        count_child(conn, schema, &mut rels, &members, budget, sample);
+        done += members.len();
     }
     progress(total, total);
-    rels
+    let mut kept = Vec::with_capacity(rels.len());
+    for (i, mut rel) in rels.into_iter().enumerate() {
+        if i < inferred_from {
+            kept.push(rel);
+        } else if let Some(why) = evidence(&rel) {
+            rel.why = format!("{}; {why}", rel.why);
+            kept.push(rel);
+        }
+    }
+    kept
+}
+
+/// Child tables in the order their first relation appears.
+fn children(rels: &[Relation]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in rels {
+        if !out.contains(&r.child) {
+            out.push(r.child.clone());
+        }
+    }
+    out
 }
 
 fn declared(schema: &Schema) -> Vec<Relation> {
@@ -286,76 +307,256 @@ fn evidence(rel: &Relation) -> Option<String> {
     (share >= INFER_MIN_MATCH).then(|| format!("{:.1}% of {} values match", share * 100.0, checked))
 }
 
-/// A key value normalised the way SQLite compares a child value against its parent column.
+/// A key value normalised the way SQLite compares a child value against its parent column,
+/// borrowing the row's bytes so that a lookup allocates nothing.
+#[derive(Hash, PartialEq, Eq, Clone, Copy, Debug)]
+enum KeyRef<'a> {
+    Int(i64),
+    Real(u64),
+    Text(&'a [u8]),
+    Blob(&'a [u8]),
+}
+
+/// An owned key, for parent key sets of mixed types and for composite keys.
 #[derive(Hash, PartialEq, Eq, Clone, Debug)]
 enum Key {
     Int(i64),
     Real(u64),
     Text(Vec<u8>),
     Blob(Vec<u8>),
+    Tuple(Vec<Key>),
 }
 
-fn to_key(v: Value, parent: Affinity) -> Option<Key> {
+impl KeyRef<'_> {
+    fn owned(self) -> Key {
+        match self {
+            KeyRef::Int(i) => Key::Int(i),
+            KeyRef::Real(r) => Key::Real(r),
+            KeyRef::Text(t) => Key::Text(t.to_vec()),
+            KeyRef::Blob(b) => Key::Blob(b.to_vec()),
+        }
+    }
+}
+
+fn to_key(v: ValueRef<'_>, parent: Affinity) -> Option<KeyRef<'_>> {
     let numeric = matches!(
         parent,
         Affinity::Integer | Affinity::Real | Affinity::Numeric
     );
     Some(match v {
-        Value::Null => return None,
-        Value::Integer(i) => Key::Int(i),
-        Value::Real(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Key::Int(f as i64),
-        Value::Real(f) => Key::Real(f.to_bits()),
-        Value::Text(s) if numeric => match (s.trim().parse::<i64>(), s.trim().parse::<f64>()) {
-            (Ok(i), _) => Key::Int(i),
-            (_, Ok(f)) => return to_key(Value::Real(f), Affinity::Blob),
-            _ => Key::Text(s.into_bytes()),
-        },
-        Value::Text(s) => Key::Text(s.into_bytes()),
-        Value::Blob(b) => Key::Blob(b),
+        ValueRef::Null => return None,
+        ValueRef::Integer(i) => KeyRef::Int(i),
+        ValueRef::Real(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => KeyRef::Int(f as i64),
+        ValueRef::Real(f) => KeyRef::Real(f.to_bits()),
+        ValueRef::Text(t) if numeric => {
+            let s = std::str::from_utf8(t).unwrap_or_default().trim();
+            match (s.parse::<i64>(), s.parse::<f64>()) {
+                (Ok(i), _) => KeyRef::Int(i),
+                (_, Ok(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => KeyRef::Int(f as i64),
+                (_, Ok(f)) => KeyRef::Real(f.to_bits()),
+                _ => KeyRef::Text(t),
+            }
+        }
+        ValueRef::Text(t) => KeyRef::Text(t),
+        ValueRef::Blob(b) => KeyRef::Blob(b),
     })
 }
 
-fn json_value(v: &Value) -> serde_json::Value {
+/// What a row's key columns hold: one value, or a composite key.
+enum Probe<'a> {
+    One(KeyRef<'a>),
+    Tuple(Key),
+}
+
+/// The key in `cols` of `row`, or `None` when any part is NULL (SQLite does not check those).
+fn key_at<'r>(
+    row: &'r Row,
+    cols: &[usize],
+    aff: &[Affinity],
+) -> rusqlite::Result<Option<Probe<'r>>> {
+    if let ([col], [a]) = (cols, aff) {
+        return Ok(to_key(row.get_ref(*col)?, *a).map(Probe::One));
+    }
+    let mut parts = Vec::with_capacity(cols.len());
+    for (c, a) in cols.iter().zip(aff) {
+        match to_key(row.get_ref(*c)?, *a) {
+            Some(k) => parts.push(k.owned()),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(Probe::Tuple(Key::Tuple(parts))))
+}
+
+fn json_value(v: ValueRef<'_>) -> serde_json::Value {
     match v {
-        Value::Null => serde_json::Value::Null,
-        Value::Integer(i) => (*i).into(),
-        Value::Real(f) => (*f).into(),
-        Value::Text(s) => s.clone().into(),
-        Value::Blob(b) => format!("<blob {} bytes>", b.len()).into(),
+        ValueRef::Null => serde_json::Value::Null,
+        ValueRef::Integer(i) => i.into(),
+        ValueRef::Real(f) => f.into(),
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned().into(),
+        ValueRef::Blob(b) => format!("<blob {} bytes>", b.len()).into(),
     }
 }
 
-fn count(conn: &Conn, schema: &Schema, rel: &mut Relation, budget: Duration, sample: usize) {
-    let (Some(child), Some(parent)) = (schema.table(&rel.child), schema.table(&rel.parent)) else {
-        rel.error = Some(format!("no such table: {}", rel.parent));
+/// A parent's keys, shaped for fast lookups: integer keys (the common INTEGER PRIMARY KEY) as a
+/// bitmap when dense, a hash set of integers when sparse, text keys as a set of byte strings
+/// (probed without allocating), anything else as a set of owned keys.
+enum KeySet {
+    Dense { min: i64, bits: Vec<u64> },
+    Ints(FxHashSet<i64>),
+    Texts(FxHashSet<Box<[u8]>>),
+    Keys(FxHashSet<Key>),
+}
+
+impl KeySet {
+    fn build(keys: Vec<Key>) -> KeySet {
+        if keys.iter().all(|k| matches!(k, Key::Text(_))) && !keys.is_empty() {
+            let texts = keys.into_iter().map(|k| match k {
+                Key::Text(t) => t.into_boxed_slice(),
+                _ => unreachable!("all text, checked above"),
+            });
+            return KeySet::Texts(texts.collect());
+        }
+        let ints: Option<Vec<i64>> = keys
+            .iter()
+            .map(|k| match k {
+                Key::Int(i) => Some(*i),
+                _ => None,
+            })
+            .collect();
+        let Some(ints) = ints else {
+            return KeySet::Keys(keys.into_iter().collect());
+        };
+        let (min, max) = (
+            ints.iter().copied().min().unwrap_or(0),
+            ints.iter().copied().max().unwrap_or(0),
+        );
+        let span = (max as i128 - min as i128 + 1) as u128;
+        // A bitmap costs a bit per value in the range: worth it while that stays near a byte a key.
+        if span <= 8 * ints.len() as u128 + 4096 {
+            let mut bits = vec![0u64; (span as usize).div_ceil(64)];
+            for i in ints {
+                let at = (i - min) as usize;
+                bits[at / 64] |= 1 << (at % 64);
+            }
+            KeySet::Dense { min, bits }
+        } else {
+            KeySet::Ints(ints.into_iter().collect())
+        }
+    }
+
+    fn contains(&self, probe: &Probe) -> bool {
+        match (self, probe) {
+            (KeySet::Dense { min, bits }, Probe::One(KeyRef::Int(i))) => {
+                let Some(at) = i.checked_sub(*min).filter(|d| *d >= 0) else {
+                    return false;
+                };
+                let at = at as u64;
+                bits.get((at / 64) as usize)
+                    .is_some_and(|w| w & (1 << (at % 64)) != 0)
+            }
+            (KeySet::Ints(set), Probe::One(KeyRef::Int(i))) => set.contains(i),
+            (KeySet::Texts(set), Probe::One(KeyRef::Text(t))) => set.contains(*t),
+            (KeySet::Keys(set), Probe::One(k)) => set.contains(&k.owned()),
+            (KeySet::Keys(set), Probe::Tuple(k)) => set.contains(k),
+            _ => false,
+        }
+    }
+}
+
+/// One relation being counted during its child table's scan.
+struct Check {
+    rel: usize,
+    /// Positions of the key columns in the scan's result.
+    cols: Vec<usize>,
+    aff: Vec<Affinity>,
+    keys: KeySet,
+    orphans: u64,
+    nulls: u64,
+    checked: u64,
+    sample: Vec<Sample>,
+}
+
+/// Counts every relation of one child table in a single pass over it.
+fn count_child(
+    conn: &Conn,
+    schema: &Schema,
+    rels: &mut [Relation],
+    members: &[usize],
+    budget: Duration,
+    sample: usize,
+) {
+    let Some(child) = schema.table(&rels[members[0]].child) else {
         return;
     };
-    let affinities: Vec<Affinity> = rel
-        .parent_columns
-        .iter()
-        .map(|c| {
-            parent
-                .column(c)
-                .map_or(Affinity::Blob, |c| affinity(&c.decl_type))
-        })
-        .collect();
-    let result = conn.with_budget(budget, |db| match parent_keys(db, rel, &affinities)? {
-        Some(keys) => scan_children(db, child, rel, &affinities, &keys, sample),
-        None => join_count(db, rel, sample),
-    });
-    match result {
-        Ok(Some(())) => {}
-        Ok(None) => {
-            rel.error = Some(format!(
-                "counting did not finish within {}s",
-                budget.as_secs()
-            ))
+    let mut columns: Vec<String> = Vec::new();
+    let mut checks = Vec::new();
+    let result = conn.with_budget(budget, |db| {
+        for &i in members {
+            let rel = &mut rels[i];
+            let Some(parent) = schema.table(&rel.parent) else {
+                rel.error = Some(format!("no such table: {}", rel.parent));
+                continue;
+            };
+            let aff: Vec<Affinity> = rel
+                .parent_columns
+                .iter()
+                .map(|c| {
+                    parent
+                        .column(c)
+                        .map_or(Affinity::Blob, |c| affinity(&c.decl_type))
+                })
+                .collect();
+            match parent_keys(db, rel, &aff)? {
+                Some(keys) => {
+                    let cols = rel
+                        .columns
+                        .iter()
+                        .map(|c| position(&mut columns, c))
+                        .collect();
+                    checks.push(Check {
+                        rel: i,
+                        cols,
+                        aff,
+                        keys,
+                        orphans: 0,
+                        nulls: 0,
+                        checked: 0,
+                        sample: Vec::new(),
+                    });
+                }
+                None => join_count(db, rel, sample)?,
+            }
         }
-        Err(e) => rel.error = Some(e.to_string()),
+        if !checks.is_empty() {
+            scan_children(db, child, &columns, &mut checks, sample)?;
+        }
+        Ok(())
+    });
+    for c in checks {
+        let rel = &mut rels[c.rel];
+        (rel.orphans, rel.nulls, rel.checked, rel.sample) =
+            (Some(c.orphans), Some(c.nulls), Some(c.checked), c.sample);
+    }
+    let failure = match result {
+        Ok(Some(())) => return,
+        Ok(None) => format!("counting did not finish within {}s", budget.as_secs()),
+        Err(e) => e.to_string(),
+    };
+    for &i in members {
+        let rel = &mut rels[i];
+        (rel.orphans, rel.nulls, rel.checked) = (None, None, None);
+        rel.error.get_or_insert_with(|| failure.clone());
     }
 }
 
-type KeySet = HashSet<Vec<Key>>;
+/// Index of `name` in `columns`, adding it when new (1-based: column 0 is the rowid).
+fn position(columns: &mut Vec<String>, name: &str) -> usize {
+    let at = columns.iter().position(|c| c == name).unwrap_or_else(|| {
+        columns.push(name.to_string());
+        columns.len() - 1
+    });
+    at + 1
+}
 
 /// The parent's keys, or `None` when there are more than [`MAX_PARENT_KEYS`].
 fn parent_keys(
@@ -370,61 +571,59 @@ fn parent_keys(
     );
     let mut stmt = db.prepare(&sql)?;
     let mut rows = stmt.query([])?;
-    let mut keys = KeySet::new();
+    let cols: Vec<usize> = (0..aff.len()).collect();
+    let mut keys = Vec::new();
     while let Some(row) = rows.next()? {
         if keys.len() as u64 >= MAX_PARENT_KEYS {
             return Ok(None);
         }
-        let key: Option<Vec<Key>> = (0..aff.len())
-            .map(|i| to_key(row.get::<_, Value>(i).ok()?, aff[i]))
-            .collect();
-        keys.extend(key);
+        match key_at(row, &cols, aff)? {
+            Some(Probe::One(k)) => keys.push(k.owned()),
+            Some(Probe::Tuple(k)) => keys.push(k),
+            None => {}
+        }
     }
-    Ok(Some(keys))
+    Ok(Some(KeySet::build(keys)))
 }
 
 fn scan_children(
     db: &Connection,
     child: &Table,
-    rel: &mut Relation,
-    aff: &[Affinity],
-    keys: &KeySet,
+    columns: &[String],
+    checks: &mut [Check],
     sample: usize,
 ) -> rusqlite::Result<()> {
     let rowid = if child.without_rowid { "NULL" } else { "rowid" };
     let sql = format!(
         "SELECT {rowid}, {} FROM main.{}",
-        ident_list(&rel.columns),
-        ident(&rel.child)
+        ident_list(columns),
+        ident(&child.name)
     );
     let mut stmt = db.prepare(&sql)?;
     let mut rows = stmt.query([])?;
-    let (mut orphans, mut nulls, mut checked) = (0u64, 0u64, 0u64);
     while let Some(row) = rows.next()? {
-        let values: Vec<Value> = (1..=aff.len())
-            .map(|i| row.get(i))
-            .collect::<rusqlite::Result<_>>()?;
-        let key: Option<Vec<Key>> = values
-            .iter()
-            .zip(aff)
-            .map(|(v, a)| to_key(v.clone(), *a))
-            .collect();
-        let Some(key) = key else {
-            nulls += 1;
-            continue;
-        };
-        checked += 1;
-        if !keys.contains(&key) {
-            orphans += 1;
-            if rel.sample.len() < sample {
-                rel.sample.push(Sample {
-                    rowid: row.get(0)?,
-                    values: values.iter().map(json_value).collect(),
-                });
+        for c in checks.iter_mut() {
+            let Some(key) = key_at(row, &c.cols, &c.aff)? else {
+                c.nulls += 1;
+                continue;
+            };
+            c.checked += 1;
+            if !c.keys.contains(&key) {
+                c.orphans += 1;
+                if c.sample.len() < sample {
+                    let values = c
+                        .cols
+                        .iter()
+                        .map(|&i| row.get_ref(i).map(json_value))
+                        .collect::<rusqlite::Result<_>>()?;
+                    c.sample.push(Sample {
+                        rowid: row.get(0)?,
+                        values,
+                    });
+                }
             }
         }
     }
-    (rel.orphans, rel.nulls, rel.checked) = (Some(orphans), Some(nulls), Some(checked));
     Ok(())
 }
 
@@ -482,7 +681,7 @@ fn join_count(db: &Connection, rel: &mut Relation, sample: usize) -> rusqlite::R
             Ok(Sample {
                 rowid: r.get(0).ok(),
                 values: (1..=n)
-                    .map(|i| r.get::<_, Value>(i).map(|v| json_value(&v)))
+                    .map(|i| r.get_ref(i).map(json_value))
                     .collect::<rusqlite::Result<_>>()?,
             })
         })?
@@ -576,19 +775,59 @@ mod tests {
     }
 
     #[test]
+    fn key_sets_answer_alike_in_every_shape() {
+        let one = |k| Probe::One(k);
+        let dense = KeySet::build((1..=1000).map(Key::Int).collect());
+        let sparse = KeySet::build((1..=1000).map(|i| Key::Int(i * 1_000_000)).collect());
+        let texts = KeySet::build(vec![Key::Text(b"a".to_vec()), Key::Text(b"b".to_vec())]);
+        let mixed = KeySet::build(vec![Key::Text(b"a".to_vec()), Key::Int(7)]);
+        assert!(matches!(dense, KeySet::Dense { .. }) && matches!(sparse, KeySet::Ints(_)));
+        assert!(matches!(texts, KeySet::Texts(_)) && matches!(mixed, KeySet::Keys(_)));
+        assert!(dense.contains(&one(KeyRef::Int(1))) && dense.contains(&one(KeyRef::Int(1000))));
+        assert!(!dense.contains(&one(KeyRef::Int(0))) && !dense.contains(&one(KeyRef::Int(1001))));
+        assert!(
+            !dense.contains(&one(KeyRef::Int(i64::MIN)))
+                && !dense.contains(&one(KeyRef::Text(b"1")))
+        );
+        assert!(
+            sparse.contains(&one(KeyRef::Int(5_000_000))) && !sparse.contains(&one(KeyRef::Int(5)))
+        );
+        assert!(
+            texts.contains(&one(KeyRef::Text(b"b"))) && !texts.contains(&one(KeyRef::Text(b"c")))
+        );
+        assert!(mixed.contains(&one(KeyRef::Text(b"a"))) && mixed.contains(&one(KeyRef::Int(7))));
+        let pairs = KeySet::build(vec![Key::Tuple(vec![
+            Key::Int(1),
+            Key::Text(b"x".to_vec()),
+        ])]);
+        assert!(pairs.contains(&Probe::Tuple(Key::Tuple(vec![
+            Key::Int(1),
+            Key::Text(b"x".to_vec())
+        ]))));
+        assert!(!pairs.contains(&Probe::Tuple(Key::Tuple(vec![
+            Key::Int(2),
+            Key::Text(b"x".to_vec())
+        ]))));
+    }
+
+    #[test]
     fn applies_the_parent_affinity_to_child_values() {
         assert_eq!(
-            to_key(Value::Text("5".into()), Affinity::Integer),
-            Some(Key::Int(5))
+            to_key(ValueRef::Text(b"5"), Affinity::Integer),
+            Some(KeyRef::Int(5))
         );
         assert_eq!(
-            to_key(Value::Text("5".into()), Affinity::Text),
-            Some(Key::Text(b"5".to_vec()))
+            to_key(ValueRef::Text(b"5"), Affinity::Text),
+            Some(KeyRef::Text(b"5"))
         );
         assert_eq!(
-            to_key(Value::Real(3.0), Affinity::Integer),
-            Some(Key::Int(3))
+            to_key(ValueRef::Real(3.0), Affinity::Integer),
+            Some(KeyRef::Int(3))
         );
-        assert_eq!(to_key(Value::Null, Affinity::Integer), None);
+        assert_eq!(
+            to_key(ValueRef::Text(b" 2.5 "), Affinity::Real),
+            Some(KeyRef::Real(2.5f64.to_bits()))
+        );
+        assert_eq!(to_key(ValueRef::Null, Affinity::Integer), None);
     }
 }
