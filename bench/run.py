@@ -439,12 +439,12 @@ def run_orphans(case, ctx):
     """litescope orphans against, per relation, the fastest of LEFT JOIN / NOT EXISTS (and
     PRAGMA foreign_key_check for a declared relation), summed over relations. Also checks that
     litescope found every relation and that its counts agree with the LEFT JOIN's."""
-    lite, notes = measure(ctx.argv(case["litescope"]), ctx.runs), []
-    out = subprocess.run(ctx.argv(case["litescope"]), cwd=ROOT, capture_output=True, text=True,
-                         timeout=600)
-    found = {(r["child"], tuple(r["columns"]), r["parent"]): r
-             for r in json.loads(out.stdout or '{"relations": []}')["relations"]}
-    db, total, total_min = ctx.argv(case["baseline"])[1], 0.0, 0.0
+    lite, notes, found = measure(ctx.argv(case["litescope"]), ctx.runs), [], {}
+    if valid(lite):                                     # once more, for its counts
+        out = subprocess.run(ctx.argv(case["litescope"]), cwd=ROOT, capture_output=True, text=True,
+                             timeout=600, check=True)
+        found = {(r["child"], tuple(r["columns"]), r["parent"]): r for r in json.loads(out.stdout)["relations"]}
+    db, total, total_min, rss = ctx.argv(case["baseline"])[1], 0.0, 0.0, 0.0
     for label, (child, fk, parent, pk, declared) in case["relations"].items():
         methods = {k: v for k, v in ORPHAN_SQL.items() if declared or k != "foreign_key_check"}
         times = {}
@@ -456,15 +456,18 @@ def run_orphans(case, ctx):
             return lite, {"error": f"no hand-written query finished for {label}"}, notes
         best = min(ok, key=lambda k: ok[k]["median"])
         total, total_min = total + ok[best]["median"], total_min + ok[best]["min"]
+        rss = max(rss, ok[best]["rss_mb"] or 0)
         expected = query(ROOT / db, ORPHAN_SQL["LEFT JOIN"].format(c=child, p=parent, fk=fk, pk=pk))
         rel = found.get((child, (fk,), parent))
-        got = "missing from litescope's output" if rel is None else \
-            f"litescope counts {rel['orphans']} ({rel['error'] or 'ok'})"
-        if rel is not None and str(rel["orphans"]) == expected:
+        if rel is None:
+            got = "not in litescope's output"
+        elif str(rel["orphans"]) == expected:
             got = "litescope agrees"
+        else:
+            got = f"litescope counts {rel['orphans']} ({rel['error'] or 'no error'})"
         notes.append(f"{label}: {expected} orphans, {got}; fastest {best}; "
                      + ", ".join(f"{k} {fmt_value(m).split(' (')[0]}" for k, m in times.items()))
-    return lite, {**stats([total], "ms"), "min": total_min, "rss_mb": None}, notes
+    return lite, {**stats([total], "ms"), "min": total_min, "rss_mb": rss or None}, notes
 
 
 def tui_runs(ctx, scenario, *args, **kw):
@@ -625,11 +628,15 @@ def main():
         if any(a.endswith("/" + name) for c in cases for a in c["litescope"] + (c["baseline"] or [])):
             ensure(name)
     ctx, today, rows = Context(binary, args.runs), str(datetime.date.today()), {}
+    built = binary.stat().st_mtime_ns
     print("\n" + HEADER + "\n|" + "---|" * (HEADER.count(" | ") + 1), flush=True)
     for c in cases:
         lite, base, notes = run_case(c, ctx)
         rows[c["id"]] = table_row(c, lite, base, notes, today)
         print(rows[c["id"]], flush=True)
+        if not binary.is_file() or binary.stat().st_mtime_ns != built:
+            msg = f"{binary} was rebuilt during the run (after case {c['id']}); its numbers are mixed"
+            die(f"{msg}: not recording, rerun" if args.record else msg)
     if args.record:
         record(rows, environment(version.splitlines()[0], {n: e for n, e in load_stamp().items() if n in DATASETS}))
 

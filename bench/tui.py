@@ -10,7 +10,7 @@ import os, re, statistics, subprocess, tempfile, time
 from pathlib import Path
 
 WIDTH, HEIGHT = 160, 45
-SOCKET = f"litescope-bench-{os.getpid()}"
+SOCKET = Path(tempfile.gettempdir()) / f"litescope-bench-{os.getpid()}.tmux"   # a private server
 TMUX_CALL_TIMEOUT = 10                 # seconds for any single tmux command
 
 
@@ -19,7 +19,7 @@ class CaseError(Exception):
 
 
 def tmux(*args, check=True):
-    proc = subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True,
+    proc = subprocess.run(["tmux", "-S", str(SOCKET), *args], capture_output=True, text=True,
                           timeout=TMUX_CALL_TIMEOUT)
     if check and proc.returncode != 0:
         raise CaseError(f"tmux {args[0]} failed: {proc.stderr.strip()}")
@@ -43,6 +43,7 @@ class Server:
         try:
             tmux("kill-server", check=False)
         finally:
+            SOCKET.unlink(missing_ok=True)
             self.dir.cleanup()
 
     def session(self, argv, cwd):
@@ -150,7 +151,8 @@ class Session:
 
 
 def tail(text, lines=12):
-    body = [l.rstrip() for l in text.rstrip().splitlines()]
+    """The last lines of a screen that hold more than borders and blanks."""
+    body = [l.rstrip() for l in text.splitlines() if re.sub(r"[\s│─╭╮╰╯]", "", l)]
     return "\n".join(body[-lines:]) if body else "(empty screen)"
 
 
@@ -181,18 +183,13 @@ def start(server, argv, cwd, names, later_s=2.0, timeout=20):
 def open_table(s, table, timeout):
     """Data panel, cursor onto `table` (read from the list on screen), Enter, first page shown."""
     s.keys("3")
-    text = screen = None
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        screen = s.screen()
-        listed = re.findall(r"^│(\S+) ", screen, re.M)       # the Tables list, left column
-        if table in listed:
-            text = listed
-            break
-        time.sleep(0.02)
-    if text is None:
-        raise CaseError(f"table {table} not in the Data panel's list within {timeout} s:\n{tail(screen or '')}")
-    s.keys(*["Down"] * text.index(table), "Enter")
+    listed = []
+
+    def in_list(text):
+        listed[:] = re.findall(r"^│(\S+) ", text, re.M)   # the Tables list, left column
+        return table in listed
+    s.wait(f"table {table} in the Data panel's list", in_list, timeout)
+    s.keys(*["Down"] * listed.index(table), "Enter")
     s.wait(f"first page of {table}", lambda t: f" {table} · " in t and " · page 1 · " in t, timeout)
 
 
@@ -243,8 +240,8 @@ def paging(server, argv, cwd, table, pages, page_rows, timeout=20):
 
 
 def lag_during_query(server, argv, cwd, sql, keys=50, gap_s=0.1, timeout=30):
-    """Start `sql` in the Query panel, leave the editor, send `keys` j/k presses `gap_s` apart and
-    return their lag_ms; fails if the query is not still running after the last key."""
+    """Start `sql` in the Query panel (F5 also leaves the editor), send `keys` j/k presses `gap_s`
+    apart and return their lag_ms; fails if the query is not still running after the last key."""
     with server.session(argv, cwd) as s:
         s.wait_trace("ready_ms", 1, timeout)
         s.keys("4")
@@ -253,10 +250,13 @@ def lag_during_query(server, argv, cwd, sql, keys=50, gap_s=0.1, timeout=30):
         s.wait("editor", lambda t: "editing" in t, timeout)
         s.type(sql)
         s.keys("F5")
+        typed = len(sql) + 3                               # 4, i, the SQL, F5
         s.wait("query running", lambda t: "running…" in t, timeout)
-        s.keys("Escape")
-        s.wait("editor left", lambda t: "i edit" in t, timeout)
-        s.wait_trace("lag_ms", len(sql) + 4, 5)            # 4, i, the SQL, F5, Esc
+        if "editing" in s.screen():                        # F5 leaves the editor; Esc now would cancel
+            s.keys("Escape")
+            typed += 1
+        s.wait("editor left", lambda t: "i edit" in t and "running…" in t, timeout)
+        s.wait_trace("lag_ms", typed, 5)
         before = len(s.trace_lines("lag_ms"))
         for k in range(keys):
             s.keys("jk"[k % 2])
