@@ -149,12 +149,19 @@ pub fn open(path: &Path) -> rusqlite::Result<Conn> {
             open_exclusive(path).or_else(|e| match e.sqlite_error_code() {
                 // Another process holds the file: report it as locked, never read past its lock.
                 Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Err(e),
-                _ => open_with(path, Access::Immutable, "immutable=1"),
+                _ => open_with(path, Access::Immutable, Arc::default()),
             })
         }
-        Access::Immutable => open_with(path, Access::Immutable, "immutable=1"),
-        Access::ReadOnly => open_with(path, Access::ReadOnly, "mode=ro"),
+        access => open_with(path, access, Arc::default()),
     }
+}
+
+/// A second connection to the file `conn` reads, for work in parallel with it, stopped by the
+/// same cancel. `None` where `conn` holds an exclusive lock that a second one would wait on.
+pub fn open_beside(conn: &Conn, path: &Path) -> Option<Conn> {
+    (conn.access != Access::ExclusiveSnapshot)
+        .then(|| open_with(path, conn.access, conn.cancelled.clone()).ok())
+        .flatten()
 }
 
 fn flags(write: bool) -> OpenFlags {
@@ -166,28 +173,36 @@ fn flags(write: bool) -> OpenFlags {
     }
 }
 
-fn open_with(path: &Path, access: Access, params: &str) -> rusqlite::Result<Conn> {
+fn open_with(path: &Path, access: Access, cancelled: Arc<AtomicBool>) -> rusqlite::Result<Conn> {
+    let params = if access == Access::Immutable {
+        "immutable=1"
+    } else {
+        "mode=ro"
+    };
     let db = Connection::open_with_flags(uri(path, params), flags(false))?;
-    finish(db, access)
+    finish(db, access, cancelled)
 }
 
 fn open_exclusive(path: &Path) -> rusqlite::Result<Conn> {
     let db = Connection::open_with_flags(uri(path, "mode=rw"), flags(true))?;
     db.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
     db.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
-    let conn = finish(db, Access::ExclusiveSnapshot)?;
+    let conn = finish(db, Access::ExclusiveSnapshot, Arc::default())?;
     // The first read opens the WAL; if the exclusive lock cannot be had, fail here.
     conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
     Ok(conn)
 }
 
-fn finish(mut db: Connection, access: Access) -> rusqlite::Result<Conn> {
+fn finish(
+    mut db: Connection,
+    access: Access,
+    cancelled: Arc<AtomicBool>,
+) -> rusqlite::Result<Conn> {
     db.pragma_update(None, "query_only", true)?;
     db.pragma_update(None, "trusted_schema", false)?;
     db.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
     db.busy_timeout(BUSY_TIMEOUT)?;
     let deadline: Arc<Mutex<Option<Instant>>> = Arc::default();
-    let cancelled: Arc<AtomicBool> = Arc::default();
     let (watched, stop) = (deadline.clone(), cancelled.clone());
     db.progress_handler(
         1000,

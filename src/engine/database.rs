@@ -233,20 +233,47 @@ pub fn read_into(db: &mut Database, conn: &Conn, depth: Depth) -> rusqlite::Resu
     read_settings(db, conn)?;
     db.schema = schema::load(conn)?;
     db.has_stat1 = db.schema.table("sqlite_stat1").is_some();
-    if depth.measure {
-        stats::measure(conn, &mut db.schema, depth.budget);
-    }
+    db.integrity = measure_and_check(db, conn, depth);
     stats::apply_estimates(conn, &mut db.schema);
-    db.integrity = if depth.integrity {
-        quick_check(conn, depth.budget)
-    } else {
-        Integrity::Unchecked("not requested".into())
-    };
     if let Integrity::Problems(p) = &db.integrity {
         db.status = Status::Corrupt;
         db.error = Some(format!("quick_check: {}", summary(p)));
     }
     Ok(())
+}
+
+/// The measuring pass and `quick_check`: each reads the whole file, so where a second connection
+/// can be had they run side by side and cost the time of the longer one.
+fn measure_and_check(db: &mut Database, conn: &Conn, depth: Depth) -> Integrity {
+    let unchecked = || Integrity::Unchecked("not requested".into());
+    if !depth.measure {
+        return if depth.integrity {
+            quick_check(conn, depth.budget)
+        } else {
+            unchecked()
+        };
+    }
+    let beside = depth
+        .integrity
+        .then(|| connect::open_beside(conn, &db.file))
+        .flatten();
+    match beside {
+        Some(other) => std::thread::scope(|s| {
+            let check = s.spawn(move || quick_check(&other, depth.budget));
+            stats::measure(conn, &mut db.schema, depth.budget);
+            check
+                .join()
+                .unwrap_or_else(|_| Integrity::Unchecked("quick_check failed".into()))
+        }),
+        None => {
+            stats::measure(conn, &mut db.schema, depth.budget);
+            if depth.integrity {
+                quick_check(conn, depth.budget)
+            } else {
+                unchecked()
+            }
+        }
+    }
 }
 
 fn pragma<T: rusqlite::types::FromSql>(db: &Connection, name: &str) -> rusqlite::Result<T> {

@@ -646,13 +646,8 @@ fn key_conditions(rel: &Relation, child: &str, parent: &str) -> (String, String)
 
 /// The fallback when parent keys do not fit in memory.
 fn join_count(db: &Connection, rel: &mut Relation, sample: usize) -> rusqlite::Result<()> {
-    let (not_null, on) = key_conditions(rel, "c", "p");
-    let first_parent = format!("p.{}", ident(&rel.parent_columns[0]));
-    let from = format!(
-        "FROM main.{} AS c LEFT JOIN main.{} AS p ON {on} WHERE {not_null} AND {first_parent} IS NULL",
-        ident(&rel.child),
-        ident(&rel.parent)
-    );
+    let (not_null, _) = key_conditions(rel, "c", "p");
+    let from = orphans_from(rel, "main.");
     let total: i64 = db.query_row(
         &format!("SELECT count(*) FROM main.{}", ident(&rel.child)),
         [],
@@ -692,13 +687,40 @@ fn join_count(db: &Connection, rel: &mut Relation, sample: usize) -> rusqlite::R
     Ok(())
 }
 
-/// `UPDATE … SET col = NULL` where the key columns may be NULL, otherwise `DELETE`.
-fn clean_fix(child: &Table, rel: &Relation) -> String {
-    let (not_null, on) = key_conditions(rel, &ident(&rel.child), &ident(&rel.parent));
-    let missing = format!(
-        "{not_null} AND NOT EXISTS (SELECT 1 FROM {} WHERE {on})",
+/// `FROM … WHERE …` selecting the orphans of `rel` as `c`, by a LEFT JOIN: SQLite builds an
+/// automatic index when the parent column has none, where `NOT EXISTS` would scan every parent
+/// for each child.
+fn orphans_from(rel: &Relation, schema: &str) -> String {
+    let (not_null, on) = key_conditions(rel, "c", "p");
+    let first_parent = format!("p.{}", ident(&rel.parent_columns[0]));
+    format!(
+        "FROM {schema}{} AS c LEFT JOIN {schema}{} AS p ON {on} WHERE {not_null} AND {first_parent} IS NULL",
+        ident(&rel.child),
         ident(&rel.parent)
+    )
+}
+
+/// `UPDATE … SET col = NULL` where the key columns may be NULL, otherwise `DELETE`; rows are
+/// picked by rowid, or by primary key in a WITHOUT ROWID table.
+fn clean_fix(child: &Table, rel: &Relation) -> String {
+    let key: Vec<String> = if child.without_rowid {
+        child.primary_key()
+    } else {
+        vec!["rowid".into()]
+    };
+    let quoted: Vec<String> = key
+        .iter()
+        .map(|k| if k == "rowid" { k.clone() } else { ident(k) })
+        .collect();
+    let (list, picked) = (
+        format!("({})", quoted.join(", ")),
+        quoted
+            .iter()
+            .map(|k| format!("c.{k}"))
+            .collect::<Vec<_>>()
+            .join(", "),
     );
+    let missing = format!("{list} IN (SELECT {picked} {})", orphans_from(rel, ""));
     let nullable = rel
         .columns
         .iter()

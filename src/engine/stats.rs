@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
-use super::connect::Conn;
+use super::connect::{is_interrupt, Conn};
 use super::quote::ident;
 use super::schema::Schema;
 
@@ -80,8 +80,11 @@ pub fn apply_estimates(db: &Connection, schema: &mut Schema) {
 pub fn measure(conn: &Conn, schema: &mut Schema, budget: Duration) -> bool {
     let start = Instant::now();
     let pass = btrees(conn, budget);
-    if let Ok(Some(btrees)) = &pass {
-        apply_btrees(schema, btrees);
+    match &pass {
+        Ok(Some(btrees)) => apply_btrees(schema, btrees),
+        // Cancelled or preempted: stop now, the counts stay estimates.
+        Err(e) if is_interrupt(e) => return false,
+        _ => {}
     }
     // COUNT(*) over a b-tree is one VDBE step that a budget cannot cut short, so b-tree tables
     // are counted directly only when the dbstat pass failed, not when it ran out of time.
@@ -98,6 +101,7 @@ pub fn measure(conn: &Conn, schema: &mut Schema, budget: Duration) -> bool {
                 t.rows = Some(n);
                 t.rows_exact = true;
             }
+            Err(e) if is_interrupt(&e) => return false,
             _ => complete = false,
         }
     }

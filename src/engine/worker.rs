@@ -65,6 +65,8 @@ pub enum Output {
         total: usize,
     },
     Failed(String),
+    /// A newer request of the same kind replaced this one before it ran.
+    Superseded,
 }
 
 #[derive(Debug)]
@@ -186,7 +188,11 @@ impl State {
                     },
                 },
             };
-            for (id, job) in coalesce(first, &queue) {
+            let (jobs, dropped) = coalesce(first, &queue);
+            for id in dropped {
+                self.emit(id, Output::Superseded);
+            }
+            for (id, job) in jobs {
                 if let Some(again) = self.handle(id, job) {
                     deferred.push_back(again);
                 }
@@ -337,18 +343,25 @@ impl State {
     }
 }
 
-/// The queued jobs to run now: of several page requests only the newest matters.
-fn coalesce(first: (JobId, Job), queue: &Receiver<(JobId, Job)>) -> Vec<(JobId, Job)> {
+/// The queued jobs to run now, and the ids of those dropped: of several page requests only the
+/// newest matters.
+fn coalesce(
+    first: (JobId, Job),
+    queue: &Receiver<(JobId, Job)>,
+) -> (Vec<(JobId, Job)>, Vec<JobId>) {
     let mut jobs = vec![first];
     jobs.extend(queue.try_iter());
     let last_page = jobs
         .iter()
         .rposition(|(_, j)| matches!(j, Job::Page { .. }));
-    jobs.into_iter()
+    let (keep, drop): (Vec<_>, Vec<_>) = jobs
+        .into_iter()
         .enumerate()
-        .filter(|(i, (_, j))| !matches!(j, Job::Page { .. }) || Some(*i) == last_page)
-        .map(|(_, job)| job)
-        .collect()
+        .partition(|(i, (_, j))| !matches!(j, Job::Page { .. }) || Some(*i) == last_page);
+    (
+        keep.into_iter().map(|(_, job)| job).collect(),
+        drop.into_iter().map(|(_, (id, _))| id).collect(),
+    )
 }
 
 #[cfg(test)]

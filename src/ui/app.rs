@@ -396,7 +396,7 @@ impl App {
             Output::Failed(why) => {
                 self.message = Some((format!("{}: {why}", self.dbs[e.db].name()), true))
             }
-            Output::Query(_) | Output::Progress { .. } => {}
+            Output::Query(_) | Output::Progress { .. } | Output::Superseded => {}
         }
     }
 

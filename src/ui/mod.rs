@@ -35,6 +35,7 @@ const TICK: Duration = Duration::from_millis(100);
 
 /// Opens the TUI on `paths`, or on a freshly written demo workspace.
 pub fn run(paths: &[PathBuf], demo: bool) -> Result<ExitCode> {
+    let started = Instant::now();
     let config = Config::load()?;
     let keymap = Keymap::new(&config.keys)?;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -53,14 +54,14 @@ pub fn run(paths: &[PathBuf], demo: bool) -> Result<ExitCode> {
         bail!("no database given: litescope PATH... (files or folders), or litescope --demo");
     }
     let found = discover(&paths)?;
-    let result = run_app(App::new(found, theme, keymap));
+    let result = run_app(App::new(found, theme, keymap), started);
     if let Some(dir) = demo_dir {
         let _ = std::fs::remove_dir_all(dir);
     }
     result
 }
 
-fn run_app(mut app: App) -> Result<ExitCode> {
+fn run_app(mut app: App, started: Instant) -> Result<ExitCode> {
     let mut terminal = terminal::enter()?;
     let input = app.sender();
     std::thread::spawn(move || {
@@ -70,7 +71,7 @@ fn run_app(mut app: App) -> Result<ExitCode> {
             }
         }
     });
-    let mut trace = trace::Trace::from_env();
+    let mut trace = trace::Trace::from_env(started);
     let outcome = (|| -> Result<()> {
         let mut dirty = true;
         let mut waiting_since: Option<Instant> = None;

@@ -14,11 +14,12 @@ pub struct Trace {
 }
 
 impl Trace {
-    pub fn from_env() -> Trace {
+    /// A trace whose times count from `start` (when litescope began).
+    pub fn from_env(start: Instant) -> Trace {
         let file = std::env::var_os("LITESCOPE_TRACE").and_then(|p| File::create(p).ok());
         Trace {
             file,
-            start: Instant::now(),
+            start,
             ready: false,
         }
     }

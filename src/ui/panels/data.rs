@@ -119,6 +119,8 @@ fn grid_action(app: &mut App, action: Action) {
         return;
     };
     let rows = page.rows.len();
+    // Relative moves count from the page on screen: while one is on its way, further ones wait.
+    let waiting = s.pending.is_some();
     let next_no = s.page_no.map(|n| n + 1);
     let prev_no = s.page_no.map(|n| n - 1);
     let after = |p: &Page| match p.offset {
@@ -135,7 +137,11 @@ fn grid_action(app: &mut App, action: Action) {
             .first()
             .map_or(Position::First, |k| Position::Before(k.clone())),
     };
+    let at_edge =
+        (action == Action::Down && s.row + 1 >= rows) || (action == Action::Up && s.row == 0);
     match action {
+        Action::PageDown | Action::PageUp if waiting => {}
+        Action::Up | Action::Down if waiting && at_edge => {}
         Action::Down if s.row + 1 >= rows && !page.at_end => {
             request(app, after(&page), Land::Top, next_no)
         }
