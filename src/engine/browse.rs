@@ -226,7 +226,7 @@ mod tests {
     fn fixture(sql: &str) -> (Connection, Schema) {
         let db = Connection::open_in_memory().unwrap();
         db.execute_batch(sql).unwrap();
-        let s = schema::load(&db).unwrap();
+        let s = schema::load(&db, schema::Detail::Full).unwrap();
         (db, s)
     }
 

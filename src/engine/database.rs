@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::connect::{self, Access, Conn};
 use super::discover::Found;
 use super::header::{self, Header, Sniff};
-use super::schema::{self, Schema};
+use super::schema::{self, Detail, Schema};
 use super::stats;
 
 /// A file's state, as fixed in the contract.
@@ -87,6 +87,8 @@ pub struct Database {
 /// How deep [`inspect`] goes.
 #[derive(Debug, Clone, Copy)]
 pub struct Depth {
+    /// How much of the schema to read.
+    pub detail: Detail,
     /// Measure bytes and exact row counts (one pass over the file).
     pub measure: bool,
     /// Run `PRAGMA quick_check`.
@@ -96,8 +98,17 @@ pub struct Depth {
 }
 
 impl Depth {
+    /// Object names only, for a first screen.
+    pub const NAMES: Depth = Depth {
+        detail: Detail::Names,
+        measure: false,
+        integrity: false,
+        budget: Duration::ZERO,
+    };
+
     /// The schema with estimated counts: cheap on any size of file.
     pub const SCHEMA: Depth = Depth {
+        detail: Detail::Full,
         measure: false,
         integrity: false,
         budget: Duration::ZERO,
@@ -105,6 +116,7 @@ impl Depth {
 
     pub fn full(budget: Duration) -> Depth {
         Depth {
+            detail: Detail::Full,
             measure: true,
             integrity: true,
             budget,
@@ -231,7 +243,7 @@ pub fn read_into(db: &mut Database, conn: &Conn, depth: Depth) -> rusqlite::Resu
     db.access = Some(conn.access);
     db.error = conn.access.caveat(&db.file);
     read_settings(db, conn)?;
-    db.schema = schema::load(conn)?;
+    db.schema = schema::load(conn, depth.detail)?;
     db.has_stat1 = db.schema.table("sqlite_stat1").is_some();
     db.integrity = measure_and_check(db, conn, depth);
     stats::apply_estimates(conn, &mut db.schema);

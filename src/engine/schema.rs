@@ -166,8 +166,18 @@ struct Entry {
     sql: Option<String>,
 }
 
-/// Reads the whole schema through `conn`.
-pub fn load(conn: &Connection) -> rusqlite::Result<Schema> {
+/// How much of the schema to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Names and kinds of every object only: what a first screen needs, in one read of
+    /// `sqlite_schema`. Columns, keys and indexes stay empty, and views are not compiled.
+    Names,
+    /// Everything.
+    Full,
+}
+
+/// Reads the schema through `conn`.
+pub fn load(conn: &Connection, detail: Detail) -> rusqlite::Result<Schema> {
     let entries = entries(conn)?;
     let flags = table_flags(conn).unwrap_or_default();
     let mut tables: Vec<Table> = entries
@@ -176,13 +186,25 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Schema> {
         .map(|e| new_table(e, flags.get(&e.name)))
         .collect();
     mark_shadows(&mut tables, &flags);
-    fill_columns(conn, &mut tables)?;
-    fill_foreign_keys(conn, &mut tables)?;
-    let indexes = load_indexes(conn, &tables, &entries)?;
+    let full = detail == Detail::Full;
+    let mut indexes = Vec::new();
+    if full {
+        fill_columns(conn, &mut tables)?;
+        fill_foreign_keys(conn, &mut tables)?;
+        indexes = load_indexes(conn, &tables, &entries)?;
+    }
     let views = entries
         .iter()
         .filter(|e| e.kind == "view")
-        .map(|e| check_view(conn, e))
+        .map(|e| match full {
+            true => check_view(conn, e),
+            false => View {
+                name: e.name.clone(),
+                sql: e.sql.clone().unwrap_or_default(),
+                ok: true,
+                error: None,
+            },
+        })
         .collect();
     let triggers = entries
         .iter()

@@ -304,6 +304,15 @@ impl State {
             .model
             .clone()
             .ok_or("the database has not been read yet")?;
+        if let (Job::Audit(opts), false) = (&job, model.is_ok()) {
+            // A file SQLite cannot read still gets the rules about files.
+            let findings = findings::from_parts(&model, None, opts);
+            let relations = Vec::new();
+            return Ok(Output::Audit {
+                findings,
+                relations,
+            });
+        }
         let sink = self.sink.clone();
         let db = self.db;
         let conn = self.conn().map_err(query::explain_error)?;

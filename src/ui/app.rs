@@ -56,6 +56,8 @@ impl Db {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
+    /// Names for the first screen, then the whole schema.
+    Names,
     Load,
     Measure,
     Audit,
@@ -181,7 +183,7 @@ impl App {
             db.relations = None;
         }
         for i in 0..self.dbs.len() {
-            self.send(i, JobKind::Load, Job::Inspect(Depth::SCHEMA));
+            self.send(i, JobKind::Names, Job::Inspect(Depth::NAMES));
         }
     }
 
@@ -190,6 +192,7 @@ impl App {
         let id = self.next_job;
         self.next_job += 1;
         let label = match kind {
+            JobKind::Names => "reading names",
             JobKind::Load => "reading schema",
             JobKind::Measure => "measuring sizes and rows",
             JobKind::Audit => "auditing",
@@ -406,6 +409,9 @@ impl App {
         let models: Vec<&Database> = self.dbs.iter().filter_map(|d| d.model.as_ref()).collect();
         self.across = audit::across(&models);
         match kind {
+            JobKind::Names if ok => {
+                self.send(i, JobKind::Load, Job::Inspect(Depth::SCHEMA));
+            }
             JobKind::Load if ok => {
                 self.send(
                     i,
@@ -413,10 +419,8 @@ impl App {
                     Job::Inspect(Depth::full(MEASURE_BUDGET)),
                 );
             }
-            JobKind::Load => {
-                let model = self.dbs[i].model.as_ref().expect("set above");
-                self.dbs[i].findings =
-                    Some(audit::for_database(model, None, &audit::Options::default()));
+            JobKind::Names | JobKind::Load => {
+                self.send(i, JobKind::Audit, Job::Audit(audit::Options::default()));
             }
             JobKind::Measure => {
                 self.dbs[i].measured = true;
