@@ -103,7 +103,8 @@ pub fn is_interrupt(err: &rusqlite::Error) -> bool {
     err.sqlite_error_code() == Some(ErrorCode::OperationInterrupted)
 }
 
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
+/// The file beside `path` with `suffix` appended: `-wal`, `-shm`, `-journal`.
+pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)

@@ -387,9 +387,8 @@ mod tests {
             .execute_batch(sql)
             .unwrap();
         let (tx, rx) = mpsc::channel();
-        let tx = Mutex::new(tx);
         let sink: Sink = Arc::new(move |e| {
-            let _ = tx.lock().unwrap().send(e);
+            let _ = tx.send(e);
         });
         let found = Found {
             display: "w.db".into(),

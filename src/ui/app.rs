@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{
@@ -104,12 +104,10 @@ impl App {
     /// Starts a worker per database and asks each for its schema.
     pub fn new(found: Vec<Found>, theme: Theme, keymap: Keymap) -> App {
         let (tx, rx) = channel();
-        let sink_tx = Mutex::new(tx.clone());
+        let sink_tx = tx.clone();
         let sink: worker::Sink = Arc::new(move |e| {
-            let _ = sink_tx
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .send(Msg::Worker(e));
+            // Fails only once the UI has gone, when nobody waits for answers.
+            let _ = sink_tx.send(Msg::Worker(e));
         });
         let workers = found
             .iter()

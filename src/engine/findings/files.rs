@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Finding, Options};
+use crate::engine::connect;
 use crate::engine::database::{Database, Status};
 use crate::engine::header::{self, Sniff};
 use crate::engine::migrate;
@@ -97,7 +98,7 @@ fn corrupt(db: &Database) -> Finding {
 /// Un-checkpointed frames in the WAL according to the `-shm` header (native byte order, as the
 /// WAL index is), or `None` when there is no usable `-shm`.
 fn pending_frames(db: &Database) -> Option<u32> {
-    let shm = std::fs::read(format!("{}-shm", db.file.display())).ok()?;
+    let shm = std::fs::read(connect::sibling(&db.file, "-shm")).ok()?;
     let word = |at: usize| Some(u32::from_ne_bytes(shm.get(at..at + 4)?.try_into().ok()?));
     let max_frame = word(16)?;
     let backfilled = word(96)?;
@@ -106,7 +107,7 @@ fn pending_frames(db: &Database) -> Option<u32> {
 
 fn wal_large(db: &Database) -> Option<Finding> {
     let wal = db.wal_bytes.filter(|b| *b > 0)?;
-    let has_shm = Path::new(&format!("{}-shm", db.file.display())).exists();
+    let has_shm = connect::sibling(&db.file, "-shm").exists();
     let message = if wal > db.size_bytes {
         format!(
             "the -wal ({}) is larger than the database ({})",
@@ -141,7 +142,7 @@ fn wal_large(db: &Database) -> Option<Finding> {
 /// nobody writes while others read, such as a shipped sample or reference database.
 fn journal_mode(db: &Database) -> Option<Finding> {
     let rollback = db.journal_mode.as_deref() == Some("rollback");
-    let hot_journal = Path::new(&format!("{}-journal", db.file.display())).exists();
+    let hot_journal = connect::sibling(&db.file, "-journal").exists();
     let tracked = migrate::detect(&db.schema);
     let written_by_app = hot_journal || tracked.is_some();
     (rollback && written_by_app).then(|| {
