@@ -45,7 +45,7 @@ pub fn btrees(conn: &Conn, budget: Duration) -> rusqlite::Result<Option<HashMap<
 }
 
 /// Row estimates per table from `sqlite_stat1` (empty when `ANALYZE` never ran).
-pub fn estimates(db: &Connection) -> HashMap<String, u64> {
+fn estimates(db: &Connection) -> HashMap<String, u64> {
     let sql = "SELECT tbl, max(CAST(stat AS INTEGER)) FROM main.sqlite_stat1 GROUP BY tbl";
     let Ok(mut stmt) = db.prepare(sql) else {
         return HashMap::new();

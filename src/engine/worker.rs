@@ -164,7 +164,8 @@ struct State {
     db: usize,
     found: Found,
     conn: Option<Conn>,
-    model: Option<Database>,
+    /// The last model read, shared with jobs without copying it.
+    model: Option<Arc<Database>>,
     interrupt: Arc<Mutex<Option<Stopper>>>,
     flags: Arc<Flags>,
     sink: Sink,
@@ -280,7 +281,7 @@ impl State {
                 db
             }
         };
-        self.model = Some(db.clone());
+        self.model = Some(Arc::new(db.clone()));
         db
     }
 

@@ -43,7 +43,6 @@ pub enum Msg {
 pub struct Db {
     pub found: Found,
     pub model: Option<Database>,
-    pub measured: bool,
     pub findings: Option<Vec<Finding>>,
     pub relations: Option<Vec<Relation>>,
 }
@@ -119,7 +118,6 @@ impl App {
             .map(|found| Db {
                 found,
                 model: None,
-                measured: false,
                 findings: None,
                 relations: None,
             })
@@ -176,7 +174,6 @@ impl App {
     fn load_all(&mut self) {
         self.jobs.clear();
         for db in &mut self.dbs {
-            db.measured = false;
             db.findings = None;
             db.relations = None;
         }
@@ -421,7 +418,6 @@ impl App {
                 self.send(i, JobKind::Audit, Job::Audit(audit::Options::default()));
             }
             JobKind::Measure => {
-                self.dbs[i].measured = true;
                 self.send(i, JobKind::Audit, Job::Audit(audit::Options::default()));
             }
             _ => {}
@@ -440,7 +436,7 @@ impl App {
         all
     }
 
-    /// True while some job has run long enough to deserve a spinner.
+    /// True while a job runs: the loop then wakes regularly to turn the spinner.
     pub fn busy(&self) -> bool {
         !self.jobs.is_empty()
     }

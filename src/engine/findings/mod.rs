@@ -10,7 +10,6 @@ mod files;
 mod schema_rules;
 mod workspace_rules;
 
-use std::cmp::Ordering;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -185,6 +184,6 @@ pub fn sort(findings: &mut [Finding]) {
             .then_with(|| a.database.cmp(&b.database))
             .then_with(|| a.rule.cmp(b.rule))
             .then_with(|| a.object.cmp(&b.object))
-            .then_with(|| a.message.cmp(&b.message).then(Ordering::Equal))
+            .then_with(|| a.message.cmp(&b.message))
     });
 }
