@@ -8,25 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use rusqlite::config::DbConfig;
-use rusqlite::Connection;
 use serde_json::Value;
-
-/// A WAL database with 3 rows checkpointed into the main file and 2 more only in the `-wal`.
-fn wal_fixture(dir: &Path) -> PathBuf {
-    let path = dir.join("app.db");
-    let conn = Connection::open(&path).unwrap();
-    conn.execute_batch(
-        "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3);
-         PRAGMA wal_checkpoint(TRUNCATE); INSERT INTO t VALUES (4), (5);",
-    )
-    .unwrap();
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
-        .unwrap();
-    drop(conn);
-    assert!(dir.join("app.db-wal").metadata().unwrap().len() > 0);
-    path
-}
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(format!("{}{suffix}", path.display()))
@@ -89,15 +71,17 @@ fn wal_with_its_shm_is_read_in_place() {
 }
 
 #[test]
-fn wal_without_shm_is_read_without_creating_one() {
+fn wal_without_shm_is_read_in_place_and_gets_the_shm_every_reader_makes() {
     let dir = tempfile::tempdir().unwrap();
     let db = wal_fixture(dir.path());
     std::fs::remove_file(sibling(&db, "-shm")).unwrap();
     let before = hash_tree(dir.path());
     let json = inspect(&db, false);
     assert_eq!(rows_of_t(&json), 5);
-    assert_eq!(json["databases"][0]["access"], "exclusive-snapshot");
-    assert_eq!(before, hash_tree(dir.path()));
+    assert_eq!(json["databases"][0]["access"], "read-only");
+    let mut after = hash_tree(dir.path());
+    assert!(after.remove("app.db-shm").is_some(), "SQLite made the -shm");
+    assert_eq!(before, after);
 }
 
 #[test]
@@ -115,7 +99,7 @@ fn wal_with_a_read_only_shm_is_still_read() {
 }
 
 #[test]
-fn read_only_wal_without_shm_says_what_it_cannot_show() {
+fn wal_without_shm_in_a_read_only_folder_is_read_from_a_private_copy() {
     let dir = tempfile::tempdir().unwrap();
     let db = wal_fixture(dir.path());
     std::fs::remove_file(sibling(&db, "-shm")).unwrap();
@@ -129,12 +113,9 @@ fn read_only_wal_without_shm_says_what_it_cannot_show() {
     set_mode(dir.path(), 0o755);
     let database = &json["databases"][0];
     assert_eq!(database["status"], "ok");
-    assert_eq!(database["access"], "immutable");
-    assert!(database["error"]
-        .as_str()
-        .unwrap()
-        .contains("WAL rows are not shown"));
-    assert_eq!(rows_of_t(&json), 3);
+    assert_eq!(database["access"], "private-copy");
+    assert!(database["error"].as_str().unwrap().contains("private copy"));
+    assert_eq!(rows_of_t(&json), 5);
     assert_eq!(before, hash_tree(dir.path()));
 }
 
@@ -199,4 +180,77 @@ fn an_unreadable_file_is_reported_with_its_cause() {
         err.contains("secret.db: ") && err.contains("ermission denied"),
         "{err}"
     );
+}
+
+/// The ways a user could try to write through the Query panel, each with what the refusal must
+/// say.
+fn attacks(dir: &Path) -> Vec<(String, &'static str)> {
+    let copy = dir.join("copy.db").display().to_string();
+    let other = dir.join("other.db").display().to_string();
+    vec![
+        (
+            "PRAGMA query_only=0; INSERT INTO t VALUES ('pwned');".into(),
+            "PRAGMA query_only",
+        ),
+        ("PRAGMA wal_checkpoint(TRUNCATE);".into(), "wal_checkpoint"),
+        ("PRAGMA wal_checkpoint;".into(), "wal_checkpoint"),
+        ("PRAGMA journal_mode=DELETE;".into(), "journal_mode"),
+        ("PRAGMA locking_mode=EXCLUSIVE;".into(), "locking_mode"),
+        ("PRAGMA writable_schema=ON;".into(), "writable_schema"),
+        (format!("VACUUM INTO '{copy}';"), "VACUUM INTO"),
+        ("VACUUM;".into(), "VACUUM"),
+        (
+            format!("ATTACH '{other}' AS o; CREATE TABLE o.x(y);"),
+            "ATTACH",
+        ),
+        ("SELECT load_extension('x');".into(), "load_extension"),
+        ("INSERT INTO t VALUES ('pwned');".into(), "read-only"),
+        ("CREATE TABLE t2(x);".into(), "read-only"),
+    ]
+}
+
+/// Every file under `dir` but the `-shm`, which is the live WAL index every reader updates.
+fn files_but_shm(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let mut files = hash_tree(dir);
+    files.retain(|name, _| !name.ends_with("-shm"));
+    files
+}
+
+#[test]
+fn no_statement_a_user_types_writes_under_any_access_strategy() {
+    use litescope::engine::{connect, query};
+    for (access, setup) in access_setups() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = setup(dir.path());
+        let conn = connect::open(&db).unwrap();
+        assert_eq!(serde_json::to_value(conn.access).unwrap(), access);
+        let before = files_but_shm(dir.path());
+        for (sql, names) in attacks(dir.path()) {
+            let err = query::run_script(&conn, &sql, &mut |_| {}).unwrap_err();
+            let message = conn.explain(err);
+            assert!(message.contains(names), "{sql}: {message}");
+            assert!(
+                message.contains("sqlite3 shell"),
+                "{sql}: says how to write: {message}"
+            );
+            conn.end_transaction();
+            assert_eq!(before, files_but_shm(dir.path()), "{sql} changed a file");
+        }
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM t WHERE x = 'pwned'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 0);
+    }
+}
+
+#[test]
+fn a_transaction_left_open_by_a_script_is_ended_with_its_job() {
+    use litescope::engine::{connect, query};
+    let dir = tempfile::tempdir().unwrap();
+    let db = wal_fixture(dir.path());
+    let conn = connect::open(&db).unwrap();
+    query::run_script(&conn, "BEGIN; SELECT count(*) FROM t;", &mut |_| {}).unwrap();
+    assert!(!conn.is_autocommit());
+    conn.end_transaction();
+    assert!(conn.is_autocommit());
 }

@@ -1,28 +1,33 @@
-//! Opening connections that cannot change a user's files.
+//! Opening connections that cannot change a user's files or stand in an application's way.
 //!
-//! Every connection is read-only at the SQLite level and sees the WAL. How that is achieved depends
-//! on the files beside the database, because SQLite's own read-only modes each fall short in one
-//! case:
+//! Every inspection connection is opened with `SQLITE_OPEN_READONLY`, so no statement a user types
+//! can turn writing back on; `query_only` is a second guard, and an authorizer (see [`guard`])
+//! refuses what a read-only flag lets through: `ATTACH` (which `VACUUM INTO` performs to write its
+//! copy), `DETACH`, `VACUUM`, pragmas that change state, and `load_extension`. No connection takes
+//! a lock that a normal SQLite reader would not, so an application writing at the same time is
+//! never refused.
 //!
-//! * a WAL-mode file with no `-wal`: `immutable=1`, since `mode=ro` would create a `-wal` and a
-//!   `-shm`, and there is no WAL content to miss.
-//! * a rollback-mode file, or `-wal` with its `-shm`: `mode=ro`. SQLite reads the live WAL index; updating an
-//!   existing `-shm` is what every reader does.
-//! * an empty `-wal` without `-shm`: `immutable=1`. There is no WAL content to miss, and `mode=ro`
-//!   would create a `-shm`.
-//! * a non-empty `-wal` without `-shm` (no process has the file open): `mode=ro` would create a
-//!   `-shm` and `immutable=1` would not see the WAL rows. litescope opens read-write (never
-//!   create) in exclusive locking mode, which keeps the WAL index in heap memory, with
-//!   `query_only` set before the first read and checkpoint-on-close turned off, so neither the
-//!   database nor the WAL changes. Because that holds a lock, such a connection is meant to be
-//!   short-lived: callers should drop it between jobs rather than keep it open. Where the file cannot be
-//!   opened for writing the lock cannot be taken, and litescope falls back to `immutable=1` and
-//!   says that committed WAL rows are not shown.
+//! How a file is opened depends on the files beside it, because each of SQLite's read-only modes
+//! falls short in one case:
+//!
+//! * a WAL-mode file with no `-wal`, or an empty `-wal` without `-shm`: `immutable=1`, since
+//!   `mode=ro` would create the missing files and there is no WAL content to miss. Such a
+//!   connection goes stale when a `-wal` appears or the file changes ([`Conn::is_stale`]), and its
+//!   owner reopens it.
+//! * a rollback-mode file, or a `-wal` with or without its `-shm`: `mode=ro`. An existing `-shm` is
+//!   the live WAL index that every reader updates; a missing one is created by SQLite, as every
+//!   reader (the `sqlite3` shell included) does.
+//! * a non-empty `-wal` without `-shm` in a folder where the `-shm` cannot be created: a private
+//!   copy of the database and its `-wal` in a temporary folder, read there ([`Access::PrivateCopy`]),
+//!   up to [`MAX_PRIVATE_COPY`]; past that, `immutable=1` with the caveat that committed WAL rows
+//!   are not shown.
+
+pub mod guard;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
@@ -32,31 +37,53 @@ use super::header::{self, Sniff};
 /// How long a reader waits for another process's lock before reporting the file as locked.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The largest database plus `-wal` that is copied to be read privately (see the module docs).
+pub const MAX_PRIVATE_COPY: u64 = 1 << 30;
+
 /// Which of the strategies in the module docs a connection uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Access {
     ReadOnly,
-    ExclusiveSnapshot,
     Immutable,
-}
-
-impl Access {
-    /// A note for the user when this access hides something, such as unseen WAL rows.
-    pub fn caveat(self, path: &Path) -> Option<String> {
-        (self == Access::Immutable && wal_len(path).unwrap_or(0) > 0).then(|| {
-            "the -wal has no -shm and the file is not writable: committed WAL rows are not shown"
-                .to_string()
-        })
-    }
+    PrivateCopy,
 }
 
 /// A read-only connection with a time budget that any query can be held to.
 pub struct Conn {
     db: Connection,
     pub access: Access,
+    /// What this connection hides from view, such as unseen WAL rows, for the user.
+    pub caveat: Option<String>,
+    source: Source,
     deadline: Arc<Mutex<Option<Instant>>>,
     cancelled: Arc<AtomicBool>,
+    refused: guard::Refusals,
+}
+
+/// The file a connection reads and, for strategies that do not follow changes, how it looked
+/// when opened.
+#[derive(Clone)]
+struct Source {
+    opened: PathBuf,
+    stamp: Option<Stamp>,
+    /// Keeps a private copy's folder alive while any connection reads it.
+    _copy: Option<Arc<tempfile::TempDir>>,
+}
+
+/// Size and modification time of the database and its `-wal`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp(Vec<Option<(u64, Option<SystemTime>)>>);
+
+impl Stamp {
+    fn of(path: &Path) -> Stamp {
+        let one = |p: PathBuf| {
+            std::fs::metadata(p)
+                .ok()
+                .map(|m| (m.len(), m.modified().ok()))
+        };
+        Stamp(vec![one(path.to_path_buf()), one(sibling(path, "-wal"))])
+    }
 }
 
 impl std::ops::Deref for Conn {
@@ -82,15 +109,50 @@ impl Conn {
             other => other.map(Some),
         }
     }
-}
 
-impl Conn {
     /// A flag that, once set, stops whatever this connection runs at its next progress check.
     ///
     /// `sqlite3_interrupt` alone is lost when it lands between `prepare` and the first step; the
     /// flag is not, so cancelling sets both.
     pub fn cancel_flag(&self) -> Arc<AtomicBool> {
         self.cancelled.clone()
+    }
+
+    /// True when the file `path` changed in a way this connection cannot see: a `-wal` appeared
+    /// beside an immutable one, or the original of a private copy moved on. Its owner reopens it.
+    pub fn is_stale(&self, path: &Path) -> bool {
+        self.source
+            .stamp
+            .as_ref()
+            .is_some_and(|stamp| *stamp != Stamp::of(path))
+    }
+
+    /// The error a user sees: what was refused and how to write instead, or SQLite's message.
+    pub fn explain(&self, err: rusqlite::Error) -> String {
+        match guard::refusal(&self.refused, &err) {
+            Some(why) => why,
+            None => explain_error(err),
+        }
+    }
+
+    /// Ends a transaction a user's script left open, so that no read transaction outlives its
+    /// job and holds back the application's checkpoints.
+    pub fn end_transaction(&self) {
+        if !self.db.is_autocommit() {
+            let _ = self.db.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// The error a user sees, with how to write when SQLite refused a write.
+pub fn explain_error(err: rusqlite::Error) -> String {
+    match err.sqlite_error_code() {
+        Some(ErrorCode::ReadOnly) => format!(
+            "{err}: litescope inspects read-only; write with the sqlite3 shell, e.g. \
+             sqlite3 FILE 'SQL'"
+        ),
+        Some(ErrorCode::OperationInterrupted) => "cancelled".to_string(),
+        _ => err.to_string(),
     }
 }
 
@@ -117,17 +179,18 @@ pub fn wal_len(path: &Path) -> Option<u64> {
         .map(|m| m.len())
 }
 
+/// The strategy for `path` before trying it: a private copy is only chosen when reading in place
+/// fails.
 fn choose_access(path: &Path) -> Access {
     let shm = sibling(path, "-shm").exists();
     let wal_header = matches!(header::sniff(path), Ok(Sniff::Sqlite(h)) if h.is_wal());
     match wal_len(path) {
-        // A WAL-mode file with no -wal: nothing to miss, and `mode=ro` would create both files.
         None if wal_header => Access::Immutable,
         None => Access::ReadOnly,
         Some(_) if shm => Access::ReadOnly,
         Some(0) => Access::Immutable,
         Some(_) if sibling(path, "-journal").exists() => Access::Immutable,
-        Some(_) => Access::ExclusiveSnapshot,
+        Some(_) => Access::ReadOnly,
     }
 }
 
@@ -146,63 +209,124 @@ fn uri(path: &Path, params: &str) -> String {
 /// Opens `path` read-only, choosing the access strategy from the files beside it.
 pub fn open(path: &Path) -> rusqlite::Result<Conn> {
     match choose_access(path) {
-        Access::ExclusiveSnapshot => {
-            open_exclusive(path).or_else(|e| match e.sqlite_error_code() {
-                // Another process holds the file: report it as locked, never read past its lock.
-                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Err(e),
-                _ => open_with(path, Access::Immutable, Arc::default()),
-            })
-        }
-        access => open_with(path, access, Arc::default()),
+        Access::ReadOnly => open_in_place(path),
+        access => open_with(source(path, access, None), access, None, Arc::default()),
     }
 }
 
 /// A second connection to the file `conn` reads, for work in parallel with it, stopped by the
-/// same cancel. `None` where `conn` holds an exclusive lock that a second one would wait on.
-pub fn open_beside(conn: &Conn, path: &Path) -> Option<Conn> {
-    (conn.access != Access::ExclusiveSnapshot)
-        .then(|| open_with(path, conn.access, conn.cancelled.clone()).ok())
-        .flatten()
+/// same cancel.
+pub fn open_beside(conn: &Conn) -> Option<Conn> {
+    let (source, caveat) = (conn.source.clone(), conn.caveat.clone());
+    open_with(source, conn.access, caveat, conn.cancelled.clone()).ok()
 }
 
-fn flags(write: bool) -> OpenFlags {
-    let base = OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    if write {
-        base | OpenFlags::SQLITE_OPEN_READ_WRITE
-    } else {
-        base | OpenFlags::SQLITE_OPEN_READ_ONLY
+fn source(path: &Path, access: Access, copy: Option<Arc<tempfile::TempDir>>) -> Source {
+    let stamp = (access != Access::ReadOnly).then(|| Stamp::of(path));
+    let opened = match &copy {
+        Some(dir) => dir.path().join(COPY_NAME),
+        None => path.to_path_buf(),
+    };
+    Source {
+        opened,
+        stamp,
+        _copy: copy,
     }
 }
 
-fn open_with(path: &Path, access: Access, cancelled: Arc<AtomicBool>) -> rusqlite::Result<Conn> {
+/// Reads in place, letting SQLite create a missing `-shm`; where it cannot (the folder is not
+/// writable), reads a private copy.
+fn open_in_place(path: &Path) -> rusqlite::Result<Conn> {
+    let conn = open_with(
+        source(path, Access::ReadOnly, None),
+        Access::ReadOnly,
+        None,
+        Arc::default(),
+    )?;
+    // The first read opens the WAL and its index; a missing -shm that cannot be made fails here.
+    match conn.query_row("SELECT 1 FROM main.sqlite_schema LIMIT 1", [], |_| Ok(())) {
+        Ok(()) | Err(rusqlite::Error::QueryReturnedNoRows) => Ok(conn),
+        Err(e) if cannot_make_shm(&e, path) => open_private(path, MAX_PRIVATE_COPY),
+        Err(e) => Err(e),
+    }
+}
+
+fn cannot_make_shm(err: &rusqlite::Error, path: &Path) -> bool {
+    let code = err.sqlite_error_code();
+    matches!(code, Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly))
+        && !sibling(path, "-shm").exists()
+}
+
+/// The name of the database inside a private copy's folder.
+const COPY_NAME: &str = "copy.db";
+
+fn open_private(path: &Path, limit: u64) -> rusqlite::Result<Conn> {
+    let size = std::fs::metadata(path).map_or(0, |m| m.len()) + wal_len(path).unwrap_or(0);
+    if size > limit {
+        let caveat = format!(
+            "the -wal has no -shm and the folder is not writable; at {} MiB the file is too big \
+             to copy: committed WAL rows are not shown",
+            size >> 20
+        );
+        let source = source(path, Access::Immutable, None);
+        return open_with(source, Access::Immutable, Some(caveat), Arc::default());
+    }
+    let dir = copy_files(path).map_err(|e| io_error(path, e))?;
+    let caveat = "read from a private copy: the -wal has no -shm and the folder is not writable, \
+                  so SQLite cannot create the -shm it needs to read the -wal in place"
+        .to_string();
+    let source = source(path, Access::PrivateCopy, Some(Arc::new(dir)));
+    open_with(source, Access::PrivateCopy, Some(caveat), Arc::default())
+}
+
+/// Copies the database and its `-wal` into a new private folder. No process has the file open
+/// (it would have made the `-shm`), so a copy taken twice alike is consistent.
+fn copy_files(path: &Path) -> std::io::Result<tempfile::TempDir> {
+    for _ in 0..3 {
+        let before = Stamp::of(path);
+        let dir = tempfile::Builder::new().prefix("litescope-").tempdir()?;
+        let target = dir.path().join(COPY_NAME);
+        std::fs::copy(path, &target)?;
+        if wal_len(path).is_some() {
+            std::fs::copy(sibling(path, "-wal"), sibling(&target, "-wal"))?;
+        }
+        if Stamp::of(path) == before {
+            return Ok(dir);
+        }
+    }
+    Err(std::io::Error::other(
+        "the file kept changing while it was copied",
+    ))
+}
+
+fn io_error(path: &Path, err: std::io::Error) -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+        Some(format!("{}: private copy failed: {err}", path.display())),
+    )
+}
+
+fn flags() -> OpenFlags {
+    OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_READ_ONLY
+}
+
+fn open_with(
+    source: Source,
+    access: Access,
+    caveat: Option<String>,
+    cancelled: Arc<AtomicBool>,
+) -> rusqlite::Result<Conn> {
     let params = if access == Access::Immutable {
         "immutable=1"
     } else {
         "mode=ro"
     };
-    let db = Connection::open_with_flags(uri(path, params), flags(false))?;
-    finish(db, access, cancelled)
-}
-
-fn open_exclusive(path: &Path) -> rusqlite::Result<Conn> {
-    let db = Connection::open_with_flags(uri(path, "mode=rw"), flags(true))?;
-    db.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
-    db.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
-    let conn = finish(db, Access::ExclusiveSnapshot, Arc::default())?;
-    // The first read opens the WAL; if the exclusive lock cannot be had, fail here.
-    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
-    Ok(conn)
-}
-
-fn finish(
-    mut db: Connection,
-    access: Access,
-    cancelled: Arc<AtomicBool>,
-) -> rusqlite::Result<Conn> {
+    let mut db = Connection::open_with_flags(uri(&source.opened, params), flags())?;
     db.pragma_update(None, "query_only", true)?;
     db.pragma_update(None, "trusted_schema", false)?;
     db.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
     db.busy_timeout(BUSY_TIMEOUT)?;
+    let refused = guard::install(&mut db)?;
     let deadline: Arc<Mutex<Option<Instant>>> = Arc::default();
     let (watched, stop) = (deadline.clone(), cancelled.clone());
     db.progress_handler(
@@ -214,7 +338,71 @@ fn finish(
     Ok(Conn {
         db,
         access,
+        caveat,
+        source,
         deadline,
         cancelled,
+        refused,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::config::DbConfig;
+
+    /// A WAL database whose last two rows live only in a `-wal` with no `-shm` beside it.
+    fn wal_without_shm(dir: &Path) -> PathBuf {
+        let path = dir.join("a.db");
+        let db = Connection::open(&path).unwrap();
+        db.execute_batch(
+            "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1);
+             PRAGMA wal_checkpoint(TRUNCATE); INSERT INTO t VALUES (2), (3);",
+        )
+        .unwrap();
+        db.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .unwrap();
+        drop(db);
+        std::fs::remove_file(sibling(&path, "-shm")).unwrap();
+        path
+    }
+
+    fn rows(conn: &Conn) -> i64 {
+        conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_private_copy_sees_the_wal_and_a_file_past_the_limit_is_read_immutable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = wal_without_shm(dir.path());
+        let copy = open_private(&path, MAX_PRIVATE_COPY).unwrap();
+        assert_eq!(copy.access, Access::PrivateCopy);
+        assert_eq!(rows(&copy), 3);
+        assert!(!sibling(&path, "-shm").exists());
+        let beside = open_beside(&copy).unwrap();
+        assert_eq!(rows(&beside), 3);
+        let too_big = open_private(&path, 0).unwrap();
+        assert_eq!(too_big.access, Access::Immutable);
+        assert_eq!(rows(&too_big), 1);
+        assert!(too_big.caveat.as_deref().unwrap().contains("not shown"));
+    }
+
+    #[test]
+    fn an_immutable_connection_goes_stale_when_a_wal_appears() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let db = Connection::open(&path).unwrap();
+        db.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t(x);")
+            .unwrap();
+        drop(db);
+        assert!(wal_len(&path).is_none());
+        let conn = open(&path).unwrap();
+        assert_eq!(conn.access, Access::Immutable);
+        assert!(!conn.is_stale(&path));
+        let writer = Connection::open(&path).unwrap();
+        writer.execute("INSERT INTO t VALUES (1)", []).unwrap();
+        assert!(conn.is_stale(&path));
+        assert_eq!(rows(&open(&path).unwrap()), 1);
+    }
 }

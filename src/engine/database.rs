@@ -75,6 +75,10 @@ pub struct Database {
     pub sqlite_version_last_written: Option<String>,
     /// Size of the `-wal` file beside the database; `None` when there is none.
     pub wal_bytes: Option<u64>,
+    /// Whether a `-shm` was beside the database before litescope opened it (reading a `-wal`
+    /// creates one).
+    #[serde(skip)]
+    pub had_shm: bool,
     pub has_stat1: bool,
     pub encoding: Option<String>,
     pub auto_vacuum: Option<String>,
@@ -141,6 +145,7 @@ impl Database {
             application_id: None,
             sqlite_version_last_written: None,
             wal_bytes: connect::wal_len(&found.path),
+            had_shm: connect::sibling(&found.path, "-shm").exists(),
             has_stat1: false,
             encoding: None,
             auto_vacuum: None,
@@ -241,7 +246,7 @@ impl Database {
 /// Reads settings and schema through an open connection, then measures to `depth`.
 pub fn read_into(db: &mut Database, conn: &Conn, depth: Depth) -> rusqlite::Result<()> {
     db.access = Some(conn.access);
-    db.error = conn.access.caveat(&db.file);
+    db.error = conn.caveat.clone();
     read_settings(db, conn)?;
     db.schema = schema::load(conn, depth.detail)?;
     db.has_stat1 = db.schema.table("sqlite_stat1").is_some();
@@ -267,7 +272,7 @@ fn measure_and_check(db: &mut Database, conn: &Conn, depth: Depth) -> Integrity 
     }
     let beside = depth
         .integrity
-        .then(|| connect::open_beside(conn, &db.file))
+        .then(|| connect::open_beside(conn))
         .flatten();
     match beside {
         Some(other) => std::thread::scope(|s| {

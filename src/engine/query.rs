@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use fallible_iterator::FallibleIterator;
-use rusqlite::{Batch, Connection, ErrorCode};
+use rusqlite::{Batch, Connection};
 
 use super::browse::Cell;
 use super::plan::{self, PlanRow};
@@ -44,10 +44,10 @@ pub fn run_script(
     db: &Connection,
     script: &str,
     emit: &mut dyn FnMut(QueryEvent),
-) -> Result<usize, String> {
+) -> rusqlite::Result<usize> {
     let mut batch = Batch::new(db, script);
     let mut index = 0;
-    while let Some(mut stmt) = batch.next().map_err(explain_error)? {
+    while let Some(mut stmt) = batch.next()? {
         let sql = stmt.expanded_sql().unwrap_or_default();
         let columns: Vec<String> = stmt.column_names().map(String::from).collect();
         let plan = plan::explain(db, &sql).unwrap_or_default();
@@ -60,14 +60,13 @@ pub fn run_script(
         let start = Instant::now();
         let mut rows = stmt.raw_query();
         let (mut kept, mut total, mut page) = (0usize, 0usize, Vec::new());
-        while let Some(row) = rows.next().map_err(explain_error)? {
+        while let Some(row) = rows.next()? {
             total += 1;
             if kept < MAX_ROWS {
                 page.push(
                     (0..columns.len())
                         .map(|i| row.get_ref(i).map(Cell::from_ref))
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                        .map_err(explain_error)?,
+                        .collect::<rusqlite::Result<Vec<_>>>()?,
                 );
                 kept += 1;
             }
@@ -89,24 +88,12 @@ pub fn run_script(
     Ok(index)
 }
 
-/// The error a user sees, with how to write when SQLite refused a write.
-pub fn explain_error(err: rusqlite::Error) -> String {
-    match err.sqlite_error_code() {
-        Some(ErrorCode::ReadOnly) => format!(
-            "{err}: litescope sessions are read-only; write with the sqlite3 shell or \
-             `litescope migrate`"
-        ),
-        Some(ErrorCode::OperationInterrupted) => "cancelled".to_string(),
-        _ => err.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::connect;
 
-    fn collect(db: &Connection, sql: &str) -> (Result<usize, String>, Vec<QueryEvent>) {
+    fn collect(db: &Connection, sql: &str) -> (rusqlite::Result<usize>, Vec<QueryEvent>) {
         let mut events = Vec::new();
         let result = run_script(db, sql, &mut |e| events.push(e));
         (result, events)
@@ -117,7 +104,7 @@ mod tests {
         let db = Connection::open_in_memory().unwrap();
         let script = "SELECT 1 AS a; -- a comment; with a semicolon\n SELECT 'x;y' AS b, 2 AS c;";
         let (result, events) = collect(&db, script);
-        assert_eq!(result, Ok(2));
+        assert_eq!(result.unwrap(), 2);
         let started: Vec<&Vec<String>> = events
             .iter()
             .filter_map(|e| match e {
@@ -167,7 +154,7 @@ mod tests {
             .unwrap();
         let conn = connect::open(&path).unwrap();
         let (result, _) = collect(&conn, "INSERT INTO t VALUES (1)");
-        let err = result.unwrap_err();
+        let err = conn.explain(result.unwrap_err());
         assert!(
             err.contains("read-only") && err.contains("sqlite3 shell"),
             "{err}"

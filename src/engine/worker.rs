@@ -2,8 +2,8 @@
 //!
 //! The thread owns the database's read-only connection, so no database work ever runs on the
 //! caller's (the UI's) thread. Each event carries the id of the job it answers, and callers drop
-//! answers to jobs they no longer wait for. A connection that holds a lock (see
-//! [`connect`](super::connect)) is closed between jobs.
+//! answers to jobs they no longer wait for. No read transaction outlives its job, and a connection
+//! that can no longer see the file's changes (see [`connect`](super::connect)) is reopened.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -14,7 +14,7 @@ use std::thread;
 use rusqlite::InterruptHandle;
 
 use super::browse::{self, Page, Position};
-use super::connect::{self, Access, Conn};
+use super::connect::{self, Conn};
 use super::database::{self, Database, Depth};
 use super::discover::Found;
 use super::findings::{self, Finding};
@@ -198,13 +198,6 @@ impl State {
                     deferred.push_back(again);
                 }
             }
-            if self
-                .conn
-                .as_ref()
-                .is_some_and(|c| c.access == Access::ExclusiveSnapshot)
-            {
-                self.close();
-            }
         }
     }
 
@@ -217,6 +210,13 @@ impl State {
     }
 
     fn conn(&mut self) -> rusqlite::Result<&Conn> {
+        if self
+            .conn
+            .as_ref()
+            .is_some_and(|c| c.is_stale(&self.found.path))
+        {
+            self.close();
+        }
         if self.conn.is_none() {
             let conn = connect::open(&self.found.path)?;
             *lock(&self.interrupt) = Some(Stopper {
@@ -261,6 +261,9 @@ impl State {
             },
         };
         self.flags.background.store(false, Ordering::SeqCst);
+        if let Some(conn) = &self.conn {
+            conn.end_transaction();
+        }
         if self.flags.preempted.swap(false, Ordering::SeqCst) {
             return Some((id, job));
         }
@@ -288,15 +291,19 @@ impl State {
     fn query(&mut self, id: JobId, sql: &str) -> Output {
         let sink = self.sink.clone();
         let db = self.db;
-        let result = self.conn().map_err(query::explain_error).and_then(|conn| {
-            query::run_script(conn, sql, &mut |e| {
-                sink(Event {
-                    db,
-                    job: id,
-                    output: Output::Query(e),
-                })
-            })
-        });
+        let result = self
+            .conn()
+            .map_err(connect::explain_error)
+            .and_then(|conn| {
+                let emit = &mut |e| {
+                    sink(Event {
+                        db,
+                        job: id,
+                        output: Output::Query(e),
+                    })
+                };
+                query::run_script(conn, sql, emit).map_err(|e| conn.explain(e))
+            });
         Output::QueryDone(result)
     }
 
@@ -316,7 +323,7 @@ impl State {
         }
         let sink = self.sink.clone();
         let db = self.db;
-        let conn = self.conn().map_err(query::explain_error)?;
+        let conn = self.conn().map_err(connect::explain_error)?;
         Ok(match job {
             Job::Page {
                 table,
@@ -324,7 +331,7 @@ impl State {
                 limit,
             } => {
                 let page = browse::page(conn, &model.schema, &table, &position, limit)
-                    .map_err(query::explain_error)?;
+                    .map_err(connect::explain_error)?;
                 Output::Page { table, page }
             }
             Job::Audit(opts) => {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use rusqlite::config::DbConfig;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
@@ -88,4 +89,47 @@ pub fn litescope_json(args: &[&str]) -> serde_json::Value {
     let (code, out, err) = litescope(args);
     assert!(code == 0 || code == 1, "exit {code}: {err}");
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))
+}
+
+/// A WAL database with 3 rows checkpointed into the main file and 2 more only in the `-wal`.
+pub fn wal_fixture(dir: &Path) -> PathBuf {
+    let path = dir.join("app.db");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3);
+         PRAGMA wal_checkpoint(TRUNCATE); INSERT INTO t VALUES (4), (5);",
+    )
+    .unwrap();
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+        .unwrap();
+    drop(conn);
+    assert!(dir.join("app.db-wal").metadata().unwrap().len() > 0);
+    path
+}
+
+/// A file set up for one way of opening it.
+pub type Setup = fn(&Path) -> PathBuf;
+
+/// One database per access strategy that works in place, with the strategy it gets: a WAL with
+/// its `-shm`, a WAL without `-shm`, a WAL-mode file with no `-wal`, and a rollback-mode file.
+/// Each has a table `t`.
+pub fn access_setups() -> [(&'static str, Setup); 4] {
+    [
+        ("read-only", wal_fixture),
+        ("read-only", |dir| {
+            let db = wal_fixture(dir);
+            std::fs::remove_file(dir.join("app.db-shm")).unwrap();
+            db
+        }),
+        ("immutable", |dir| {
+            let db = dir.join("app.db");
+            build(&db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);");
+            db
+        }),
+        ("read-only", |dir| {
+            let db = dir.join("app.db");
+            build(&db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+            db
+        }),
+    ]
 }

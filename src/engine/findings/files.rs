@@ -107,7 +107,6 @@ fn pending_frames(db: &Database) -> Option<u32> {
 
 fn wal_large(db: &Database) -> Option<Finding> {
     let wal = db.wal_bytes.filter(|b| *b > 0)?;
-    let has_shm = connect::sibling(&db.file, "-shm").exists();
     let message = if wal > db.size_bytes {
         format!(
             "the -wal ({}) is larger than the database ({})",
@@ -119,7 +118,7 @@ fn wal_large(db: &Database) -> Option<Finding> {
             "the -wal is {} and holds un-checkpointed commits",
             units::bytes(wal)
         )
-    } else if !has_shm {
+    } else if !db.had_shm {
         format!(
             "the -wal ({}) holds commits but no process has the database open (no -shm): they \
              were never checkpointed",
