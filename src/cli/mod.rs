@@ -56,6 +56,7 @@ pub fn json_text<T: serde::Serialize>(value: &T) -> serde_json::Result<String> {
 /// Parses the arguments, runs the command, and turns its outcome into an exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    crate::engine::limits::raise_open_files();
     let outcome = match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Report(args)) => report::run(&args),

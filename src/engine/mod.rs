@@ -10,6 +10,7 @@ pub mod demo;
 pub mod discover;
 pub mod findings;
 pub mod header;
+pub mod limits;
 pub mod migrate;
 pub mod plan;
 pub mod query;

@@ -24,7 +24,7 @@ use crate::engine::database::{Database, Depth};
 use crate::engine::discover::Found;
 use crate::engine::findings::{self as audit, Finding};
 use crate::engine::relations::Relation;
-use crate::engine::worker::{self, Job, JobId, Output, Worker};
+use crate::engine::worker::{self, Job, JobId, Output, Workers};
 
 /// Time a measuring pass may take per database before it falls back to estimates.
 pub const MEASURE_BUDGET: Duration = Duration::from_secs(60);
@@ -76,7 +76,7 @@ pub struct Running {
 
 pub struct App {
     pub dbs: Vec<Db>,
-    workers: Vec<Worker>,
+    workers: Workers,
     tx: Sender<Msg>,
     rx: Receiver<Msg>,
     pub panel: Panel,
@@ -93,8 +93,10 @@ pub struct App {
     pub theme: Theme,
     pub keymap: Keymap,
     pub quit: bool,
-    /// Findings that compare databases, recomputed when a model changes.
+    /// Findings that compare databases, recomputed when a model changes (see
+    /// [`App::refresh_across`]).
     pub across: Vec<Finding>,
+    across_stale: bool,
     /// Where the last frame put things, for mouse clicks.
     pub areas: Areas,
 }
@@ -108,11 +110,7 @@ impl App {
             // Fails only once the UI has gone, when nobody waits for answers.
             let _ = sink_tx.send(Msg::Worker(e));
         });
-        let workers = found
-            .iter()
-            .enumerate()
-            .map(|(i, f)| Worker::spawn(i, f.clone(), sink.clone()))
-            .collect();
+        let workers = Workers::new(found.clone(), sink);
         let dbs = found
             .into_iter()
             .map(|found| Db {
@@ -140,6 +138,7 @@ impl App {
             keymap,
             quit: false,
             across: Vec::new(),
+            across_stale: false,
             areas: Areas::default(),
         };
         app.load_all();
@@ -166,7 +165,20 @@ impl App {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.rx.recv_timeout(left) {
                 Ok(msg) => self.handle(msg),
-                Err(_) => return,
+                Err(_) => break,
+            }
+        }
+        self.refresh_across();
+    }
+
+    /// Handles every message already waiting, for up to `budget`, so that a flood of answers
+    /// costs one frame rather than one per answer; stops at once when the user quits.
+    pub fn drain(&mut self, budget: Duration) {
+        let until = Instant::now() + budget;
+        while !self.quit && Instant::now() < until {
+            match self.rx.try_recv() {
+                Ok(msg) => self.handle(msg),
+                Err(_) => break,
             }
         }
     }
@@ -204,7 +216,7 @@ impl App {
                 progress: None,
             },
         );
-        self.workers[db].send(id, job);
+        self.workers.send(db, id, job);
         id
     }
 
@@ -331,7 +343,7 @@ impl App {
         });
         match job {
             Some((&id, job)) => {
-                self.workers[job.db].cancel(id);
+                self.workers.cancel(job.db, id);
                 self.message = Some((format!("cancelled: {}", job.label), false));
             }
             None => {
@@ -401,8 +413,7 @@ impl App {
     fn on_inspected(&mut self, i: usize, kind: JobKind, model: Database) {
         let ok = model.is_ok();
         self.dbs[i].model = Some(model);
-        let models: Vec<&Database> = self.dbs.iter().filter_map(|d| d.model.as_ref()).collect();
-        self.across = audit::across(&models);
+        self.across_stale = true;
         match kind {
             JobKind::Names if ok => {
                 self.send(i, JobKind::Load, Job::Inspect(Depth::SCHEMA));
@@ -421,6 +432,15 @@ impl App {
                 self.send(i, JobKind::Audit, Job::Audit(audit::Options::default()));
             }
             _ => {}
+        }
+    }
+
+    /// Recomputes the findings that compare databases once per batch of answers rather than per
+    /// answer: with thousands of databases, per answer would cost quadratic time on the UI thread.
+    pub fn refresh_across(&mut self) {
+        if std::mem::take(&mut self.across_stale) {
+            let models: Vec<&Database> = self.dbs.iter().filter_map(|d| d.model.as_ref()).collect();
+            self.across = audit::across(&models);
         }
     }
 

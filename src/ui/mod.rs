@@ -32,6 +32,8 @@ use crate::engine::discover::discover;
 
 /// How often a running job's spinner turns.
 const TICK: Duration = Duration::from_millis(100);
+/// The longest the loop handles waiting messages before drawing.
+const BATCH: Duration = Duration::from_millis(30);
 
 /// Opens the TUI on `paths`, or on a freshly written demo workspace.
 pub fn run(paths: &[PathBuf], demo: bool) -> Result<ExitCode> {
@@ -76,15 +78,16 @@ fn run_app(mut app: App, started: Instant) -> Result<ExitCode> {
         let mut dirty = true;
         let mut waiting_since: Option<Instant> = None;
         loop {
+            if app.quit {
+                return Ok(());
+            }
             if dirty {
+                app.refresh_across();
                 let size = terminal.size()?;
                 app.areas =
                     Areas::compute(ratatui::layout::Rect::new(0, 0, size.width, size.height));
                 terminal.draw(|f| draw::draw(f, &app))?;
                 trace.frame(&app, waiting_since.take());
-            }
-            if app.quit {
-                return Ok(());
             }
             let msg = app.next_msg(app.busy().then_some(TICK));
             dirty = msg.is_some() || app.busy();
@@ -93,6 +96,7 @@ fn run_app(mut app: App, started: Instant) -> Result<ExitCode> {
                     waiting_since = Some(*at);
                 }
                 app.handle(msg);
+                app.drain(BATCH);
             }
         }
     })();
