@@ -1,0 +1,143 @@
+//! litescope never stands in an application's way: an application writing with a short busy
+//! timeout is never refused while litescope inspects, audits, counts orphans or runs a long query,
+//! under every WAL access strategy, and its checkpoints complete while litescope shows a table.
+
+mod common;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::*;
+use litescope::engine::browse::Position;
+use litescope::engine::database::Depth;
+use litescope::engine::discover::Found;
+use litescope::engine::worker::{Event, Job, Output, Sink, Workers};
+use rusqlite::Connection;
+
+/// An application: commits a row every few milliseconds with a 200 ms busy timeout until told
+/// to stop; returns its commits and every error it met.
+fn application(db: &Path, stop: Arc<AtomicBool>) -> thread::JoinHandle<(u64, Vec<String>)> {
+    let db = db.to_path_buf();
+    thread::spawn(move || {
+        let conn = Connection::open(&db).unwrap();
+        conn.busy_timeout(Duration::from_millis(200)).unwrap();
+        let (mut commits, mut errors) = (0, Vec::new());
+        while !stop.load(Ordering::SeqCst) {
+            match conn.execute("INSERT INTO t VALUES ('app')", []) {
+                Ok(_) => commits += 1,
+                Err(e) => errors.push(e.to_string()),
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        (commits, errors)
+    })
+}
+
+fn pool(db: &Path) -> (Workers, mpsc::Receiver<Event>) {
+    let (tx, rx) = mpsc::channel();
+    let sink: Sink = Arc::new(move |e| {
+        let _ = tx.send(e);
+    });
+    let found = Found {
+        display: "app.db".into(),
+        path: db.to_path_buf(),
+        explicit: true,
+    };
+    (Workers::new(vec![found], sink), rx)
+}
+
+fn wait_for(rx: &mpsc::Receiver<Event>, job: u64) -> Output {
+    loop {
+        let e = rx.recv_timeout(Duration::from_secs(30)).expect("an answer");
+        if e.job == job && !matches!(e.output, Output::Query(_) | Output::Progress { .. }) {
+            return e.output;
+        }
+    }
+}
+
+fn show_table(workers: &Workers, rx: &mpsc::Receiver<Event>, job: u64) {
+    let page = Job::Page {
+        table: "t".into(),
+        position: Position::First,
+        limit: 50,
+    };
+    workers.send(0, job, page);
+    assert!(matches!(wait_for(rx, job), Output::Page { .. }));
+}
+
+#[test]
+fn an_application_is_never_refused_and_its_checkpoints_complete() {
+    for (access, setup) in access_setups().into_iter().take(3) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = setup(dir.path());
+        let (workers, rx) = pool(&db);
+        workers.send(0, 1, Job::Inspect(Depth::SCHEMA));
+        let Output::Inspected(model) = wait_for(&rx, 1) else {
+            panic!("no model")
+        };
+        assert_eq!(
+            serde_json::to_value(model.access).unwrap(),
+            access,
+            "{access}"
+        );
+        show_table(&workers, &rx, 2);
+
+        // A long query starts before the application opens the file.
+        let long = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
+                    SELECT count(*) FROM n";
+        workers.send(0, 3, Job::Query(long.into()));
+        loop {
+            let e = rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("the query starts");
+            if matches!(e.output, Output::Query(_)) {
+                break;
+            }
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let app = application(&db, stop.clone());
+        thread::sleep(Duration::from_millis(300));
+        let path = db.to_str().unwrap();
+        for args in [
+            ["inspect", path].as_slice(),
+            &["report", path],
+            &["orphans", path],
+        ] {
+            let (code, _, err) = litescope(args);
+            assert!(code == 0 || code == 1, "{args:?}: {err}");
+        }
+        workers.cancel(0, 3);
+        assert!(matches!(wait_for(&rx, 3), Output::QueryDone(Err(_))));
+        show_table(&workers, &rx, 4);
+        thread::sleep(Duration::from_millis(100));
+        stop.store(true, Ordering::SeqCst);
+        let (commits, errors) = app.join().unwrap();
+        assert!(
+            errors.is_empty(),
+            "{access}: the application failed: {errors:?}"
+        );
+        assert!(commits > 10, "{access}: only {commits} commits");
+
+        // The TUI still shows the table; the application's checkpoint must not wait on it.
+        let conn = Connection::open(&db).unwrap();
+        conn.busy_timeout(Duration::from_millis(200)).unwrap();
+        let started = Instant::now();
+        let (busy, _, _): (i64, i64, i64) = conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(busy, 0, "{access}: the checkpoint was blocked");
+        assert!(started.elapsed() < Duration::from_millis(150));
+        assert_eq!(
+            std::fs::metadata(dir.path().join("app.db-wal"))
+                .unwrap()
+                .len(),
+            0
+        );
+        show_table(&workers, &rx, 5);
+    }
+}
