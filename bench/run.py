@@ -29,6 +29,7 @@ ROWS10M = {"version": 1, "rows": 10_000_000, "users": 10_000}
 ORPHANS = {"version": 2, "parents": 500_000, "accounts": 500_000, "children": 5_000_000, "orphan_every": 100,
            "null_every": 1000}
 ORPHANS_TEXT = {"version": 1, "parents": 500_000, "children": 5_000_000, "orphan_every": 100}
+FILES10K = {"version": 1, "files": 10_000}
 
 # argv placeholders: {bin} is the litescope binary, {data} is bench/data (commands run from the repo
 # root). `check` is optional: max_ms (litescope median) and/or max_ratio (litescope / baseline).
@@ -77,6 +78,14 @@ CASES = [
      "on screen", "run": "tui_start", "litescope": ["{bin}", "{data}/tables10k.db"],
      "baseline": ["sqlite3", "{data}/tables10k.db", ".tables"], "target": "under 200 ms",
      "check": {"max_ms": 200}},
+    {"id": "tui-start-10k-files", "description": "TUI launch on a folder of 10,000 small databases until "
+     "the first file names are on screen", "run": "tui_start", "litescope": ["{bin}", "{data}/files10k"],
+     "baseline": ["find", "{data}/files10k", "-name", "*.db"], "target": "under 200 ms",
+     "check": {"max_ms": 200}},
+    {"id": "tui-quit-10k-files", "description": "`q` right after the first names of 10,000 databases are on "
+     "screen (every database still being read) until litescope has exited", "run": "tui_quit",
+     "litescope": ["{bin}", "{data}/files10k"], "baseline": None, "target": "under 100 ms",
+     "check": {"max_ms": 100}},
     {"id": "tui-rss-start", "description": "TUI resident memory (VmRSS) when the 1 GB database's table "
      "names appear", "run": "tui_rss_start", "litescope": ["{bin}", "{data}/big.db"],
      "baseline": ["sqlite3", "{data}/big.db", ".tables"], "target": "under 30 MB", "check": {"max_mb": 30}},
@@ -216,6 +225,20 @@ def gen_tables10k(db, p):
     return counted(db, rows)
 
 
+def gen_files10k(folder, p):
+    """A folder of small databases, each with a users and a posts table and a few rows."""
+    folder.mkdir()
+    template = folder / "template.sqlite3"
+    sql(template, "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n"
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), body TEXT);\n"
+        + series(20, "INSERT INTO users(name) SELECT printf('user %d', n)")
+        + series(50, "INSERT INTO posts(user_id, body) SELECT n % 20 + 1, printf('post %d', n)"))
+    for i in range(p["files"]):
+        shutil.copyfile(template, folder / f"service{i:05d}.db")
+    template.unlink()
+    return {"tables": 2 * p["files"], "indexes": 0, "rows": 70 * p["files"]}
+
+
 def counted(db, rows):
     """The stamp's summary of a generated database."""
     return {"tables": int(query(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'")),
@@ -285,7 +308,7 @@ def gen_orphans_text(db, p):
 
 DATASETS = {"big.db": (BIG, gen_big), "tables10k.db": (TABLES10K, gen_tables10k),
             "rows10m.db": (ROWS10M, gen_rows10m), "orphans.db": (ORPHANS, gen_orphans),
-            "orphans_text.db": (ORPHANS_TEXT, gen_orphans_text)}
+            "orphans_text.db": (ORPHANS_TEXT, gen_orphans_text), "files10k": (FILES10K, gen_files10k)}
 
 
 def load_stamp():
@@ -295,20 +318,29 @@ def load_stamp():
         return {}
 
 
+def size_of(path):
+    """Bytes of a file, or of every file in a folder."""
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.iterdir())
+    return path.stat().st_size
+
+
 def ensure(name):
     """Reuse bench/data/<name> if its stamp matches the parameters and its size; else regenerate."""
     params, gen = DATASETS[name]
     path, entry = DATA / name, load_stamp().get(name)
-    if entry and entry["params"] == params and path.exists() and path.stat().st_size == entry["bytes"]:
+    if entry and entry["params"] == params and path.exists() and size_of(path) == entry["bytes"]:
         return entry
     DATA.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(name + ".tmp")
-    tmp.unlink(missing_ok=True)
+    shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink(missing_ok=True)
+    if path.is_dir():
+        shutil.rmtree(path)
     print(f"generating bench/data/{name} {params}", flush=True)
     t0 = time.perf_counter()
     info = gen(tmp, params)
     os.replace(tmp, path)
-    entry = {"params": params, "bytes": path.stat().st_size, **info,
+    entry = {"params": params, "bytes": size_of(path), **info,
              "seconds": round(time.perf_counter() - t0, 1)}
     print(f"  done: {entry['bytes'] / 1e6:,.1f} MB in {entry['seconds']} s", flush=True)
     stamp = load_stamp()
@@ -477,8 +509,11 @@ def tui_runs(ctx, scenario, *args, **kw):
         return [scenario(server, *args, **kw) for _ in range(ctx.runs)]
 
 
-def table_names(db):
-    return query(db, "SELECT name FROM sqlite_schema WHERE type = 'table'").split()
+def table_names(path):
+    """What the first screen shows of `path`: a database's table names, or a folder's file names."""
+    if path.is_dir():
+        return sorted(f.name for f in path.iterdir())[:20]
+    return query(path, "SELECT name FROM sqlite_schema WHERE type = 'table'").split()
 
 
 def median_of(runs, key):
@@ -493,6 +528,15 @@ def run_tui_start(case, ctx):
              f"(min {num(min(r['ready_ms'] for r in runs))})",
              f"screen polled with tmux capture-pane every {num(median_of(runs, 'poll_ms'))} ms"]
     return lite, measure(ctx.argv(case["baseline"]), ctx.runs), notes
+
+
+def run_tui_quit(case, ctx):
+    argv = ctx.argv(case["litescope"])
+    runs = tui_runs(ctx, tui.quit_at_start, argv, ROOT, table_names(ROOT / argv[-1]))
+    lite = {**stats([r["ms"] for r in runs], "ms"), "rss_mb": median_of(runs, "hwm_mb")}
+    notes = [f"names on screen after {num(median_of(runs, 'start_ms'))} ms (median); exit seen by polling "
+             f"tmux every {num(median_of(runs, 'poll_ms'))} ms"]
+    return lite, None, notes
 
 
 def run_tui_rss_start(case, ctx):
@@ -541,7 +585,7 @@ def run_tui_lag(case, ctx):
     return lite, None, notes
 
 
-RUNNERS = {"orphans": run_orphans, "tui_start": run_tui_start, "tui_rss_start": run_tui_rss_start,
+RUNNERS = {"orphans": run_orphans, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start,
            "tui_last_page": run_tui_last_page, "tui_paging": run_tui_paging, "tui_lag": run_tui_lag}
 
 

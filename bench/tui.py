@@ -180,6 +180,22 @@ def start(server, argv, cwd, names, later_s=2.0, timeout=20):
         return out
 
 
+def quit_at_start(server, argv, cwd, names, timeout=20):
+    """Launch until one of `names` is on screen, then `q` until litescope has exited."""
+    with server.session(argv, cwd) as s:
+        seen = s.wait("a name", shows_any(names), timeout)
+        rss, hwm = s.memory()
+        sent = time.perf_counter()
+        s.keys("q")
+        deadline = sent + timeout
+        while (s.dead() or ["0"])[0] != "1":
+            if time.perf_counter() > deadline:
+                raise CaseError(f"litescope still running {timeout} s after q")
+        gone = time.perf_counter()
+        return {"ms": (gone - sent) * 1000, "start_ms": (seen - s.started) * 1000, "hwm_mb": hwm,
+                "poll_ms": s.poll_ms()}
+
+
 def open_table(s, table, timeout):
     """Data panel, cursor onto `table` (read from the list on screen), Enter, first page shown."""
     s.keys("3")

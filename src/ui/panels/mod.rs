@@ -128,6 +128,14 @@ pub fn render_list(
     frame.render_stateful_widget(list, area, &mut state);
 }
 
+/// The rows of a list of `len` that a bordered `area` shows with `selected` in view, as the list
+/// widget would scroll them: only these need building, however long the list.
+pub fn visible(len: usize, selected: usize, area: Rect) -> std::ops::Range<usize> {
+    let rows = usize::from(area.height.saturating_sub(2)).max(1);
+    let start = selected.min(len.saturating_sub(1)).saturating_sub(rows - 1);
+    start..len.min(start + rows)
+}
+
 /// Case-insensitive substring match; an empty filter matches everything.
 pub fn matches(filter: &str, text: &str) -> bool {
     filter.is_empty() || text.to_lowercase().contains(&filter.to_lowercase())
@@ -143,5 +151,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Panel::Relations => relations::draw(frame, area, app),
         Panel::Migrations => migrations::draw(frame, area, app),
         Panel::Backups => backups::draw(frame, area, app),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_rows_in_view_are_built() {
+        let area = Rect::new(0, 0, 20, 6);
+        assert_eq!(visible(10, 0, area), 0..4);
+        assert_eq!(visible(10, 3, area), 0..4);
+        assert_eq!(visible(10, 7, area), 4..8);
+        assert_eq!(visible(10, 99, area), 6..10);
+        assert_eq!(visible(0, 0, area), 0..0);
     }
 }

@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{ListItem, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{block, render_list, step};
+use super::{block, render_list, step, visible};
 use crate::engine::database::{Database, Integrity, Status};
 use crate::engine::findings::Severity;
 use crate::ui::action::Action;
@@ -34,8 +34,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(35), Constraint::Fill(1)]).areas(area);
-    let items: Vec<ListItem> = app
-        .dbs
+    let shown = visible(app.dbs.len(), app.state.overview, left);
+    let items: Vec<ListItem> = app.dbs[shown.clone()]
         .iter()
         .map(|db| {
             let (label, style) = status_style(db, t);
@@ -51,7 +51,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         })
         .collect();
     let title = format!(" Databases ({}) ", app.dbs.len());
-    render_list(frame, left, items, title, app.state.overview, t);
+    let selected = app.state.overview.saturating_sub(shown.start);
+    render_list(frame, left, items, title, selected, t);
     let detail = match app.dbs.get(app.db) {
         Some(db) => details(app, db),
         None => vec![Line::styled(
