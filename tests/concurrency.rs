@@ -11,10 +11,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::*;
-use litescope::engine::browse::Position;
-use litescope::engine::database::Depth;
+use litescope::engine::browse::{Page, Position};
+use litescope::engine::database::Database;
 use litescope::engine::discover::Found;
-use litescope::engine::worker::{Event, Job, Output, Sink, Workers};
+use litescope::engine::jobs::{PageJob, QueryJob, StageDone, StageJob};
+use litescope::engine::pipeline::{Options, Stage};
+use litescope::engine::worker::{Event, Payload, Report, Sink, Workers};
 use rusqlite::Connection;
 
 /// An application: commits a row every few milliseconds with a 200 ms busy timeout until told
@@ -49,23 +51,36 @@ fn pool(db: &Path) -> (Workers, mpsc::Receiver<Event>) {
     (Workers::new(vec![found], sink), rx)
 }
 
-fn wait_for(rx: &mpsc::Receiver<Event>, job: u64) -> Output {
+/// The end of job `job`: its result, or why it failed.
+fn wait_for(rx: &mpsc::Receiver<Event>, job: u64) -> Result<Payload, String> {
     loop {
         let e = rx.recv_timeout(Duration::from_secs(30)).expect("an answer");
-        if e.job == job && !matches!(e.output, Output::Query(_) | Output::Progress { .. }) {
-            return e.output;
+        if let (true, Report::Done(result)) = (e.job == job, e.report) {
+            return result;
         }
     }
 }
 
 fn show_table(workers: &Workers, rx: &mpsc::Receiver<Event>, job: u64) {
-    let page = Job::Page {
+    let page = PageJob {
         table: "t".into(),
         position: Position::First,
         limit: 50,
     };
     workers.send(0, job, page);
-    assert!(matches!(wait_for(rx, job), Output::Page { .. }));
+    assert!(wait_for(rx, job).unwrap().downcast::<Page>().is_ok());
+}
+
+fn read_schema(workers: &Workers, rx: &mpsc::Receiver<Event>) -> Box<Database> {
+    let stage = StageJob {
+        stage: Stage::Schema,
+        opts: Options::default(),
+    };
+    workers.send(0, 1, stage);
+    match *wait_for(rx, 1).unwrap().downcast::<StageDone>().unwrap() {
+        StageDone::Read(db) => db,
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -74,10 +89,7 @@ fn an_application_is_never_refused_and_its_checkpoints_complete() {
         let dir = tempfile::tempdir().unwrap();
         let db = setup(dir.path());
         let (workers, rx) = pool(&db);
-        workers.send(0, 1, Job::Inspect(Depth::SCHEMA));
-        let Output::Inspected(model) = wait_for(&rx, 1) else {
-            panic!("no model")
-        };
+        let model = read_schema(&workers, &rx);
         assert_eq!(
             serde_json::to_value(model.access).unwrap(),
             access,
@@ -88,12 +100,12 @@ fn an_application_is_never_refused_and_its_checkpoints_complete() {
         // A long query starts before the application opens the file.
         let long = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
                     SELECT count(*) FROM n";
-        workers.send(0, 3, Job::Query(long.into()));
+        workers.send(0, 3, QueryJob { sql: long.into() });
         loop {
             let e = rx
                 .recv_timeout(Duration::from_secs(10))
                 .expect("the query starts");
-            if matches!(e.output, Output::Query(_)) {
+            if matches!(e.report, Report::Partial(_)) {
                 break;
             }
         }
@@ -110,7 +122,7 @@ fn an_application_is_never_refused_and_its_checkpoints_complete() {
             assert!(code == 0 || code == 1, "{args:?}: {err}");
         }
         workers.cancel(0, 3);
-        assert!(matches!(wait_for(&rx, 3), Output::QueryDone(Err(_))));
+        assert_eq!(wait_for(&rx, 3).unwrap_err(), "cancelled");
         show_table(&workers, &rx, 4);
         thread::sleep(Duration::from_millis(100));
         stop.store(true, Ordering::SeqCst);

@@ -10,10 +10,12 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use common::*;
-use litescope::engine::browse::Position;
-use litescope::engine::database::{Depth, Status};
+use litescope::engine::browse::{Page, Position};
+use litescope::engine::database::Status;
 use litescope::engine::discover::discover;
-use litescope::engine::worker::{Job, Output, Sink, Workers};
+use litescope::engine::jobs::{PageJob, StageDone, StageJob};
+use litescope::engine::pipeline::{Options, Stage};
+use litescope::engine::worker::{Report, Sink, Workers};
 
 const FILES: usize = 600;
 const CHILD: &str = "LITESCOPE_LIMITS_CHILD";
@@ -28,8 +30,12 @@ fn check_all(dir: &Path) {
     });
     let workers = Workers::new(found, sink);
     for db in 0..FILES {
-        workers.send(db, 1, Job::Inspect(Depth::SCHEMA));
-        let page = Job::Page {
+        let stage = StageJob {
+            stage: Stage::Schema,
+            opts: Options::default(),
+        };
+        workers.send(db, 1, stage);
+        let page = PageJob {
             table: "t".into(),
             position: Position::First,
             limit: 10,
@@ -39,16 +45,19 @@ fn check_all(dir: &Path) {
     let (mut inspected, mut paged) = (0, 0);
     while inspected + paged < 2 * FILES {
         let e = rx.recv_timeout(Duration::from_secs(30)).expect("an answer");
-        match e.output {
-            Output::Inspected(db) => {
-                assert_eq!(db.status, Status::Ok, "{}: {:?}", db.path, db.error);
-                inspected += 1;
-            }
-            Output::Page { page, .. } => {
-                assert_eq!(page.rows.len(), 3);
-                paged += 1;
-            }
-            other => panic!("database {}: {other:?}", e.db),
+        let Report::Done(result) = e.report else {
+            continue;
+        };
+        let out = result.unwrap_or_else(|why| panic!("database {}: {why}", e.db));
+        if e.job == 1 {
+            let StageDone::Read(db) = *out.downcast::<StageDone>().unwrap() else {
+                panic!("not a read")
+            };
+            assert_eq!(db.status, Status::Ok, "{}: {:?}", db.path, db.error);
+            inspected += 1;
+        } else {
+            assert_eq!(out.downcast::<Page>().unwrap().rows.len(), 3);
+            paged += 1;
         }
     }
 }

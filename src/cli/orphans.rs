@@ -8,10 +8,11 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use serde_json::json;
 
-use crate::engine::connect;
-use crate::engine::database::{inspect, Depth};
+use crate::engine::database::Depth;
 use crate::engine::discover::Found;
+use crate::engine::pipeline;
 use crate::engine::relations::{self, Relation};
+use crate::engine::session::Session;
 use crate::units;
 
 #[derive(clap::Args, Debug)]
@@ -37,13 +38,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if !args.db.is_file() {
         bail!("{}: no such file", found.display);
     }
-    let db = inspect(&found, Depth::SCHEMA);
+    let mut session = Session::new(found.clone());
+    let db = pipeline::read(&mut session, Depth::SCHEMA, false);
     if let Some(line) = db.failure_line() {
         bail!(line);
     }
-    let conn = connect::open(&args.db).map_err(|e| anyhow::anyhow!("{}: {e}", found.display))?;
+    let conn = session
+        .conn(false)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", found.display))?;
     let budget = Duration::from_secs(args.budget);
-    let rels = relations::find_with(&conn, &db.schema, budget, args.sample, &mut |_, _| {});
+    let rels = relations::find_with(conn, &db.schema, budget, args.sample, &mut |_, _| {});
     if args.json {
         println!("{}", super::json_text(&json!({ "relations": rels }))?);
     } else {

@@ -45,13 +45,11 @@ pub struct CheckArgs {
 
 fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
     let budget = Duration::from_secs(args.budget);
-    let ws = Workspace::open(&args.paths, Depth::full(budget))?;
     let opts = findings::Options {
         budget,
         ..Default::default()
     };
-    let found = findings::audit(&ws, &opts);
-    Ok((ws, found))
+    Workspace::audit(&args.paths, Depth::full(budget), &opts)
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {

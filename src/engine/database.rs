@@ -1,6 +1,6 @@
 //! One database file as litescope sees it: its state, its settings, and its schema.
 //!
-//! [`inspect`] builds a [`Database`] from a file without ever failing: whatever goes wrong becomes
+//! [`precheck`] and [`Database::read`] build a [`Database`] from a file without ever failing: whatever goes wrong becomes
 //! the database's [`Status`] and a one-line reason, so a folder with one broken file still
 //! reports the others.
 
@@ -181,20 +181,6 @@ impl Database {
 
     pub fn is_ok(&self) -> bool {
         self.status == Status::Ok
-    }
-}
-
-/// Inspects one file to the given depth. Never fails: problems become the status.
-pub fn inspect(found: &Found, depth: Depth) -> Database {
-    match precheck(found) {
-        Err(failed) => *failed,
-        Ok(mut db) => {
-            match connect::open(&found.path) {
-                Ok(conn) => db.read(&conn, depth),
-                Err(e) => db.fail(&e),
-            }
-            db
-        }
     }
 }
 

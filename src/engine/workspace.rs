@@ -1,12 +1,15 @@
-//! The set of databases a session works on: everything discovered under the user's paths.
+//! The set of databases a session works on: everything discovered under the user's paths, read
+//! (and audited) through the [`pipeline`](super::pipeline).
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use serde::Serialize;
 
-use super::database::{inspect, Database, Depth};
+use super::database::{Database, Depth};
 use super::discover::discover;
+use super::findings::{self, Finding};
+use super::pipeline;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Workspace {
@@ -14,10 +17,32 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Discovers and inspects every database under `paths`. Fails only when a path itself is
+    /// Discovers and reads every database under `paths`. Fails only when a path itself is
     /// missing or unreadable; a bad database file becomes that database's status.
     pub fn open(paths: &[PathBuf], depth: Depth) -> Result<Workspace> {
-        let databases = discover(paths)?.iter().map(|f| inspect(f, depth)).collect();
+        let databases = discover(paths)?
+            .iter()
+            .map(|f| pipeline::run(f, depth, None).0)
+            .collect();
         Ok(Workspace { databases })
+    }
+
+    /// [`Workspace::open`], then every rule on each database (on the connection that read it) and
+    /// the rules that compare databases, sorted in the contract's order.
+    pub fn audit(
+        paths: &[PathBuf],
+        depth: Depth,
+        opts: &findings::Options,
+    ) -> Result<(Workspace, Vec<Finding>)> {
+        let mut all = Vec::new();
+        let mut databases = Vec::new();
+        for found in discover(paths)? {
+            let (db, audit) = pipeline::run(&found, depth, Some(opts));
+            all.extend(audit.findings);
+            databases.push(db);
+        }
+        all.extend(findings::across(&databases.iter().collect::<Vec<_>>()));
+        findings::sort(&mut all);
+        Ok((Workspace { databases }, all))
     }
 }

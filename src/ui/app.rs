@@ -20,14 +20,14 @@ use super::layout::Areas;
 use super::panels::{data, findings, query, relations, schema, PanelState};
 use super::theme::Theme;
 use super::widgets::popup::Popup;
-use crate::engine::database::{Database, Depth};
+use crate::engine::database::Database;
 use crate::engine::discover::Found;
 use crate::engine::findings::{self as audit, Finding};
+use crate::engine::jobs::{StageDone, StageJob};
+use crate::engine::pipeline::{self, Stage};
 use crate::engine::relations::Relation;
-use crate::engine::worker::{self, Job, JobId, Output, Workers};
+use crate::engine::worker::{self, Job, JobId, Payload, Report, Workers};
 
-/// Time a measuring pass may take per database before it falls back to estimates.
-pub const MEASURE_BUDGET: Duration = Duration::from_secs(60);
 /// A job shows a spinner once it has run this long.
 pub const SPINNER_AFTER: Duration = Duration::from_millis(200);
 
@@ -53,25 +53,20 @@ impl Db {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
-    /// Names for the first screen, then the whole schema.
-    Names,
-    Load,
-    Measure,
-    Audit,
-    Page,
-    Query,
-}
+/// What to do with a job's result, and with what it reports as it runs.
+type OnDone = Box<dyn FnOnce(&mut App, usize, JobId, Result<Payload, String>)>;
+type OnPartial = Box<dyn FnMut(&mut App, JobId, Payload)>;
 
 /// A job sent and not answered yet.
-#[derive(Debug, Clone)]
 pub struct Running {
     pub db: usize,
-    pub kind: JobKind,
     pub label: String,
+    /// A pass that gives way to what the user asks for.
+    pub background: bool,
     pub started: Instant,
     pub progress: Option<(usize, usize)>,
+    on_done: Option<OnDone>,
+    on_partial: Option<OnPartial>,
 }
 
 pub struct App {
@@ -190,34 +185,91 @@ impl App {
             db.relations = None;
         }
         for i in 0..self.dbs.len() {
-            self.send(i, JobKind::Names, Job::Inspect(Depth::NAMES));
+            self.run_stage(i, Stage::Names);
         }
     }
 
-    /// Sends a job to database `db`'s worker and remembers it.
-    pub fn send(&mut self, db: usize, kind: JobKind, job: Job) -> JobId {
+    /// Sends `job` to database `db`'s worker; `done` receives its result when it ends.
+    pub fn send<J: Job>(
+        &mut self,
+        db: usize,
+        job: J,
+        done: impl FnOnce(&mut App, usize, JobId, Result<J::Output, String>) + 'static,
+    ) -> JobId {
+        let on_done: OnDone = Box::new(move |app, db, id, result| {
+            let typed = result.and_then(|out| {
+                out.downcast::<J::Output>()
+                    .map(|out| *out)
+                    .map_err(|_| "a job answered with the wrong type".to_string())
+            });
+            done(app, db, id, typed)
+        });
         let id = self.next_job;
         self.next_job += 1;
-        let label = match kind {
-            JobKind::Names => "reading names",
-            JobKind::Load => "reading schema",
-            JobKind::Measure => "measuring sizes and rows",
-            JobKind::Audit => "auditing",
-            JobKind::Page => "reading rows",
-            JobKind::Query => "running query",
-        };
         self.jobs.insert(
             id,
             Running {
                 db,
-                kind,
-                label: format!("{label} · {}", self.dbs[db].name()),
+                label: format!("{} · {}", job.label(), self.dbs[db].name()),
+                background: job.is_background(),
                 started: Instant::now(),
                 progress: None,
+                on_done: Some(on_done),
+                on_partial: None,
             },
         );
         self.workers.send(db, id, job);
         id
+    }
+
+    /// [`App::send`] for a job that reports partial results: `partial` receives each.
+    pub fn send_streaming<J: Job>(
+        &mut self,
+        db: usize,
+        job: J,
+        mut partial: impl FnMut(&mut App, JobId, J::Partial) + 'static,
+        done: impl FnOnce(&mut App, usize, JobId, Result<J::Output, String>) + 'static,
+    ) -> JobId {
+        let id = self.send(db, job, done);
+        let on_partial: OnPartial = Box::new(move |app, id, payload| {
+            if let Ok(p) = payload.downcast::<J::Partial>() {
+                partial(app, id, *p);
+            }
+        });
+        if let Some(running) = self.jobs.get_mut(&id) {
+            running.on_partial = Some(on_partial);
+        }
+        id
+    }
+
+    /// Runs one stage of the pipeline on database `db`; each stage sends the next when it ends.
+    fn run_stage(&mut self, db: usize, stage: Stage) {
+        let job = StageJob {
+            stage,
+            opts: pipeline::Options::default(),
+        };
+        self.send(db, job, move |app, db, _, result| match result {
+            Ok(StageDone::Read(model)) => app.on_read(db, stage, *model),
+            Ok(StageDone::Audited(audit)) => {
+                app.dbs[db].findings = Some(audit.findings);
+                app.dbs[db].relations = Some(audit.relations);
+            }
+            Err(why) => app.fail(db, &why),
+        });
+    }
+
+    fn on_read(&mut self, i: usize, stage: Stage, model: Database) {
+        let next = stage.next(&model);
+        self.dbs[i].model = Some(model);
+        self.across_stale = true;
+        if let Some(next) = next {
+            self.run_stage(i, next);
+        }
+    }
+
+    /// Shows why a job on database `db` failed.
+    pub fn fail(&mut self, db: usize, why: &str) {
+        self.message = Some((format!("{}: {why}", self.dbs[db].name()), true));
     }
 
     /// Any message: a terminal event or a worker's answer.
@@ -333,8 +385,7 @@ impl App {
     /// Esc: cancels what the user is waiting for first (a page, a query), then steps back in the
     /// panel, and only then cancels background work.
     fn escape(&mut self) {
-        let interactive =
-            |(_, j): &(&JobId, &Running)| matches!(j.kind, JobKind::Page | JobKind::Query);
+        let interactive = |(_, j): &(&JobId, &Running)| !j.background;
         let job = self.jobs.iter().rev().find(interactive).or_else(|| {
             let stepping_back = self.panel == Panel::Data && self.state.data.in_grid;
             (!stepping_back)
@@ -377,61 +428,29 @@ impl App {
     }
 
     fn on_worker(&mut self, e: worker::Event) {
-        if let Output::Progress { done, total } = e.output {
-            if let Some(job) = self.jobs.get_mut(&e.job) {
-                job.progress = Some((done, total));
+        match e.report {
+            Report::Progress { done, total } => {
+                if let Some(job) = self.jobs.get_mut(&e.job) {
+                    job.progress = Some((done, total));
+                }
             }
-            return;
-        }
-        if let Output::Query(event) = e.output {
-            if self.jobs.contains_key(&e.job) {
-                query::on_event(self, e.job, event);
+            Report::Partial(payload) => {
+                let handler = self.jobs.get_mut(&e.job).and_then(|j| j.on_partial.take());
+                if let Some(mut handler) = handler {
+                    handler(self, e.job, payload);
+                    if let Some(job) = self.jobs.get_mut(&e.job) {
+                        job.on_partial = Some(handler);
+                    }
+                }
             }
-            return;
-        }
-        let Some(job) = self.jobs.remove(&e.job) else {
-            return;
-        };
-        match e.output {
-            Output::Inspected(model) => self.on_inspected(e.db, job.kind, *model),
-            Output::Audit {
-                findings,
-                relations,
-            } => {
-                self.dbs[e.db].findings = Some(findings);
-                self.dbs[e.db].relations = Some(relations);
+            Report::Done(result) => {
+                if let Some(done) = self.jobs.remove(&e.job).and_then(|j| j.on_done) {
+                    done(self, e.db, e.job, result);
+                }
             }
-            Output::Page { table, page } => data::on_page(self, e.job, e.db, table, page),
-            Output::QueryDone(result) => query::on_done(self, e.job, result),
-            Output::Failed(why) => {
-                self.message = Some((format!("{}: {why}", self.dbs[e.db].name()), true))
+            Report::Superseded => {
+                self.jobs.remove(&e.job);
             }
-            Output::Query(_) | Output::Progress { .. } | Output::Superseded => {}
-        }
-    }
-
-    fn on_inspected(&mut self, i: usize, kind: JobKind, model: Database) {
-        let ok = model.is_ok();
-        self.dbs[i].model = Some(model);
-        self.across_stale = true;
-        match kind {
-            JobKind::Names if ok => {
-                self.send(i, JobKind::Load, Job::Inspect(Depth::SCHEMA));
-            }
-            JobKind::Load if ok => {
-                self.send(
-                    i,
-                    JobKind::Measure,
-                    Job::Inspect(Depth::full(MEASURE_BUDGET)),
-                );
-            }
-            JobKind::Names | JobKind::Load => {
-                self.send(i, JobKind::Audit, Job::Audit(audit::Options::default()));
-            }
-            JobKind::Measure => {
-                self.send(i, JobKind::Audit, Job::Audit(audit::Options::default()));
-            }
-            _ => {}
         }
     }
 

@@ -1,7 +1,8 @@
 //! The audit: rules that turn what the engine knows about databases into findings.
 //!
-//! Each family of rules lives in its own file and adds to one list; [`audit`] runs them all and
-//! sorts the result so that two runs on the same files print the same report. Rules that read
+//! Each family of rules lives in its own file and adds to one list; [`from_parts`] runs those about
+//! one database, [`across`] those that compare databases, and [`sort`] orders the result so that
+//! two runs on the same files print the same report. Rules that read
 //! data run on a database's own read-only connection, under a time budget; rules that compare
 //! databases run on the models alone.
 
@@ -14,10 +15,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::connect::{self, Conn};
+use super::connect::Conn;
 use super::database::Database;
-use super::relations::{self, Relation};
-use super::workspace::Workspace;
+use super::relations::Relation;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -137,25 +137,8 @@ impl Default for Options {
     }
 }
 
-/// Runs every rule on every database of `ws`, and the rules that compare databases.
-pub fn audit(ws: &Workspace, opts: &Options) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for db in &ws.databases {
-        let conn = db.is_ok().then(|| connect::open(&db.file).ok()).flatten();
-        out.extend(for_database(db, conn.as_ref(), opts));
-    }
-    out.extend(across(&ws.databases.iter().collect::<Vec<_>>()));
-    sort(&mut out);
-    out
-}
-
-/// The rules about one database: file state, schema shape, and, given its connection, data.
-pub fn for_database(db: &Database, conn: Option<&Conn>, opts: &Options) -> Vec<Finding> {
-    let rels = conn.map(|c| relations::find(c, &db.schema, opts.budget));
-    from_parts(db, conn.zip(rels.as_deref()), opts)
-}
-
-/// [`for_database`] with the relations already counted (the TUI shows them too).
+/// The rules about one database: file state, schema shape, and, given its connection and its
+/// counted relations, data.
 pub fn from_parts(
     db: &Database,
     data: Option<(&Conn, &[Relation])>,

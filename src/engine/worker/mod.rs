@@ -1,6 +1,11 @@
 //! Database work off the caller's thread: jobs in, events out, cancellation through SQLite's
 //! interrupt.
 //!
+//! A job is any type that implements [`Job`]: it runs on a database's [`Session`] through a
+//! [`Ctx`], may report progress and partial results as it goes, and ends with a typed result.
+//! The worker knows no kinds of job, so a new kind of work is a new type (see `engine::jobs`),
+//! not an edit here.
+//!
 //! A small pool of threads, sized to the machine, serves every open database, so that a folder of
 //! ten thousand files costs a few threads, not ten thousand. A database's jobs run one at a time
 //! and in order, on whichever thread is free; its connection is opened when it first has work and
@@ -13,61 +18,88 @@
 mod pool;
 mod run;
 
+use std::any::Any;
 use std::sync::Arc;
 
-use super::browse::{Page, Position};
-use super::database::{Database, Depth};
-use super::findings::{self, Finding};
-use super::query::QueryEvent;
-use super::relations::Relation;
-
 pub use pool::Workers;
+pub use run::{Ctx, Emitter};
 
 pub type JobId = u64;
 
-/// Work a database's thread can do.
-#[derive(Debug, Clone)]
-pub enum Job {
-    /// Read the database to `depth`.
-    Inspect(Depth),
-    Page {
-        table: String,
-        position: Position,
-        limit: usize,
-    },
-    Query(String),
-    /// Count relations and run the audit's rules on this database.
-    Audit(findings::Options),
+/// A result or partial result on its way to the caller, typed again by [`Job::Output`] and
+/// [`Job::Partial`].
+pub type Payload = Box<dyn Any + Send>;
+
+/// Work a database's worker can run.
+pub trait Job: Send + Sync + 'static {
+    /// The result a caller receives.
+    type Output: Send + 'static;
+    /// What the job reports while it runs (`()` for nothing).
+    type Partial: Send + 'static;
+
+    /// What a status line says while it runs: `reading rows`.
+    fn label(&self) -> String;
+
+    /// Long passes that give way to interactive jobs and run again afterwards.
+    fn is_background(&self) -> bool {
+        false
+    }
+
+    /// A queued job is dropped, unrun, when a newer one of its database says it replaces it
+    /// (of several page requests only the newest matters).
+    fn replaces(&self, _older: &dyn Queued) -> bool {
+        false
+    }
+
+    /// Does the work. Errors are one line for the user.
+    fn run(&self, ctx: &mut Ctx<'_, Self::Partial>) -> Result<Self::Output, String>;
 }
 
-impl Job {
-    /// Long jobs that give way to interactive ones (see [`Workers::send`]).
-    fn is_background(&self) -> bool {
-        matches!(self, Job::Inspect(d) if d.measure) || matches!(self, Job::Audit(_))
+/// A job as the pool holds it, whatever its types.
+pub trait Queued: Send + Sync + Any {
+    fn label(&self) -> String;
+    fn is_background(&self) -> bool;
+    fn replaces(&self, older: &dyn Queued) -> bool;
+    fn run_erased(&self, ctx: &mut run::Erased<'_>) -> Result<Payload, String>;
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<J: Job> Queued for J {
+    fn label(&self) -> String {
+        Job::label(self)
     }
+    fn is_background(&self) -> bool {
+        Job::is_background(self)
+    }
+    fn replaces(&self, older: &dyn Queued) -> bool {
+        Job::replaces(self, older)
+    }
+    fn run_erased(&self, ctx: &mut run::Erased<'_>) -> Result<Payload, String> {
+        let mut typed = Ctx::new(ctx);
+        self.run(&mut typed).map(|out| Box::new(out) as Payload)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// True when `job` is of type `T`: what [`Job::replaces`] asks of an older job.
+pub fn is<T: 'static>(job: &dyn Queued) -> bool {
+    job.as_any().is::<T>()
 }
 
 /// What a job reports.
 #[derive(Debug)]
-pub enum Output {
-    Inspected(Box<Database>),
-    Page {
-        table: String,
-        page: Page,
-    },
-    Query(QueryEvent),
-    /// The script ended: statements run, or the error that stopped it.
-    QueryDone(Result<usize, String>),
-    Audit {
-        findings: Vec<Finding>,
-        relations: Vec<Relation>,
-    },
+pub enum Report {
+    /// A partial result, of the job's [`Job::Partial`] type.
+    Partial(Payload),
     Progress {
         done: usize,
         total: usize,
     },
-    Failed(String),
-    /// A newer request of the same kind replaced this one before it ran.
+    /// The job ended: its [`Job::Output`], or why it failed.
+    Done(Result<Payload, String>),
+    /// A newer job replaced this one before it ran.
     Superseded,
 }
 
@@ -76,31 +108,37 @@ pub struct Event {
     /// Index of the database in the caller's list.
     pub db: usize,
     pub job: JobId,
-    pub output: Output,
+    pub report: Report,
 }
 
 /// Where events go; the UI wakes on each.
 pub type Sink = Arc<dyn Fn(Event) + Send + Sync>;
 
-/// The queued jobs to run now, and the ids of those dropped: of several page requests only the
-/// newest matters.
-fn coalesce(jobs: Vec<(JobId, Job)>) -> (Vec<(JobId, Job)>, Vec<JobId>) {
-    let last_page = jobs
-        .iter()
-        .rposition(|(_, j)| matches!(j, Job::Page { .. }));
-    let (keep, drop): (Vec<_>, Vec<_>) = jobs
-        .into_iter()
-        .enumerate()
-        .partition(|(i, (_, j))| !matches!(j, Job::Page { .. }) || Some(*i) == last_page);
+type Entry = (JobId, Arc<dyn Queued>);
+
+/// The queued jobs to run now, and the ids of those a newer queued job replaces.
+fn coalesce(jobs: Vec<Entry>) -> (Vec<Entry>, Vec<JobId>) {
+    let replaced = |i: usize| {
+        jobs[i + 1..]
+            .iter()
+            .any(|(_, newer)| newer.replaces(jobs[i].1.as_ref()))
+    };
+    let keep: Vec<bool> = (0..jobs.len()).map(|i| !replaced(i)).collect();
+    let (kept, dropped): (Vec<_>, Vec<_>) = jobs.into_iter().zip(keep).partition(|(_, keep)| *keep);
     (
-        keep.into_iter().map(|(_, job)| job).collect(),
-        drop.into_iter().map(|(_, (id, _))| id).collect(),
+        kept.into_iter().map(|(job, _)| job).collect(),
+        dropped.into_iter().map(|((id, _), _)| id).collect(),
     )
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::browse::{Page, Position};
     use crate::engine::discover::Found;
+    use crate::engine::jobs::{PageJob, QueryJob, StageDone, StageJob};
+    use crate::engine::pipeline::{Options, Stage};
+    use crate::engine::query::QueryEvent;
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
 
@@ -149,29 +187,45 @@ mod tests {
         }
     }
 
+    /// The result of a job that ended, typed.
+    fn done<T: 'static>(e: Event) -> Option<Result<T, String>> {
+        match e.report {
+            Report::Done(r) => Some(r.map(|p| *p.downcast::<T>().expect("the job's type"))),
+            _ => None,
+        }
+    }
+
+    fn stage(stage: Stage) -> StageJob {
+        let opts = Options {
+            measure_budget: Duration::from_secs(600),
+            ..Options::default()
+        };
+        StageJob { stage, opts }
+    }
+
+    fn page(table: &str, position: Position, limit: usize) -> PageJob {
+        PageJob {
+            table: table.into(),
+            position,
+            limit,
+        }
+    }
+
+    fn model(e: Event) -> Option<Box<crate::engine::database::Database>> {
+        match done::<StageDone>(e) {
+            Some(Ok(StageDone::Read(db))) => Some(db),
+            _ => None,
+        }
+    }
+
     #[test]
     fn answers_jobs_by_id_and_pages_tables() {
         let (_dir, workers, rx) = spawn("CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3);");
-        workers.send(0, 1, Job::Inspect(Depth::SCHEMA));
-        let db = until(&rx, |e| match e.output {
-            Output::Inspected(db) if e.job == 1 => Some(db),
-            _ => None,
-        });
+        workers.send(0, 1, stage(Stage::Schema));
+        let db = until(&rx, |e| (e.job == 1).then(|| model(e)).flatten());
         assert_eq!(db.schema.tables[0].name, "t");
-        let position = Position::First;
-        workers.send(
-            0,
-            2,
-            Job::Page {
-                table: "t".into(),
-                position,
-                limit: 2,
-            },
-        );
-        let page = until(&rx, |e| match e.output {
-            Output::Page { page, .. } if e.job == 2 => Some(page),
-            _ => None,
-        });
+        workers.send(0, 2, page("t", Position::First, 2));
+        let page = until(&rx, |e| (e.job == 2).then(|| done::<Page>(e)).flatten()).unwrap();
         assert_eq!(page.rows.len(), 2);
         assert!(!page.at_end);
     }
@@ -181,17 +235,24 @@ mod tests {
         let (_dir, workers, rx) = spawn("CREATE TABLE t(x);");
         let endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
                        SELECT count(*) FROM n";
-        workers.send(0, 7, Job::Query(endless.into()));
-        until(&rx, |e| {
-            matches!(e.output, Output::Query(QueryEvent::Started { .. })).then_some(())
+        workers.send(
+            0,
+            7,
+            QueryJob {
+                sql: endless.into(),
+            },
+        );
+        until(&rx, |e| match e.report {
+            Report::Partial(p) => p
+                .downcast::<QueryEvent>()
+                .ok()
+                .filter(|q| matches!(**q, QueryEvent::Started { .. })),
+            _ => None,
         });
         let start = Instant::now();
         workers.cancel(0, 7);
-        let done = until(&rx, |e| match e.output {
-            Output::QueryDone(r) => Some(r),
-            _ => None,
-        });
-        assert_eq!(done, Err("cancelled".to_string()));
+        let result = until(&rx, done::<usize>);
+        assert_eq!(result, Err("cancelled".to_string()));
         assert!(start.elapsed() < Duration::from_secs(5));
     }
 
@@ -202,21 +263,18 @@ mod tests {
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000)
              INSERT INTO big SELECT i FROM n;",
         );
-        workers.send(0, 1, Job::Inspect(Depth::SCHEMA));
+        workers.send(0, 1, stage(Stage::Schema));
         until(&rx, |e| (e.job == 1).then_some(()));
-        workers.send(0, 2, Job::Inspect(Depth::full(Duration::from_secs(600))));
+        workers.send(0, 2, stage(Stage::Measure));
         std::thread::sleep(Duration::from_millis(50));
-        let position = Position::Last;
-        workers.send(
-            0,
-            3,
-            Job::Page {
-                table: "big".into(),
-                position,
-                limit: 5,
-            },
-        );
-        let order: Vec<JobId> = (0..2).map(|_| until(&rx, |e| Some(e.job))).collect();
+        workers.send(0, 3, page("big", Position::Last, 5));
+        let order: Vec<JobId> = (0..2)
+            .map(|_| {
+                until(&rx, |e| {
+                    matches!(e.report, Report::Done(_)).then_some(e.job)
+                })
+            })
+            .collect();
         assert_eq!(order, [3, 2]);
     }
 
@@ -230,15 +288,16 @@ mod tests {
         });
         let workers = Workers::new(found, sink);
         for db in 0..scripts.len() {
-            workers.send(db, db as JobId + 1, Job::Inspect(Depth::NAMES));
+            workers.send(db, db as JobId + 1, stage(Stage::Names));
         }
         let mut answered = std::collections::BTreeSet::new();
         let mut threads = std::collections::HashSet::new();
         while answered.len() < scripts.len() {
             let (thread, e) = rx.recv_timeout(Duration::from_secs(10)).expect("an event");
-            if let Output::Inspected(db) = e.output {
+            let db_index = e.db;
+            if let Some(db) = model(e) {
                 assert_eq!(db.schema.tables[0].name, "t");
-                answered.insert(e.db);
+                answered.insert(db_index);
                 threads.insert(thread);
             }
         }
@@ -263,29 +322,18 @@ mod tests {
             .unwrap();
         }
         for db in 0..=busy {
-            workers.send(db, db as JobId + 1, Job::Inspect(Depth::SCHEMA));
+            workers.send(db, db as JobId + 1, stage(Stage::Schema));
         }
         for _ in 0..=busy {
-            until(&rx, |e| {
-                matches!(e.output, Output::Inspected(_)).then_some(())
-            });
+            until(&rx, model);
         }
         for db in 1..=busy {
-            workers.send(
-                db,
-                100 + db as JobId,
-                Job::Inspect(Depth::full(Duration::from_secs(600))),
-            );
+            workers.send(db, 100 + db as JobId, stage(Stage::Measure));
         }
         std::thread::sleep(Duration::from_millis(100));
-        let page = Job::Page {
-            table: "small".into(),
-            position: Position::First,
-            limit: 5,
-        };
-        workers.send(0, 7, page);
+        workers.send(0, 7, page("small", Position::First, 5));
         let first = until(&rx, |e| {
-            (!matches!(e.output, Output::Progress { .. })).then_some(e.job)
+            matches!(e.report, Report::Done(_)).then_some(e.job)
         });
         assert_eq!(first, 7, "the page came first");
     }

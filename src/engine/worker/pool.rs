@@ -11,7 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
 use super::run::{lock, Slot};
-use super::{coalesce, Job, JobId, Sink};
+use super::{coalesce, Entry, Job, JobId, Queued, Sink};
 use crate::engine::discover::Found;
 use crate::engine::limits;
 
@@ -31,7 +31,7 @@ struct Shared {
 #[derive(Default)]
 struct Sched {
     /// Jobs not started yet, per database.
-    pending: Vec<VecDeque<(JobId, Job)>>,
+    pending: Vec<VecDeque<Entry>>,
     /// Databases with an interactive job waiting, then those with only background work.
     ready: VecDeque<usize>,
     ready_background: VecDeque<usize>,
@@ -93,7 +93,8 @@ impl Workers {
     /// Queues `job` for database `db`. An interactive job (a page, a query) interrupts a
     /// background pass on that database, or on another when every thread is busy; the pass runs
     /// again afterwards, so that browsing never waits for measuring.
-    pub fn send(&self, db: usize, id: JobId, job: Job) {
+    pub fn send(&self, db: usize, id: JobId, job: impl Job) {
+        let job: Arc<dyn Queued> = Arc::new(job);
         let interactive = !job.is_background();
         let mut s = lock(&self.shared.sched);
         s.pending[db].push_back((id, job));
@@ -193,18 +194,18 @@ impl Shared {
             }
             let mut again = Vec::new();
             let has_conn = {
-                let mut state = lock(&slot.state);
-                for (id, job) in jobs {
-                    again.extend(slot.run(&mut state, &self.sink, id, job));
+                let mut session = lock(&slot.session);
+                for entry in jobs {
+                    again.extend(slot.run(&mut session, &self.sink, entry));
                 }
-                state.has_conn()
+                session.has_conn()
             };
             self.finish(db, again, has_conn);
         }
     }
 
     /// Waits for a database with work and takes its queued jobs; `None` once the pool stops.
-    fn take(&self) -> Option<(usize, Vec<(JobId, Job)>)> {
+    fn take(&self) -> Option<(usize, Vec<Entry>)> {
         let mut s = lock(&self.sched);
         loop {
             if s.shutdown {
@@ -223,7 +224,7 @@ impl Shared {
 
     /// Puts back the jobs that gave way, queues the database again if it has more work, and
     /// closes the least recently used connections past the bound.
-    fn finish(&self, db: usize, again: Vec<(JobId, Job)>, has_conn: bool) {
+    fn finish(&self, db: usize, again: Vec<Entry>, has_conn: bool) {
         let mut s = lock(&self.sched);
         s.running.retain(|&d| d != db);
         s.pending[db].extend(again);
@@ -238,8 +239,7 @@ impl Shared {
                 break;
             };
             if let Some(victim) = s.open.remove(at) {
-                let slot = &self.slots[victim];
-                slot.close(&mut lock(&slot.state));
+                lock(&self.slots[victim].session).close();
             }
         }
         drop(s);
@@ -250,9 +250,10 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::browse::Position;
-    use crate::engine::database::Depth;
-    use crate::engine::worker::Output;
+    use crate::engine::browse::{Page, Position};
+    use crate::engine::jobs::{PageJob, StageJob};
+    use crate::engine::pipeline::{Options, Stage};
+    use crate::engine::worker::Report;
     use std::sync::mpsc;
     use std::time::Duration;
 
@@ -278,8 +279,12 @@ mod tests {
         });
         let workers = Workers::start(found, sink, 2, 4);
         for db in 0..40 {
-            workers.send(db, 1, Job::Inspect(Depth::SCHEMA));
-            let page = Job::Page {
+            let stage = StageJob {
+                stage: Stage::Schema,
+                opts: Options::default(),
+            };
+            workers.send(db, 1, stage);
+            let page = PageJob {
                 table: "t".into(),
                 position: Position::First,
                 limit: 5,
@@ -289,7 +294,8 @@ mod tests {
         let mut values = Vec::new();
         while values.len() < 40 {
             let e = rx.recv_timeout(Duration::from_secs(10)).expect("an answer");
-            if let Output::Page { page, .. } = e.output {
+            if let (Report::Done(Ok(out)), 2) = (e.report, e.job) {
+                let page = out.downcast::<Page>().expect("a page");
                 values.push((e.db, page.rows[0][0].clone()));
             }
         }
@@ -306,7 +312,7 @@ mod tests {
             .shared
             .slots
             .iter()
-            .filter(|slot| lock(&slot.state).has_conn())
+            .filter(|slot| lock(&slot.session).has_conn())
             .count();
         assert!(open <= 4, "{open} connections open");
     }

@@ -1,42 +1,22 @@
-//! One database's side of the pool: its connection, its last model, and how each kind of job runs
-//! on it. A pool thread holds a database's [`DbState`] while it runs that database's jobs, so a
-//! database never runs two jobs at once.
+//! One database's side of the pool: its [`Session`], its cancel flags, and the context a job runs
+//! in. A pool thread holds a database's session while it runs that database's jobs, so a database
+//! never runs two jobs at once.
 
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use rusqlite::InterruptHandle;
-
-use super::{Event, Job, JobId, Output, Sink};
-use crate::engine::browse;
+use super::{Entry, Event, JobId, Payload, Report, Sink};
 use crate::engine::connect::{self, Conn};
-use crate::engine::database::{self, Database, Depth};
 use crate::engine::discover::Found;
-use crate::engine::findings;
-use crate::engine::query;
-use crate::engine::relations;
+use crate::engine::session::{Session, StopHandle};
 
 /// A database as the pool knows it.
 pub(super) struct Slot {
     pub db: usize,
-    pub found: Found,
-    pub state: Mutex<DbState>,
-    interrupt: Mutex<Option<Stopper>>,
+    pub session: Mutex<Session>,
+    stop: StopHandle,
     pub flags: Flags,
-}
-
-/// What only the thread running a database's jobs touches.
-#[derive(Default)]
-pub(super) struct DbState {
-    conn: Option<Conn>,
-    /// The last model read, shared with jobs without copying it.
-    model: Option<Arc<Database>>,
-}
-
-impl DbState {
-    pub fn has_conn(&self) -> bool {
-        self.conn.is_some()
-    }
 }
 
 /// What callers and a running job tell each other without waiting.
@@ -52,23 +32,106 @@ pub(super) struct Flags {
     cancelled: AtomicU64,
 }
 
-/// Both halves of a cancel: SQLite's interrupt and the connection's cancel flag.
-struct Stopper {
-    handle: InterruptHandle,
-    flag: Arc<AtomicBool>,
-}
-
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Sends a running job's reports to its caller.
+pub struct Emitter<P> {
+    sink: Sink,
+    db: usize,
+    job: JobId,
+    _partial: PhantomData<fn(P)>,
+}
+
+impl<P: Send + 'static> Emitter<P> {
+    pub fn partial(&self, p: P) {
+        self.report(Report::Partial(Box::new(p)));
+    }
+
+    pub fn progress(&self, done: usize, total: usize) {
+        self.report(Report::Progress { done, total });
+    }
+
+    fn report(&self, report: Report) {
+        (self.sink)(Event {
+            db: self.db,
+            job: self.job,
+            report,
+        });
+    }
+}
+
+/// What a job runs in: its database's session, and a way to report as it goes.
+pub struct Ctx<'a, P> {
+    session: &'a mut Session,
+    emitter: Emitter<P>,
+    cancelled: bool,
+}
+
+/// A [`Ctx`] before the job's partial type is known.
+pub struct Erased<'a> {
+    session: &'a mut Session,
+    sink: Sink,
+    db: usize,
+    job: JobId,
+    cancelled: bool,
+}
+
+impl<'a, P: Send + 'static> Ctx<'a, P> {
+    pub(super) fn new(e: &'a mut Erased<'_>) -> Ctx<'a, P> {
+        Ctx {
+            session: &mut *e.session,
+            emitter: Emitter {
+                sink: e.sink.clone(),
+                db: e.db,
+                job: e.job,
+                _partial: PhantomData,
+            },
+            cancelled: e.cancelled,
+        }
+    }
+
+    /// The database's session: its file, connection and last model.
+    pub fn session(&mut self) -> &mut Session {
+        self.session
+    }
+
+    /// True when the job was cancelled before it started; a connection opened for it starts
+    /// stopped.
+    pub fn cancelled(&self) -> bool {
+        self.cancelled
+    }
+
+    /// The database's connection, opened now if needed; an error is one line for the user.
+    pub fn conn(&mut self) -> Result<&Conn, String> {
+        self.session
+            .conn(self.cancelled)
+            .map_err(connect::explain_error)
+    }
+
+    /// A sender for reports that can be held while the connection is in use.
+    pub fn emitter(&self) -> Emitter<P> {
+        Emitter {
+            sink: self.emitter.sink.clone(),
+            db: self.emitter.db,
+            job: self.emitter.job,
+            _partial: PhantomData,
+        }
+    }
+
+    pub fn progress(&self, done: usize, total: usize) {
+        self.emitter.progress(done, total);
+    }
+}
+
 impl Slot {
     pub fn new(db: usize, found: Found) -> Slot {
+        let stop = StopHandle::default();
         Slot {
             db,
-            found,
-            state: Mutex::default(),
-            interrupt: Mutex::default(),
+            session: Mutex::new(Session::with_stop(found, &stop)),
+            stop,
             flags: Flags::default(),
         }
     }
@@ -77,7 +140,7 @@ impl Slot {
     pub fn cancel(&self, id: JobId) {
         self.flags.cancelled.store(id, Ordering::SeqCst);
         if self.flags.current.load(Ordering::SeqCst) == id {
-            self.stop();
+            self.stop.stop();
         }
     }
 
@@ -85,182 +148,52 @@ impl Slot {
     pub fn preempt(&self) {
         if self.flags.background.load(Ordering::SeqCst) {
             self.flags.preempted.store(true, Ordering::SeqCst);
-            self.stop();
+            self.stop.stop();
         }
     }
 
     /// Interrupts the statement running now, if any.
     pub fn stop(&self) {
-        if let Some(stop) = lock(&self.interrupt).as_ref() {
-            stop.flag.store(true, Ordering::SeqCst);
-            stop.handle.interrupt();
-        }
+        self.stop.stop();
     }
 
-    fn emit(&self, sink: &Sink, job: JobId, output: Output) {
+    fn report(&self, sink: &Sink, job: JobId, report: Report) {
         sink(Event {
             db: self.db,
             job,
-            output,
+            report,
         });
     }
 
     /// Tells the caller that `id` was replaced before it ran.
     pub fn superseded(&self, sink: &Sink, id: JobId) {
-        self.emit(sink, id, Output::Superseded);
+        self.report(sink, id, Report::Superseded);
     }
 
     /// Runs one job and reports it; returns the job when it gave way and must run again.
-    pub fn run(
-        &self,
-        state: &mut DbState,
-        sink: &Sink,
-        id: JobId,
-        job: Job,
-    ) -> Option<(JobId, Job)> {
+    pub fn run(&self, session: &mut Session, sink: &Sink, entry: Entry) -> Option<Entry> {
+        let (id, job) = entry;
         self.flags.current.store(id, Ordering::SeqCst);
-        self.arm();
+        let cancelled = self.flags.cancelled.load(Ordering::SeqCst) == id;
+        self.stop.arm(cancelled);
         self.flags.preempted.store(false, Ordering::SeqCst);
         self.flags
             .background
             .store(job.is_background(), Ordering::SeqCst);
-        let output = match job.clone() {
-            Job::Inspect(depth) => Output::Inspected(Box::new(self.inspect(state, depth))),
-            Job::Query(sql) => self.query(state, sink, id, &sql),
-            Job::Page {
-                table,
-                position,
-                limit,
-            } => self
-                .page(state, &table, &position, limit)
-                .map_or_else(Output::Failed, |page| Output::Page { table, page }),
-            Job::Audit(opts) => self.audit(state, sink, id, &opts),
+        let mut ctx = Erased {
+            session,
+            sink: sink.clone(),
+            db: self.db,
+            job: id,
+            cancelled,
         };
+        let result: Result<Payload, String> = job.run_erased(&mut ctx);
         self.flags.background.store(false, Ordering::SeqCst);
-        if let Some(conn) = &state.conn {
-            conn.end_transaction();
-        }
+        session.end_transaction();
         if self.flags.preempted.swap(false, Ordering::SeqCst) {
             return Some((id, job));
         }
-        self.emit(sink, id, output);
+        self.report(sink, id, Report::Done(result));
         None
-    }
-
-    fn conn<'s>(&self, state: &'s mut DbState) -> rusqlite::Result<&'s Conn> {
-        let conn = match state.conn.take() {
-            Some(conn) if !conn.is_stale(&self.found.path) => conn,
-            _ => {
-                *lock(&self.interrupt) = None;
-                let conn = connect::open(&self.found.path)?;
-                *lock(&self.interrupt) = Some(Stopper {
-                    handle: conn.get_interrupt_handle(),
-                    flag: conn.cancel_flag(),
-                });
-                self.arm();
-                conn
-            }
-        };
-        Ok(state.conn.insert(conn))
-    }
-
-    /// Closes the connection; the next job opens a new one.
-    pub fn close(&self, state: &mut DbState) {
-        *lock(&self.interrupt) = None;
-        state.conn = None;
-    }
-
-    /// Sets the connection's stop flag for the job starting now: up if it was cancelled before
-    /// it started, down otherwise (a cancel of an earlier job must not stop this one).
-    fn arm(&self) {
-        let current = self.flags.current.load(Ordering::SeqCst);
-        let cancelled = self.flags.cancelled.load(Ordering::SeqCst) == current;
-        if let Some(stop) = lock(&self.interrupt).as_ref() {
-            stop.flag.store(cancelled, Ordering::SeqCst);
-        }
-    }
-
-    fn inspect(&self, state: &mut DbState, depth: Depth) -> Database {
-        // Re-reading starts from a fresh connection, so that `r` sees what changed on disk.
-        self.close(state);
-        let db = match database::precheck(&self.found) {
-            Err(failed) => *failed,
-            Ok(mut db) => {
-                match self.conn(state) {
-                    Ok(conn) => db.read(conn, depth),
-                    Err(e) => db.fail(&e),
-                }
-                db
-            }
-        };
-        state.model = Some(Arc::new(db.clone()));
-        db
-    }
-
-    fn query(&self, state: &mut DbState, sink: &Sink, id: JobId, sql: &str) -> Output {
-        let result = self
-            .conn(state)
-            .map_err(connect::explain_error)
-            .and_then(|conn| {
-                let emit = &mut |e| self.emit(sink, id, Output::Query(e));
-                query::run_script(conn, sql, emit).map_err(|e| conn.explain(e))
-            });
-        Output::QueryDone(result)
-    }
-
-    fn model(state: &DbState) -> Result<Arc<Database>, String> {
-        state
-            .model
-            .clone()
-            .ok_or_else(|| "the database has not been read yet".to_string())
-    }
-
-    fn page(
-        &self,
-        state: &mut DbState,
-        table: &str,
-        position: &browse::Position,
-        limit: usize,
-    ) -> Result<browse::Page, String> {
-        let model = Self::model(state)?;
-        let conn = self.conn(state).map_err(connect::explain_error)?;
-        browse::page(conn, &model.schema, table, position, limit).map_err(|e| conn.explain(e))
-    }
-
-    fn audit(
-        &self,
-        state: &mut DbState,
-        sink: &Sink,
-        id: JobId,
-        opts: &findings::Options,
-    ) -> Output {
-        let model = match Self::model(state) {
-            Ok(model) => model,
-            Err(why) => return Output::Failed(why),
-        };
-        if !model.is_ok() {
-            // A file SQLite cannot read still gets the rules about files.
-            return Output::Audit {
-                findings: findings::from_parts(&model, None, opts),
-                relations: Vec::new(),
-            };
-        }
-        let conn = match self.conn(state) {
-            Ok(conn) => conn,
-            Err(e) => return Output::Failed(connect::explain_error(e)),
-        };
-        let mut progress = |done, total| self.emit(sink, id, Output::Progress { done, total });
-        let relations = relations::find_with(
-            conn,
-            &model.schema,
-            opts.budget,
-            relations::DEFAULT_SAMPLE,
-            &mut progress,
-        );
-        let findings = findings::from_parts(&model, Some((conn, &relations)), opts);
-        Output::Audit {
-            findings,
-            relations,
-        }
     }
 }

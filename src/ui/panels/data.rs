@@ -7,9 +7,10 @@ use ratatui::Frame;
 
 use super::{block, matches, step};
 use crate::engine::browse::{Page, Position};
-use crate::engine::worker::{Job, JobId};
+use crate::engine::jobs::PageJob;
+use crate::engine::worker::JobId;
 use crate::ui::action::Action;
-use crate::ui::app::{App, JobKind};
+use crate::ui::app::App;
 use crate::ui::widgets::cell::full;
 use crate::ui::widgets::grid::Grid;
 use crate::ui::widgets::popup::Popup;
@@ -75,12 +76,15 @@ fn request(app: &mut App, position: Position, land: Land, page_no: Option<i64>) 
     let Some((db, table)) = app.state.data.open.clone() else {
         return;
     };
-    let job = Job::Page {
-        table,
+    let job = PageJob {
+        table: table.clone(),
         position,
         limit: PAGE_ROWS,
     };
-    let id = app.send(db, JobKind::Page, job);
+    let id = app.send(db, job, move |app, db, id, result| match result {
+        Ok(page) => on_page(app, id, db, table, page),
+        Err(why) => app.fail(db, &why),
+    });
     app.state.data.pending = Some((id, land, page_no));
 }
 
@@ -178,7 +182,7 @@ fn grid_action(app: &mut App, action: Action) {
     }
 }
 
-pub fn on_page(app: &mut App, job: JobId, db: usize, table: String, page: Page) {
+fn on_page(app: &mut App, job: JobId, db: usize, table: String, page: Page) {
     let s = &mut app.state.data;
     let Some((id, land, page_no)) = s.pending else {
         return;

@@ -14,11 +14,12 @@ use unicode_width::UnicodeWidthChar;
 
 use super::{block, step};
 use crate::engine::browse::Cell;
+use crate::engine::jobs::QueryJob;
 use crate::engine::plan::{depths, PlanRow};
 use crate::engine::query::QueryEvent;
-use crate::engine::worker::{Job, JobId};
+use crate::engine::worker::JobId;
 use crate::ui::action::Action;
-use crate::ui::app::{App, JobKind};
+use crate::ui::app::App;
 use crate::ui::config;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::cell::full;
@@ -192,11 +193,13 @@ fn run(app: &mut App) {
     (s.columns, s.rows, s.plan, s.outcome) = (Vec::new(), Vec::new(), Vec::new(), None);
     (s.row, s.col, s.first_col) = (0, 0, 0);
     s.started = Some(Instant::now());
-    let id = app.send(app.db, JobKind::Query, Job::Query(sql));
+    let id = app.send_streaming(app.db, QueryJob { sql }, on_event, |app, _, id, result| {
+        on_done(app, id, result)
+    });
     app.state.query.job = Some(id);
 }
 
-pub fn on_event(app: &mut App, job: JobId, event: QueryEvent) {
+fn on_event(app: &mut App, job: JobId, event: QueryEvent) {
     let s = &mut app.state.query;
     if s.job != Some(job) {
         return;
@@ -230,7 +233,7 @@ pub fn on_event(app: &mut App, job: JobId, event: QueryEvent) {
     }
 }
 
-pub fn on_done(app: &mut App, job: JobId, result: Result<usize, String>) {
+fn on_done(app: &mut App, job: JobId, result: Result<usize, String>) {
     let s = &mut app.state.query;
     if s.job != Some(job) {
         return;

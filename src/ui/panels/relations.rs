@@ -9,7 +9,7 @@ use ratatui::Frame;
 use super::{block, matches, step};
 use crate::engine::relations::Relation;
 use crate::ui::action::Action;
-use crate::ui::app::{App, JobKind};
+use crate::ui::app::App;
 use crate::ui::draw::gauge;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::sql::highlight;
@@ -93,16 +93,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         header.insert(0, "database");
         widths.insert(0, Constraint::Length(24));
     }
-    let counting: Vec<_> = app
-        .jobs
-        .values()
-        .filter(|j| j.kind == JobKind::Audit)
-        .collect();
-    let progress = counting.first().map_or(String::new(), |j| {
-        j.progress.map_or(" · counting…".into(), |(d, n)| {
-            format!(" · counting {}", gauge(d, n, 10))
-        })
-    });
+    // Only the audit reports progress; a database read but not audited yet is still to count.
+    let counted = app.jobs.values().find_map(|j| j.progress);
+    let waiting = app
+        .dbs
+        .iter()
+        .any(|d| d.model.as_ref().is_some_and(|m| m.is_ok()) && d.relations.is_none());
+    let progress = match counted {
+        Some((done, total)) => format!(" · counting {}", gauge(done, total, 10)),
+        None if waiting => " · counting…".into(),
+        None => String::new(),
+    };
     let title = format!(" Relations ({}){progress} ", list.len());
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(t.header))
@@ -113,7 +114,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let lines = list.get(selected).map_or_else(
         || {
             vec![Line::styled(
-                if counting.is_empty() {
+                if counted.is_none() && !waiting {
                     "No relations."
                 } else {
                     "Counting orphans…"

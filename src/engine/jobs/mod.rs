@@ -1,0 +1,11 @@
+//! The kinds of work the TUI sends to a database's worker, one file each. Each wraps an engine
+//! operation that the CLI calls directly (see `gitui`'s split of `sync` operations and their
+//! async jobs): the operation lives with its module, the job only adapts it to the worker.
+
+pub mod page;
+pub mod query;
+pub mod stage;
+
+pub use page::PageJob;
+pub use query::QueryJob;
+pub use stage::{StageDone, StageJob};

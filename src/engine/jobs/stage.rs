@@ -1,0 +1,47 @@
+//! A [`pipeline`](crate::engine::pipeline) stage as a job: read to a depth, or audit.
+
+use crate::engine::database::Database;
+use crate::engine::pipeline::{self, Audit, Options, Stage};
+use crate::engine::worker::{Ctx, Job};
+
+/// Runs one stage of the pipeline on a database.
+pub struct StageJob {
+    pub stage: Stage,
+    pub opts: Options,
+}
+
+/// What a stage left: the database as read, or the audit's findings and relations.
+#[derive(Debug)]
+pub enum StageDone {
+    Read(Box<Database>),
+    Audited(Audit),
+}
+
+impl Job for StageJob {
+    type Output = StageDone;
+    type Partial = ();
+
+    fn label(&self) -> String {
+        self.stage.label().to_string()
+    }
+
+    fn is_background(&self) -> bool {
+        self.stage.is_background()
+    }
+
+    fn run(&self, ctx: &mut Ctx<'_, ()>) -> Result<StageDone, String> {
+        let cancelled = ctx.cancelled();
+        match self.stage.depth(&self.opts) {
+            Some(depth) => {
+                let db = pipeline::read(ctx.session(), depth, cancelled);
+                Ok(StageDone::Read(Box::new(db)))
+            }
+            None => {
+                let emitter = ctx.emitter();
+                let mut progress = |done, total| emitter.progress(done, total);
+                pipeline::audit(ctx.session(), &self.opts.audit, cancelled, &mut progress)
+                    .map(StageDone::Audited)
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The stages that read and audit a database, in the one order both the CLI and the TUI follow:
+//! object names (one read of `sqlite_schema`, for a first screen), the whole schema with estimated
+//! counts, the measuring pass (sizes, exact counts, `quick_check`), then the audit (relations
+//! counted, rules run). A file SQLite cannot read skips to the audit, whose file rules still
+//! apply. Each stage runs on a [`Session`], so a watch can re-run any stage for one database.
+
+use std::time::Duration;
+
+use super::database::{self, Database, Depth};
+use super::discover::Found;
+use super::findings::{self, Finding};
+use super::relations::{self, Relation};
+use super::session::Session;
+
+/// One step of reading a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Names,
+    Schema,
+    Measure,
+    Audit,
+}
+
+/// What the audit stage found in one database.
+#[derive(Debug, Clone, Default)]
+pub struct Audit {
+    pub findings: Vec<Finding>,
+    pub relations: Vec<Relation>,
+}
+
+/// Budgets of the stages that read data.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Time the measuring pass may take before counts fall back to estimates.
+    pub measure_budget: Duration,
+    pub audit: findings::Options,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            measure_budget: Duration::from_secs(60),
+            audit: findings::Options::default(),
+        }
+    }
+}
+
+impl Stage {
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Names => "reading names",
+            Stage::Schema => "reading schema",
+            Stage::Measure => "measuring sizes and rows",
+            Stage::Audit => "auditing",
+        }
+    }
+
+    /// Stages that read the whole file and give way to what a user asks for.
+    pub fn is_background(self) -> bool {
+        matches!(self, Stage::Measure | Stage::Audit)
+    }
+
+    /// The stage after this one, given the database as this one left it.
+    pub fn next(self, db: &Database) -> Option<Stage> {
+        match self {
+            Stage::Names if db.is_ok() => Some(Stage::Schema),
+            Stage::Schema if db.is_ok() => Some(Stage::Measure),
+            Stage::Names | Stage::Schema | Stage::Measure => Some(Stage::Audit),
+            Stage::Audit => None,
+        }
+    }
+
+    /// How deep a reading stage reads; `None` for the audit.
+    pub fn depth(self, opts: &Options) -> Option<Depth> {
+        match self {
+            Stage::Names => Some(Depth::NAMES),
+            Stage::Schema => Some(Depth::SCHEMA),
+            Stage::Measure => Some(Depth::full(opts.measure_budget)),
+            Stage::Audit => None,
+        }
+    }
+}
+
+/// Reads the session's database to `depth` from a fresh connection, so that what changed on disk
+/// is seen, and keeps the model in the session. Never fails: problems become the status.
+pub fn read(session: &mut Session, depth: Depth, cancelled: bool) -> Database {
+    session.close();
+    let db = match database::precheck(&session.found) {
+        Err(failed) => *failed,
+        Ok(mut db) => {
+            match session.conn(cancelled) {
+                Ok(conn) => db.read(conn, depth),
+                Err(e) => db.fail(&e),
+            }
+            db
+        }
+    };
+    session.set_model(db.clone());
+    db
+}
+
+/// Counts the relations of the session's database and runs the rules on it; `progress` hears
+/// `(relations counted, relations in all)`.
+pub fn audit(
+    session: &mut Session,
+    opts: &findings::Options,
+    cancelled: bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Audit, String> {
+    let model = session.model()?;
+    if !model.is_ok() {
+        return Ok(Audit {
+            findings: findings::from_parts(&model, None, opts),
+            relations: Vec::new(),
+        });
+    }
+    let conn = session
+        .conn(cancelled)
+        .map_err(super::connect::explain_error)?;
+    let relations = relations::find_with(
+        conn,
+        &model.schema,
+        opts.budget,
+        relations::DEFAULT_SAMPLE,
+        progress,
+    );
+    let findings = findings::from_parts(&model, Some((conn, &relations)), opts);
+    Ok(Audit {
+        findings,
+        relations,
+    })
+}
+
+/// Runs the stages of one database, for the CLI: read to `depth`, then audit when asked.
+pub fn run(
+    found: &Found,
+    depth: Depth,
+    audit_opts: Option<&findings::Options>,
+) -> (Database, Audit) {
+    let mut session = Session::new(found.clone());
+    let db = read(&mut session, depth, false);
+    let audited = audit_opts
+        .map(|opts| audit(&mut session, opts, false, &mut |_, _| {}).unwrap_or_default())
+        .unwrap_or_default();
+    (db, audited)
+}

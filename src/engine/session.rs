@@ -1,0 +1,117 @@
+//! One database's open state while litescope works on it: the file, its read-only connection
+//! (opened on demand, reopened when it can no longer see the file's changes), and the last model
+//! read. The worker pool keeps one per database; the CLI makes one per database it reads.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::InterruptHandle;
+
+use super::connect::{self, Conn};
+use super::database::Database;
+use super::discover::Found;
+
+/// A database being worked on.
+pub struct Session {
+    pub found: Found,
+    conn: Option<Conn>,
+    /// The last model read, shared with jobs without copying it.
+    model: Option<Arc<Database>>,
+    stopper: Arc<Mutex<Option<Stopper>>>,
+}
+
+/// Stops whatever a session's connection runs, from another thread.
+#[derive(Clone, Default)]
+pub struct StopHandle(Arc<Mutex<Option<Stopper>>>);
+
+/// Both halves of a stop: SQLite's interrupt, and the connection's cancel flag, which is not lost
+/// when the interrupt lands between `prepare` and the first step.
+struct Stopper {
+    handle: InterruptHandle,
+    flag: Arc<AtomicBool>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl StopHandle {
+    /// Interrupts the statement running now, if any, and whatever runs until [`Self::arm`].
+    pub fn stop(&self) {
+        if let Some(stop) = lock(&self.0).as_ref() {
+            stop.flag.store(true, Ordering::SeqCst);
+            stop.handle.interrupt();
+        }
+    }
+
+    /// Sets the stop flag for the work starting now: up when it was cancelled before it started.
+    pub fn arm(&self, cancelled: bool) {
+        if let Some(stop) = lock(&self.0).as_ref() {
+            stop.flag.store(cancelled, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Session {
+    pub fn new(found: Found) -> Session {
+        Session::with_stop(found, &StopHandle::default())
+    }
+
+    /// A session whose connection `stop` interrupts.
+    pub fn with_stop(found: Found, stop: &StopHandle) -> Session {
+        Session {
+            found,
+            conn: None,
+            model: None,
+            stopper: stop.0.clone(),
+        }
+    }
+
+    /// The connection, opened now if there is none or the one there went stale. A new connection
+    /// starts stopped when `cancelled` says the work it is opened for was cancelled already.
+    pub fn conn(&mut self, cancelled: bool) -> rusqlite::Result<&Conn> {
+        let conn = match self.conn.take() {
+            Some(conn) if !conn.is_stale(&self.found.path) => conn,
+            _ => {
+                *lock(&self.stopper) = None;
+                let conn = connect::open(&self.found.path)?;
+                conn.cancel_flag().store(cancelled, Ordering::SeqCst);
+                *lock(&self.stopper) = Some(Stopper {
+                    handle: conn.get_interrupt_handle(),
+                    flag: conn.cancel_flag(),
+                });
+                conn
+            }
+        };
+        Ok(self.conn.insert(conn))
+    }
+
+    pub fn has_conn(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// Closes the connection; the next use opens a new one.
+    pub fn close(&mut self) {
+        *lock(&self.stopper) = None;
+        self.conn = None;
+    }
+
+    /// Ends a transaction left open, so that no read transaction outlives the work it was for.
+    pub fn end_transaction(&self) {
+        if let Some(conn) = &self.conn {
+            conn.end_transaction();
+        }
+    }
+
+    pub fn model(&self) -> Result<Arc<Database>, String> {
+        self.model
+            .clone()
+            .ok_or_else(|| "the database has not been read yet".to_string())
+    }
+
+    pub fn set_model(&mut self, db: Database) -> Arc<Database> {
+        let model = Arc::new(db);
+        self.model = Some(model.clone());
+        model
+    }
+}
