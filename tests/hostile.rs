@@ -2,21 +2,12 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use common::*;
 use litescope::engine::database::{inspect, Depth, Status};
 use litescope::engine::discover::Found;
 use rusqlite::Connection;
-
-fn found(path: &Path) -> Found {
-    Found {
-        display: path.display().to_string(),
-        path: path.to_path_buf(),
-        explicit: true,
-    }
-}
 
 pub const WEIRD: &str = r#"
 CREATE TABLE "order" ("select" INTEGER PRIMARY KEY, "we""ird; name" TEXT NOT NULL DEFAULT 'x;y');
@@ -37,7 +28,7 @@ fn identifiers_that_need_quoting_work_everywhere() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("weird.db");
     build(&path, WEIRD);
-    let db = inspect(&found(&path), Depth::full(Duration::from_secs(10)));
+    let db = inspect(&Found::given(&path), Depth::full(Duration::from_secs(10)));
     assert_eq!(db.status, Status::Ok, "{:?}", db.error);
     let cafe = db.schema.table("café ☕").unwrap();
     assert_eq!(cafe.rows, Some(3));
@@ -78,7 +69,7 @@ fn a_locked_file_is_reported_not_waited_on_forever() {
     holder
         .execute_batch("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; INSERT INTO t VALUES (2);")
         .unwrap();
-    let db = inspect(&found(&path), Depth::SCHEMA);
+    let db = inspect(&Found::given(&path), Depth::SCHEMA);
     assert_eq!(db.status, Status::Locked);
     assert!(db.error.unwrap().contains("locked"));
     drop(holder);
@@ -96,7 +87,7 @@ fn ten_thousand_tables_load_in_full() {
     }
     sql.push_str("CREATE INDEX i9999 ON t9999(v); COMMIT;");
     build(&path, &sql);
-    let db = inspect(&found(&path), Depth::SCHEMA);
+    let db = inspect(&Found::given(&path), Depth::SCHEMA);
     assert_eq!(db.status, Status::Ok);
     assert_eq!(db.schema.tables.len(), 10_000);
     assert!(db.schema.tables.iter().all(|t| t.columns.len() == 3));
@@ -115,7 +106,7 @@ fn counting_cut_off_by_the_budget_falls_back_to_stat1_estimates() {
          INSERT INTO big SELECT i FROM n;
          CREATE INDEX big_x ON big(x); ANALYZE;",
     );
-    let db = inspect(&found(&path), Depth::full(Duration::ZERO));
+    let db = inspect(&Found::given(&path), Depth::full(Duration::ZERO));
     let big = db.schema.table("big").unwrap();
     assert!(!big.rows_exact);
     assert_eq!(big.rows, Some(200_000));

@@ -131,13 +131,18 @@ fn choose_access(path: &Path) -> Access {
     }
 }
 
+/// A `file:` URI naming `path` byte for byte: SQLite decodes `%XX` back to the raw byte, so a
+/// name that is not ASCII, or not even UTF-8, opens the very file it names. The empty authority
+/// (`file://` + an absolute path) keeps a path starting with `//` from reading as a host.
 fn uri(path: &Path, params: &str) -> String {
+    use std::os::unix::ffi::OsStrExt;
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = String::from("file:");
-    for b in abs.to_string_lossy().bytes() {
-        match b {
-            b'?' | b'#' | b'%' | b' ' => out.push_str(&format!("%{b:02X}")),
-            _ => out.push(b as char),
+    let mut out = String::from("file://");
+    for &b in abs.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
     format!("{out}?{params}")

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use super::header::{sniff, Sniff};
+use super::names::escape_path;
 
 const SKIPPED_DIRS: &[&str] = &[".git", "target", "node_modules"];
 const DB_EXTENSIONS: &[&str] = &["db", "sqlite", "sqlite3", "db3", "gpkg"];
@@ -19,12 +20,24 @@ const BACKUP_EXTENSIONS: &[&str] = &["backup", "bak"];
 /// A file to inspect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
-    /// The path as printed: relative to the directory argument it was found under, or as given.
+    /// The path as printed: relative to the directory argument it was found under, or as given,
+    /// through [`escape_path`] so that bytes that are not UTF-8 stay told apart.
     pub display: String,
-    /// The path to open.
+    /// The path to open, in its raw bytes.
     pub path: PathBuf,
     /// True when the user named this file directly rather than a folder holding it.
     pub explicit: bool,
+}
+
+impl Found {
+    /// A file the user named, printed as given.
+    pub fn given(path: &Path) -> Found {
+        Found {
+            display: escape_path(path),
+            path: path.to_path_buf(),
+            explicit: true,
+        }
+    }
 }
 
 /// Resolves every argument to the database files it names, in a stable order.
@@ -33,10 +46,10 @@ pub struct Found {
 pub fn discover(args: &[PathBuf]) -> Result<Vec<Found>> {
     let mut found = Vec::new();
     for arg in args {
-        let meta = fs::metadata(arg).with_context(|| arg.display().to_string())?;
+        let meta = fs::metadata(arg).with_context(|| escape_path(arg))?;
         if meta.is_dir() {
             let mut files = Vec::new();
-            walk(arg, &mut files).with_context(|| arg.display().to_string())?;
+            walk(arg, &mut files).with_context(|| escape_path(arg))?;
             files.sort();
             found.extend(
                 files
@@ -49,13 +62,9 @@ pub fn discover(args: &[PathBuf]) -> Result<Vec<Found>> {
                     }),
             );
         } else if meta.is_file() {
-            found.push(Found {
-                display: arg.display().to_string(),
-                path: arg.clone(),
-                explicit: true,
-            });
+            found.push(Found::given(arg));
         } else {
-            bail!("{}: not a file or directory", arg.display());
+            bail!("{}: not a file or directory", escape_path(arg));
         }
     }
     Ok(found)
@@ -80,10 +89,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 fn relative(file: &Path, base: &Path) -> String {
-    file.strip_prefix(base)
-        .unwrap_or(file)
-        .display()
-        .to_string()
+    escape_path(file.strip_prefix(base).unwrap_or(file))
 }
 
 fn is_candidate(path: &Path) -> bool {

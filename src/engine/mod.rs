@@ -11,6 +11,7 @@ pub mod discover;
 pub mod findings;
 pub mod header;
 pub mod migrate;
+pub mod names;
 pub mod plan;
 pub mod query;
 pub mod quote;
