@@ -119,10 +119,11 @@ fn render_database(out: &mut String, db: &Database) {
         render_table(out, table, db.schema.indexes_of(&table.name));
     }
     for view in &db.schema.views {
-        let state = view
-            .error
-            .as_deref()
-            .map_or("ok".into(), |e| format!("BROKEN: {e}"));
+        let state = match (view.ok, view.error.as_deref()) {
+            (false, e) => format!("BROKEN: {}", e.unwrap_or("does not compile")),
+            (true, Some(note)) => format!("ok ({note})"),
+            (true, None) => "ok".into(),
+        };
         let _ = writeln!(out, "  view {}  {}", view.name, state);
     }
     for trigger in &db.schema.triggers {

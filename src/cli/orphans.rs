@@ -29,11 +29,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let found = Found {
-        display: args.db.display().to_string(),
-        path: args.db.clone(),
-        explicit: true,
-    };
+    let found = Found::given(&args.db);
     if !args.db.is_file() {
         bail!("{}: no such file", found.display);
     }
@@ -43,7 +39,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     }
     let conn = connect::open(&args.db).map_err(|e| anyhow::anyhow!("{}: {e}", found.display))?;
     let budget = Duration::from_secs(args.budget);
-    let rels = relations::find_with(&conn, &db.schema, budget, args.sample, &mut |_, _| {});
+    let schema = db.schema.queryable_part();
+    let rels = relations::find_with(&conn, &schema, budget, args.sample, &mut |_, _| {});
     if args.json {
         println!("{}", super::json_text(&json!({ "relations": rels }))?);
     } else {

@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::connect::{self, Access, Conn};
 use super::discover::Found;
 use super::header::{self, Header, Sniff};
+use super::names;
 use super::schema::{self, Detail, Schema};
 use super::stats;
 
@@ -329,7 +330,7 @@ fn summary(problems: &[String]) -> String {
 pub fn quick_check(conn: &Conn, budget: Duration) -> Integrity {
     let result = conn.with_budget(budget, |db| {
         let mut stmt = db.prepare("PRAGMA main.quick_check(20)")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let rows = stmt.query_map([], |r| names::text(r, 0))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
     });
     match result {

@@ -151,7 +151,7 @@ pub fn audit(ws: &Workspace, opts: &Options) -> Vec<Finding> {
 
 /// The rules about one database: file state, schema shape, and, given its connection, data.
 pub fn for_database(db: &Database, conn: Option<&Conn>, opts: &Options) -> Vec<Finding> {
-    let rels = conn.map(|c| relations::find(c, &db.schema, opts.budget));
+    let rels = conn.map(|c| relations::find(c, &db.schema.queryable_part(), opts.budget));
     from_parts(db, conn.zip(rels.as_deref()), opts)
 }
 
