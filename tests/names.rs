@@ -239,6 +239,48 @@ fn a_name_that_is_not_utf8_is_never_queried_under_another_name() {
 const EVIL: &str = "evil\u{1b}]0;PWNED\u{7}\u{1b}[2J";
 
 #[test]
+fn control_characters_from_a_database_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil.db");
+    build(
+        &path,
+        &format!(
+            "PRAGMA foreign_keys = OFF;
+             CREATE TABLE \"{EVIL}\" (id INTEGER PRIMARY KEY, \"c{EVIL}\" TEXT,
+               ref_id INTEGER REFERENCES ref(id));
+             CREATE TABLE ref (id INTEGER PRIMARY KEY);
+             INSERT INTO \"{EVIL}\" VALUES (1, 'x', 7);
+             CREATE VIEW \"v{EVIL}\" AS SELECT nosuch FROM ref;"
+        ),
+    );
+    let p = path.to_str().unwrap();
+    let runs: [&[&str]; 5] = [
+        &["inspect", p],
+        &["report", p],
+        &["report", "--format", "md", p],
+        &["check", p, "--fail-on", "info"],
+        &["orphans", p],
+    ];
+    for args in runs {
+        let (_, out, err) = litescope_raw(args);
+        assert!(
+            out.len() > 20,
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out)
+        );
+        for stream in [&out, &err] {
+            assert!(
+                !stream.iter().any(|b| *b == 0x1b || *b == 0x07),
+                "{args:?}: {}",
+                String::from_utf8_lossy(stream)
+            );
+        }
+    }
+    let (_, out, _) = litescope(&["inspect", p]);
+    assert!(out.contains(r"table evil\x1b]0;PWNED\x07\x1b[2J"), "{out}");
+}
+
+#[test]
 fn a_failure_line_naming_control_characters_stays_one_escaped_line() {
     let dir = tempfile::tempdir().unwrap();
     let path: PathBuf = dir.path().join(format!("{EVIL}\r.db"));

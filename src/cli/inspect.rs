@@ -37,9 +37,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     };
     let ws = Workspace::open(&args.paths, depth)?;
     if args.json {
-        println!("{}", super::json_text(&ws)?);
+        super::print_text(&(super::json_text(&ws)? + "\n"));
     } else {
-        print!("{}", render(&ws));
+        super::print_text(&render(&ws));
     }
     // A file the user named that could not be inspected is a failed operation.
     let failures: Vec<String> = ws
@@ -49,7 +49,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .filter_map(Database::failure_line)
         .collect();
     for line in &failures {
-        eprintln!("litescope: {line}");
+        super::print_failure(line);
     }
     Ok(if failures.is_empty() {
         ExitCode::SUCCESS

@@ -42,9 +42,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let schema = db.schema.queryable_part();
     let rels = relations::find_with(&conn, &schema, budget, args.sample, &mut |_, _| {});
     if args.json {
-        println!("{}", super::json_text(&json!({ "relations": rels }))?);
+        super::print_text(&(super::json_text(&json!({ "relations": rels }))? + "\n"));
     } else {
-        print!("{}", render(&rels));
+        super::print_text(&render(&rels));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -56,7 +56,7 @@ fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
 
 pub fn run(args: &Args) -> Result<ExitCode> {
     let (ws, found) = audit(args)?;
-    print!("{}", render(args.format, &ws, &found)?);
+    super::print_text(&render(args.format, &ws, &found)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -65,24 +65,9 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
         .ok_or_else(|| anyhow!("unknown severity {}", args.fail_on))?;
     let (ws, found) = audit(&args.report)?;
     if args.report.format == Format::Text {
-        for f in &found {
-            println!(
-                "{:<7} {:<22} {}: {}: {}",
-                f.severity.label(),
-                f.rule,
-                f.database,
-                f.object,
-                f.message
-            );
-        }
-        let failing = found.iter().filter(|f| f.severity <= threshold).count();
-        println!(
-            "{} findings, {failing} at or above {}",
-            found.len(),
-            threshold.label()
-        );
+        super::print_text(&check_text(&found, threshold));
     } else {
-        print!("{}", render(args.report.format, &ws, &found)?);
+        super::print_text(&render(args.report.format, &ws, &found)?);
     }
     let fail = found.iter().any(|f| f.severity <= threshold);
     Ok(if fail {
@@ -90,6 +75,30 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// One line per finding and a count, for a CI log.
+fn check_text(found: &[Finding], threshold: Severity) -> String {
+    let mut out = String::new();
+    for f in found {
+        let _ = writeln!(
+            out,
+            "{:<7} {:<22} {}: {}: {}",
+            f.severity.label(),
+            f.rule,
+            f.database,
+            f.object,
+            f.message
+        );
+    }
+    let failing = found.iter().filter(|f| f.severity <= threshold).count();
+    let _ = writeln!(
+        out,
+        "{} findings, {failing} at or above {}",
+        found.len(),
+        threshold.label()
+    );
+    out
 }
 
 /// The report in the requested format.
