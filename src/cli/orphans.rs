@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use serde_json::json;
 
 use crate::engine::connect;
-use crate::engine::database::{inspect, Depth};
+use crate::engine::database::{inspect, Database, Depth};
 use crate::engine::discover::Found;
 use crate::engine::relations::{self, Relation};
 use crate::units;
@@ -29,24 +29,42 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let found = Found::given(&args.db);
-    if !args.db.is_file() {
-        bail!("{}: no such file", found.display);
-    }
-    let db = inspect(&found, Depth::SCHEMA);
-    if let Some(line) = db.failure_line() {
-        bail!(line);
-    }
-    let conn = connect::open(&args.db).map_err(|e| anyhow::anyhow!("{}: {e}", found.display))?;
+    let mut db = inspect(&Found::given(&args.db), Depth::SCHEMA);
+    let conn = match db.is_ok() {
+        true => connect::open(&db.file).map_err(|e| db.fail(&e)).ok(),
+        false => None,
+    };
+    let Some(conn) = conn else {
+        return failed(args, &db);
+    };
     let budget = Duration::from_secs(args.budget);
     let schema = db.schema.queryable_part();
     let rels = relations::find_with(&conn, &schema, budget, args.sample, &mut |_, _| {});
     if args.json {
-        super::print_text(&(super::json_text(&json!({ "relations": rels }))? + "\n"));
+        print_json(&db, &rels)?;
     } else {
-        super::print_text(&render(&rels));
+        let note = db.error.as_ref().map(|e| format!("! {e}\n"));
+        super::print_text(&(note.unwrap_or_default() + &render(&rels)));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A database that could not be read: its status as JSON when asked for (every `--json` prints
+/// JSON), and the one line on stderr.
+fn failed(args: &Args, db: &Database) -> Result<ExitCode> {
+    if args.json {
+        print_json(db, &[])?;
+    }
+    super::print_failure(&db.failure_line().unwrap_or_default());
+    Ok(ExitCode::from(2))
+}
+
+/// `{"database": {"path", "status", "error"}, "relations": [...]}`.
+fn print_json(db: &Database, rels: &[Relation]) -> Result<()> {
+    let database = json!({"path": db.path, "status": db.status, "error": db.error});
+    let text = super::json_text(&json!({"database": database, "relations": rels}))?;
+    super::print_text(&(text + "\n"));
+    Ok(())
 }
 
 fn render(rels: &[Relation]) -> String {

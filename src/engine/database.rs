@@ -11,7 +11,7 @@ use rusqlite::{Connection, ErrorCode};
 use serde::Serialize;
 
 use super::connect::{self, Access, Conn};
-use super::discover::Found;
+use super::discover::{not_a_file, Found};
 use super::header::{self, Header, Sniff};
 use super::names;
 use super::schema::{self, Detail, Schema};
@@ -194,11 +194,16 @@ pub fn inspect(found: &Found, depth: Depth) -> Database {
     }
 }
 
-/// What can be known without SQLite: size and header. `Err` holds a database that cannot be
-/// opened at all (empty, not SQLite, unreadable), with its status.
+/// What can be known without SQLite: what kind of file it is, its size and header. `Err` holds a
+/// database that cannot be opened at all (empty, not SQLite, not a regular file, unreadable),
+/// with its status.
 pub fn precheck(found: &Found) -> Result<Database, Box<Database>> {
     let fail =
         |status, why: String, size| Err(Box::new(Database::unopened(found, status, why, size)));
+    // Decided from metadata: a FIFO or a device must never be opened for reading.
+    if let Some(why) = not_a_file(&found.path) {
+        return fail(Status::Unreadable, why, 0);
+    }
     let size = match std::fs::metadata(&found.path) {
         Ok(m) => m.len(),
         Err(e) => return fail(Status::Unreadable, e.to_string(), 0),

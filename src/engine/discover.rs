@@ -1,14 +1,21 @@
 //! Finding database files under the paths a user names.
 //!
 //! A directory is walked recursively (not following symlinked directories, skipping `.git`,
-//! `target` and `node_modules`). A file is kept when it starts with the SQLite magic, or when its
-//! name says it should be a database (so that an empty or foreign `gateway.db` is reported rather
-//! than silently skipped). Nothing here opens a database; `inspect` does that.
+//! `target` and `node_modules`). A regular file is kept when it starts with the SQLite magic, or
+//! when its name says it should be a database (so that an empty or foreign `gateway.db` is
+//! reported rather than silently skipped). Anything else named like a database (a FIFO, a socket,
+//! a device, a broken symlink or a symlink loop) is kept too, and so is every subfolder that
+//! cannot be read, listed as its path with a trailing `/`: each then gets a status saying what it
+//! is ([`not_a_file`]) instead of going missing. Only regular files are ever opened: a FIFO can
+//! block a reader forever and a device never ends, so the rest is told apart by metadata alone.
+//! Nothing here opens a database; `inspect` does that.
 
-use std::fs;
+use std::fs::{self, FileType};
+use std::io;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
 use super::header::{sniff, Sniff};
 use super::names::escape_path;
@@ -42,61 +49,120 @@ impl Found {
 
 /// Resolves every argument to the database files it names, in a stable order.
 ///
-/// A path that does not exist or cannot be listed is an error naming that path.
+/// A path that does not exist, or a folder that cannot be listed, is an error naming that path.
+/// Anything else given by name is kept whatever it is (a FIFO, a broken symlink), to be given a
+/// status.
 pub fn discover(args: &[PathBuf]) -> Result<Vec<Found>> {
     let mut found = Vec::new();
     for arg in args {
-        let meta = fs::metadata(arg).with_context(|| escape_path(arg))?;
-        if meta.is_dir() {
-            let mut files = Vec::new();
-            walk(arg, &mut files).with_context(|| escape_path(arg))?;
-            files.sort();
-            found.extend(
-                files
-                    .into_iter()
-                    .filter(|f| is_candidate(f))
-                    .map(|f| Found {
-                        display: relative(&f, arg),
-                        path: f,
-                        explicit: false,
-                    }),
-            );
-        } else if meta.is_file() {
+        // lstat: a broken symlink given by name exists, and gets a status.
+        fs::symlink_metadata(arg).with_context(|| escape_path(arg))?;
+        if !arg.is_dir() {
             found.push(Found::given(arg));
-        } else {
-            bail!("{}: not a file or directory", escape_path(arg));
+            continue;
         }
+        let mut files = Vec::new();
+        walk(arg, &mut files).with_context(|| escape_path(arg))?;
+        files.sort();
+        found.extend(
+            files
+                .into_iter()
+                .filter(|f| is_candidate(f))
+                .map(|f| Found {
+                    display: relative(&f, arg),
+                    path: f,
+                    explicit: false,
+                }),
+        );
     }
     Ok(found)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Collects every entry under `dir` that is not a folder, and every subfolder that cannot be read
+/// (the rest of the tree still counts, and what the subfolder hides must not go unmentioned).
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let kind = entry.file_type()?;
         let path = entry.path();
         if kind.is_dir() {
             let skipped = SKIPPED_DIRS.iter().any(|s| entry.file_name() == *s);
-            // A subfolder we may not read is skipped, not fatal: the rest of the tree still counts.
-            if !skipped {
-                let _ = walk(&path, out);
+            if !skipped && walk(&path, out).is_err() {
+                out.push(path);
             }
-        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
+        } else if !(kind.is_symlink() && path.is_dir()) {
             out.push(path);
         }
     }
     Ok(())
 }
 
+/// `file` relative to `base`, escaped; a folder ends in `/`.
 fn relative(file: &Path, base: &Path) -> String {
-    escape_path(file.strip_prefix(base).unwrap_or(file))
+    let shown = escape_path(file.strip_prefix(base).unwrap_or(file));
+    if file.is_dir() {
+        shown + "/"
+    } else {
+        shown
+    }
 }
 
 fn is_candidate(path: &Path) -> bool {
-    match sniff(path) {
-        Ok(Sniff::Sqlite(_)) | Ok(Sniff::Truncated) => true,
-        Ok(_) | Err(_) => has_database_name(path),
+    match fs::metadata(path) {
+        Ok(m) if m.is_file() => {
+            matches!(sniff(path), Ok(Sniff::Sqlite(_) | Sniff::Truncated))
+                || has_database_name(path)
+        }
+        // `walk` keeps only the subfolders it could not read.
+        Ok(m) if m.is_dir() => true,
+        _ => has_database_name(path),
     }
+}
+
+/// Why `path` cannot be read as a database file, from metadata alone (a FIFO or a device is never
+/// opened); `None` for a regular file, or a symlink to one.
+pub fn not_a_file(path: &Path) -> Option<String> {
+    let link = fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink());
+    let via = if link { "a symlink to " } else { "" };
+    match fs::metadata(path) {
+        Ok(m) if m.is_file() => None,
+        Ok(m) if m.is_dir() => Some(match fs::read_dir(path) {
+            Err(e) => format!("folder not readable: {}", io_cause(&e)),
+            Ok(_) => format!("{via}a folder, not a database file"),
+        }),
+        Ok(m) => Some(format!(
+            "not a regular file ({via}{})",
+            special(m.file_type())
+        )),
+        Err(e) if link && e.kind() == io::ErrorKind::NotFound => {
+            Some("broken symlink: its target does not exist".into())
+        }
+        Err(e) if link && e.raw_os_error() == Some(libc::ELOOP) => {
+            Some("symlink loop: it leads back to itself".into())
+        }
+        Err(e) => Some(e.to_string()),
+    }
+}
+
+fn special(kind: FileType) -> &'static str {
+    if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "an unknown kind of file"
+    }
+}
+
+/// An I/O error's cause in words, without its `(os error N)`: `permission denied`.
+fn io_cause(e: &io::Error) -> String {
+    let text = e.to_string();
+    let cause = text.split(" (os error").next().unwrap_or(&text);
+    cause.to_lowercase()
 }
 
 fn extension_of(name: &str) -> Option<&str> {

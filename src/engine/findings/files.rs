@@ -81,7 +81,8 @@ fn sibling_copy(path: &Path) -> Option<(PathBuf, u64)> {
         let mut name = path.as_os_str().to_owned();
         name.push(format!(".{ext}"));
         let candidate = PathBuf::from(name);
-        let size = candidate.metadata().ok()?.len();
+        // Only a regular file is read: a FIFO named like a backup would block the read.
+        let size = candidate.metadata().ok().filter(|m| m.is_file())?.len();
         matches!(header::sniff(&candidate), Ok(Sniff::Sqlite(_))).then_some((candidate, size))
     })
 }
