@@ -1,13 +1,19 @@
 //! Every file found gets a status: special files named like databases, files given by name that
-//! are not regular files, and `orphans` on a file it cannot read.
+//! are not regular files, `orphans` on a file it cannot read, and a database left with a hot
+//! rollback journal by a writer that crashed.
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
+use litescope::engine::connect;
+use litescope::engine::database::{precheck, Depth, Status};
+use litescope::engine::discover::Found;
+use litescope::engine::hot_journal;
+use rusqlite::Connection;
 use serde_json::Value;
 
 fn mkfifo(path: &Path) {
@@ -142,4 +148,136 @@ fn orphans_says_what_a_file_is_and_prints_json_for_it() {
         assert!(json["database"]["path"].as_str().unwrap().ends_with(".db"));
         assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
     }
+}
+
+/// A rollback-mode database of 100 rows in `t`, and in `crashed` a copy of it and its
+/// `-journal` taken while another connection was halfway through inserting 2,000 more, with
+/// pages already spilled into the file: the pair a writer leaves when it dies mid-transaction
+/// (the copy holds no lock, so SQLite finds its journal hot).
+fn crashed_writer(dir: &Path) -> PathBuf {
+    let path = dir.join("app.db");
+    build(
+        &path,
+        "CREATE TABLE t(x);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+         INSERT INTO t SELECT zeroblob(500) FROM n;",
+    );
+    let writer = Connection::open(&path).unwrap();
+    writer
+        .execute_batch(
+            "PRAGMA cache_size = 5; BEGIN;
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+             INSERT INTO t SELECT zeroblob(1000) FROM n;",
+        )
+        .unwrap();
+    let crashed = dir.join("crashed");
+    std::fs::create_dir(&crashed).unwrap();
+    let copy = crashed.join("app.db");
+    std::fs::copy(&path, &copy).unwrap();
+    std::fs::copy(dir.join("app.db-journal"), crashed.join("app.db-journal")).unwrap();
+    drop(writer);
+    assert!(
+        std::fs::metadata(&copy).unwrap().len() > 100 * 4096,
+        "pages spilled"
+    );
+    copy
+}
+
+#[test]
+fn a_hot_journal_is_rolled_back_in_a_private_copy_never_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crashed_writer(dir.path());
+    let folder = db.parent().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let before = hash_tree(folder);
+    let out = Command::new(env!("CARGO_BIN_EXE_litescope"))
+        .args([p("inspect"), p("--json"), &db])
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = json_of(&out);
+    let d = &json["databases"][0];
+    assert_eq!(d["status"], "ok", "{d}");
+    let note = d["error"].as_str().unwrap();
+    assert!(
+        note.starts_with("a hot rollback journal: a writer crashed mid-transaction")
+            && note.contains("state before the crashed transaction"),
+        "{note}"
+    );
+    assert_eq!(d["tables"][0]["rows"], 100, "the state before the crash");
+    assert_eq!(d["integrity"]["result"], "ok");
+    assert_eq!(
+        hash_tree(folder),
+        before,
+        "not a byte changed, no file added"
+    );
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "copy removed");
+
+    let report = litescope_json(&[p("report"), p("--format"), p("json"), &db]);
+    assert_eq!(report["databases"][0]["status"], "ok");
+    let (_, text, _) = litescope(&[p("report"), &db]);
+    assert!(
+        text.contains(": a hot rollback journal: a writer crashed"),
+        "{text}"
+    );
+    let rels = litescope_json(&[p("orphans"), p("--json"), &db]);
+    assert_eq!(rels["relations"], Value::Array(Vec::new()));
+    assert_eq!(hash_tree(folder), before);
+}
+
+#[test]
+fn reading_a_hot_journal_file_in_place_says_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = crashed_writer(dir.path());
+    let found = Found::given(&path);
+    let mut db = precheck(&found).unwrap();
+    assert!(db.private_copy.is_some());
+    // What a reader that opens the file itself, not `source()`, is told.
+    match connect::open(&found.path) {
+        Ok(conn) => db.read(&conn, Depth::SCHEMA),
+        Err(e) => db.fail(&e),
+    }
+    assert_eq!(db.status, Status::Unreadable);
+    assert_eq!(db.error.as_deref(), Some(hot_journal::NEEDS_RECOVERY));
+}
+
+#[test]
+fn a_hot_journal_too_large_to_copy_is_explained_not_copied() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crashed_writer(dir.path());
+    // Sparse: past the copy limit on paper, a few pages on disk.
+    let file = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+    file.set_len(3 << 30).unwrap();
+    drop(file);
+    let before = stamps(db.parent().unwrap());
+    let out = run(&[p("inspect"), p("--json"), &db]);
+    assert_eq!(out.status.code(), Some(2));
+    let d = &json_of(&out)["databases"][0];
+    assert_eq!(d["status"], "unreadable");
+    let why = d["error"].as_str().unwrap();
+    assert!(
+        why.starts_with("a hot rollback journal") && why.contains("too large"),
+        "{why}"
+    );
+    assert_eq!(stamps(db.parent().unwrap()), before);
+}
+
+/// Name, size and modification time of every file in `dir`: hashing 3 GB would take minutes.
+fn stamps(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let meta = e.as_ref().unwrap().metadata().unwrap();
+            (e.unwrap().path(), meta.len(), meta.modified().unwrap())
+        })
+        .collect();
+    out.sort();
+    out
 }

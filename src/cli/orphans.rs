@@ -31,7 +31,7 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<ExitCode> {
     let mut db = inspect(&Found::given(&args.db), Depth::SCHEMA);
     let conn = match db.is_ok() {
-        true => connect::open(&db.file).map_err(|e| db.fail(&e)).ok(),
+        true => connect::open(db.source()).map_err(|e| db.fail(&e)).ok(),
         false => None,
     };
     let Some(conn) = conn else {

@@ -178,6 +178,9 @@ fn text(ws: &Workspace, found: &[Finding]) -> String {
     for r in &rows {
         let _ = writeln!(out, "{}", line(r));
     }
+    for (path, note) in notes(ws) {
+        let _ = writeln!(out, "  ! {path}: {note}");
+    }
     for (database, group) in group_by_database(found) {
         let _ = writeln!(out, "\n{database}");
         for f in group {
@@ -203,6 +206,13 @@ fn text(ws: &Workspace, found: &[Finding]) -> String {
     out
 }
 
+/// Each database's one-line reason or caveat (why it is not ok, what is hidden from view).
+fn notes(ws: &Workspace) -> impl Iterator<Item = (&str, &str)> {
+    ws.databases
+        .iter()
+        .filter_map(|d| Some((d.path.as_str(), d.error.as_deref()?)))
+}
+
 fn group_by_database(found: &[Finding]) -> BTreeMap<&str, Vec<&Finding>> {
     let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in found {
@@ -225,6 +235,9 @@ fn markdown(ws: &Workspace, found: &[Finding]) -> String {
     for db in &ws.databases {
         let cells = summary_row(db, found).map(|c| md_cell(&c));
         let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    for (path, note) in notes(ws) {
+        let _ = writeln!(out, "\n> **{}**: {}", md_cell(path), md_cell(note));
     }
     for (database, group) in group_by_database(found) {
         let _ = writeln!(out, "\n## {}\n", md_cell(database));

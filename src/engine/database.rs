@@ -4,7 +4,8 @@
 //! the database's [`Status`] and a one-line reason, so a folder with one broken file still
 //! reports the others.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode};
@@ -13,6 +14,7 @@ use serde::Serialize;
 use super::connect::{self, Access, Conn};
 use super::discover::{not_a_file, Found};
 use super::header::{self, Header, Sniff};
+use super::hot_journal::{self, PrivateCopy};
 use super::names;
 use super::schema::{self, Detail, Schema};
 use super::stats;
@@ -83,6 +85,9 @@ pub struct Database {
     pub integrity: Integrity,
     #[serde(flatten)]
     pub schema: Schema,
+    /// Where a file left with a hot journal is read from instead (see [`hot_journal`]).
+    #[serde(skip)]
+    pub private_copy: Option<Arc<PrivateCopy>>,
 }
 
 /// How deep [`inspect`] goes.
@@ -148,6 +153,7 @@ impl Database {
             access: None,
             integrity: Integrity::Unchecked("not opened".into()),
             schema: Schema::default(),
+            private_copy: None,
         }
     }
 
@@ -178,6 +184,11 @@ impl Database {
     pub fn is_ok(&self) -> bool {
         self.status == Status::Ok
     }
+
+    /// The file to open for reading: the database, or its rolled-back private copy.
+    pub fn source(&self) -> &Path {
+        self.private_copy.as_ref().map_or(&self.file, |c| &c.path)
+    }
 }
 
 /// Inspects one file to the given depth. Never fails: problems become the status.
@@ -185,7 +196,7 @@ pub fn inspect(found: &Found, depth: Depth) -> Database {
     match precheck(found) {
         Err(failed) => *failed,
         Ok(mut db) => {
-            match connect::open(&found.path) {
+            match connect::open(db.source()) {
                 Ok(conn) => db.read(&conn, depth),
                 Err(e) => db.fail(&e),
             }
@@ -194,9 +205,10 @@ pub fn inspect(found: &Found, depth: Depth) -> Database {
     }
 }
 
-/// What can be known without SQLite: what kind of file it is, its size and header. `Err` holds a
-/// database that cannot be opened at all (empty, not SQLite, not a regular file, unreadable),
-/// with its status.
+/// What can be known before reading the schema: what kind of file it is, its size and header, and
+/// whether a crashed writer left a hot journal (then the database is read from a rolled-back
+/// private copy). `Err` holds a database that cannot be opened at all (empty, not SQLite, not a
+/// regular file, unreadable), with its status.
 pub fn precheck(found: &Found) -> Result<Database, Box<Database>> {
     let fail =
         |status, why: String, size| Err(Box::new(Database::unopened(found, status, why, size)));
@@ -209,7 +221,8 @@ pub fn precheck(found: &Found) -> Result<Database, Box<Database>> {
         Err(e) => return fail(Status::Unreadable, e.to_string(), 0),
     };
     match header::sniff(&found.path) {
-        Ok(Sniff::Sqlite(h)) => Ok(Database::from_header(found, size, &h)),
+        Ok(Sniff::Sqlite(h)) if h.is_wal() => Ok(Database::from_header(found, size, &h)),
+        Ok(Sniff::Sqlite(h)) => past_hot_journal(Database::from_header(found, size, &h)),
         Ok(Sniff::Empty) => fail(
             Status::Empty,
             "file is not a database (it is empty)".into(),
@@ -229,6 +242,26 @@ pub fn precheck(found: &Found) -> Result<Database, Box<Database>> {
     }
 }
 
+/// `db` as it is, or, when a crashed writer left a hot journal beside it, with the private copy
+/// rolled back to read from; `Err` when that cannot be made.
+fn past_hot_journal(mut db: Database) -> Result<Database, Box<Database>> {
+    if !hot_journal::is_hot(&db.file) {
+        return Ok(db);
+    }
+    match hot_journal::private_copy(&db.file, db.size_bytes) {
+        Ok(copy) => {
+            db.error = Some(hot_journal::SHOWN_FROM_COPY.into());
+            db.private_copy = Some(Arc::new(copy));
+            Ok(db)
+        }
+        Err(why) => {
+            db.status = Status::Unreadable;
+            db.error = Some(why);
+            Err(Box::new(db))
+        }
+    }
+}
+
 impl Database {
     /// Reads schema and settings through `conn` to `depth`; a failure becomes the status.
     pub fn read(&mut self, conn: &Conn, depth: Depth) {
@@ -240,14 +273,17 @@ impl Database {
     /// Records that SQLite refused the file.
     pub fn fail(&mut self, err: &rusqlite::Error) {
         self.status = status_of(err);
-        self.error = Some(err.to_string());
+        self.error = Some(match hot_journal::is_rollback_refusal(err) {
+            true => hot_journal::NEEDS_RECOVERY.into(),
+            false => err.to_string(),
+        });
     }
 }
 
 /// Reads settings and schema through an open connection, then measures to `depth`.
 pub fn read_into(db: &mut Database, conn: &Conn, depth: Depth) -> rusqlite::Result<()> {
     db.access = Some(conn.access);
-    db.error = conn.access.caveat(&db.file);
+    db.error = conn.access.caveat(&db.file).or(db.error.take());
     read_settings(db, conn)?;
     db.schema = schema::load(conn, depth.detail)?;
     db.has_stat1 = db.schema.table("sqlite_stat1").is_some();
@@ -273,7 +309,7 @@ fn measure_and_check(db: &mut Database, conn: &Conn, depth: Depth) -> Integrity 
     }
     let beside = depth
         .integrity
-        .then(|| connect::open_beside(conn, &db.file))
+        .then(|| connect::open_beside(conn, db.source()))
         .flatten();
     match beside {
         Some(other) => std::thread::scope(|s| {

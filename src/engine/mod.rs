@@ -10,6 +10,7 @@ pub mod demo;
 pub mod discover;
 pub mod findings;
 pub mod header;
+pub mod hot_journal;
 pub mod migrate;
 pub mod names;
 pub mod plan;

@@ -141,7 +141,10 @@ impl Default for Options {
 pub fn audit(ws: &Workspace, opts: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
     for db in &ws.databases {
-        let conn = db.is_ok().then(|| connect::open(&db.file).ok()).flatten();
+        let conn = db
+            .is_ok()
+            .then(|| connect::open(db.source()).ok())
+            .flatten();
         out.extend(for_database(db, conn.as_ref(), opts));
     }
     out.extend(across(&ws.databases.iter().collect::<Vec<_>>()));
