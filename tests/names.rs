@@ -64,15 +64,18 @@ fn file_and_folder_names_in_any_bytes_open_and_print_apart() {
     for (name, _, n) in files {
         rows_db(&root.join(raw(name)), n);
     }
+    // Found by its name alone, which must be read as bytes too.
+    std::fs::write(root.join(raw(b"empty\xe9.db")), b"").unwrap();
     let json = litescope_json(&[
         OsStr::new("inspect"),
         OsStr::new("--json"),
         root.as_os_str(),
     ]);
-    let expected: BTreeMap<String, (String, u64)> = files
+    let mut expected: BTreeMap<String, (String, u64)> = files
         .iter()
         .map(|(_, shown, n)| (shown.to_string(), ("ok".to_string(), *n as u64)))
         .collect();
+    expected.insert(r"empty\xe9.db".into(), ("empty".into(), 0));
     assert_eq!(listed(&json), expected);
 
     let given = root.join(raw(b"bad\xff.db"));

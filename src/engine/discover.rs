@@ -10,8 +10,10 @@
 //! block a reader forever and a device never ends, so the rest is told apart by metadata alone.
 //! Nothing here opens a database; `inspect` does that.
 
+use std::ffi::OsStr;
 use std::fs::{self, FileType};
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
@@ -165,10 +167,6 @@ fn io_cause(e: &io::Error) -> String {
     cause.to_lowercase()
 }
 
-fn extension_of(name: &str) -> Option<&str> {
-    name.rsplit_once('.').map(|(_, ext)| ext)
-}
-
 /// True for a backup's name: `x.backup`, `x.bak`, or anything under a `backups` folder.
 pub fn is_backup_name(path: &Path) -> bool {
     let in_backups = path
@@ -182,27 +180,36 @@ pub fn is_backup_name(path: &Path) -> bool {
 }
 
 /// True for names like `app.db`, `x.sqlite3`, `gateway.db.backup`, or `app.bak` beside `app.db`.
+/// The name is read as bytes: `café\xe9.db` is named like a database whatever its encoding.
 pub fn has_database_name(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+    let Some(name) = path.file_name().map(OsStrExt::as_bytes) else {
         return false;
     };
-    let lower = name.to_ascii_lowercase();
-    let Some((stem, ext)) = lower.rsplit_once('.') else {
+    let Some((stem, ext)) = split_extension(name) else {
         return false;
     };
-    if DB_EXTENSIONS.contains(&ext) {
+    let is_one_of =
+        |list: &[&str], ext: &[u8]| list.iter().any(|e| e.as_bytes().eq_ignore_ascii_case(ext));
+    if is_one_of(DB_EXTENSIONS, ext) {
         return true;
     }
-    if !BACKUP_EXTENSIONS.contains(&ext) {
+    if !is_one_of(BACKUP_EXTENSIONS, ext) {
         return false;
     }
-    if extension_of(stem).is_some_and(|e| DB_EXTENSIONS.contains(&e)) {
+    if split_extension(stem).is_some_and(|(_, e)| is_one_of(DB_EXTENSIONS, e)) {
         return true;
     }
-    let original = &name[..stem.len()];
-    DB_EXTENSIONS
-        .iter()
-        .any(|e| path.with_file_name(format!("{original}.{e}")).is_file())
+    DB_EXTENSIONS.iter().any(|e| {
+        let mut original = OsStr::from_bytes(stem).to_owned();
+        original.push(format!(".{e}"));
+        path.with_file_name(original).is_file()
+    })
+}
+
+/// `(stem, extension)` of a file name, split at its last dot.
+fn split_extension(name: &[u8]) -> Option<(&[u8], &[u8])> {
+    let dot = name.iter().rposition(|&b| b == b'.')?;
+    Some((&name[..dot], &name[dot + 1..]))
 }
 
 #[cfg(test)]
@@ -219,6 +226,13 @@ mod tests {
         assert!(!has_database_name(&dir.path().join("notes.bak")));
         assert!(!has_database_name(&dir.path().join("readme.txt")));
         assert!(!has_database_name(&dir.path().join("app.db-wal")));
+        assert!(has_database_name(Path::new(OsStr::from_bytes(
+            b"caf\xe9.DB"
+        ))));
+        fs::write(dir.path().join(OsStr::from_bytes(b"\xff.sqlite")), b"").unwrap();
+        assert!(has_database_name(
+            &dir.path().join(OsStr::from_bytes(b"\xff.bak"))
+        ));
     }
 
     #[test]
