@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use common::*;
@@ -10,14 +9,6 @@ use litescope::engine::database::{Depth, Status};
 use litescope::engine::discover::Found;
 use litescope::engine::pipeline;
 use rusqlite::Connection;
-
-fn found(path: &Path) -> Found {
-    Found {
-        display: path.display().to_string(),
-        path: path.to_path_buf(),
-        explicit: true,
-    }
-}
 
 pub const WEIRD: &str = r#"
 CREATE TABLE "order" ("select" INTEGER PRIMARY KEY, "we""ird; name" TEXT NOT NULL DEFAULT 'x;y');
@@ -38,7 +29,11 @@ fn identifiers_that_need_quoting_work_everywhere() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("weird.db");
     build(&path, WEIRD);
-    let (db, _) = pipeline::run(&found(&path), Depth::full(Duration::from_secs(10)), None);
+    let (db, _) = pipeline::run(
+        &Found::given(&path),
+        Depth::full(Duration::from_secs(10)),
+        None,
+    );
     assert_eq!(db.status, Status::Ok, "{:?}", db.error);
     let cafe = db.schema.table("café ☕").unwrap();
     assert_eq!(cafe.rows, Some(3));
@@ -79,7 +74,7 @@ fn a_locked_file_is_reported_not_waited_on_forever() {
     holder
         .execute_batch("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; INSERT INTO t VALUES (2);")
         .unwrap();
-    let (db, _) = pipeline::run(&found(&path), Depth::SCHEMA, None);
+    let (db, _) = pipeline::run(&Found::given(&path), Depth::SCHEMA, None);
     assert_eq!(db.status, Status::Locked);
     assert!(db.error.unwrap().contains("locked"));
     drop(holder);
@@ -97,7 +92,7 @@ fn ten_thousand_tables_load_in_full() {
     }
     sql.push_str("CREATE INDEX i9999 ON t9999(v); COMMIT;");
     build(&path, &sql);
-    let (db, _) = pipeline::run(&found(&path), Depth::SCHEMA, None);
+    let (db, _) = pipeline::run(&Found::given(&path), Depth::SCHEMA, None);
     assert_eq!(db.status, Status::Ok);
     assert_eq!(db.schema.tables.len(), 10_000);
     assert!(db.schema.tables.iter().all(|t| t.columns.len() == 3));
@@ -116,7 +111,7 @@ fn counting_cut_off_by_the_budget_falls_back_to_stat1_estimates() {
          INSERT INTO big SELECT i FROM n;
          CREATE INDEX big_x ON big(x); ANALYZE;",
     );
-    let (db, _) = pipeline::run(&found(&path), Depth::full(Duration::ZERO), None);
+    let (db, _) = pipeline::run(&Found::given(&path), Depth::full(Duration::ZERO), None);
     let big = db.schema.table("big").unwrap();
     assert!(!big.rows_exact);
     assert_eq!(big.rows, Some(200_000));

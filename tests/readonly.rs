@@ -254,3 +254,38 @@ fn a_transaction_left_open_by_a_script_is_ended_with_its_job() {
     conn.end_transaction();
     assert!(conn.is_autocommit());
 }
+
+#[test]
+fn an_unreadable_subfolder_is_listed_with_its_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    build(&root.join("app.db"), "CREATE TABLE t(x);");
+    let locked = root.join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    build(&locked.join("hidden.db"), "CREATE TABLE t(x);");
+    open_up(root);
+    set_mode(&root.join("app.db"), 0o644);
+    set_mode(&locked, 0o000);
+    let json = inspect(root, true);
+    set_mode(&locked, 0o755);
+    let listed: Vec<(&str, &str, &str)> = json["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let s = |k: &str| d[k].as_str().unwrap_or_default();
+            (s("path"), s("status"), s("error"))
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("app.db", "ok", ""),
+            (
+                "locked/",
+                "unreadable",
+                "folder not readable: permission denied"
+            )
+        ]
+    );
+}

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::engine::demo;
+use crate::engine::names::escape_path;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -15,10 +16,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Result<ExitCode> {
     demo::write(&args.dir)?;
-    println!(
-        "demo workspace written to {}; try: litescope report {}",
-        args.dir.display(),
-        args.dir.display()
-    );
+    let dir = escape_path(&args.dir);
+    println!("demo workspace written to {dir}; try: litescope report {dir}");
     Ok(ExitCode::SUCCESS)
 }

@@ -37,9 +37,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     };
     let ws = Workspace::open(&args.paths, depth)?;
     if args.json {
-        println!("{}", super::json_text(&ws)?);
+        super::print_text(&(super::json_text(&ws)? + "\n"));
     } else {
-        print!("{}", render(&ws));
+        super::print_text(&render(&ws));
     }
     // A file the user named that could not be inspected is a failed operation.
     let failures: Vec<String> = ws
@@ -49,7 +49,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .filter_map(Database::failure_line)
         .collect();
     for line in &failures {
-        eprintln!("litescope: {line}");
+        super::print_failure(line);
     }
     Ok(if failures.is_empty() {
         ExitCode::SUCCESS
@@ -119,10 +119,11 @@ fn render_database(out: &mut String, db: &Database) {
         render_table(out, table, db.schema.indexes_of(&table.name));
     }
     for view in &db.schema.views {
-        let state = view
-            .error
-            .as_deref()
-            .map_or("ok".into(), |e| format!("BROKEN: {e}"));
+        let state = match (view.ok, view.error.as_deref()) {
+            (false, e) => format!("BROKEN: {}", e.unwrap_or("does not compile")),
+            (true, Some(note)) => format!("ok ({note})"),
+            (true, None) => "ok".into(),
+        };
         let _ = writeln!(out, "  view {}  {}", view.name, state);
     }
     for trigger in &db.schema.triggers {

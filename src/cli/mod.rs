@@ -2,6 +2,11 @@
 //!
 //! Commands format what the engine returns; none of them holds SQL. Every failure ends as one
 //! line on stderr, `litescope: <file>: <cause>`, and exit code 2.
+//!
+//! Everything a command prints goes out through [`print_text`] or [`print_failure`], which escape
+//! control characters: names and messages from a database may hold any of them, and a table
+//! named `evil\x1b]0;title\x07` must not retitle or clear the user's terminal. JSON is already
+//! safe (serde escapes them) and passes through unchanged.
 
 mod demo;
 mod inspect;
@@ -12,6 +17,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::engine::names::printable;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -53,6 +60,16 @@ pub fn json_text<T: serde::Serialize>(value: &T) -> serde_json::Result<String> {
     }
 }
 
+/// Prints a command's output with control characters escaped.
+pub fn print_text(text: &str) {
+    print!("{}", printable(text));
+}
+
+/// Prints the one-line `litescope: <file>: <cause>` failure to stderr, kept to one line.
+pub fn print_failure(line: &str) {
+    eprintln!("litescope: {}", printable(line).replace('\n', r"\x0a"));
+}
+
 /// Parses the arguments, runs the command, and turns its outcome into an exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
@@ -68,7 +85,7 @@ pub fn run() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("litescope: {err:#}");
+            print_failure(&format!("{err:#}"));
             ExitCode::from(2)
         }
     }

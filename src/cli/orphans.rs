@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use serde_json::json;
 
-use crate::engine::database::Depth;
+use crate::engine::database::{Database, Depth};
 use crate::engine::discover::Found;
 use crate::engine::pipeline;
 use crate::engine::relations::{self, Relation};
@@ -30,30 +30,43 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let found = Found {
-        display: args.db.display().to_string(),
-        path: args.db.clone(),
-        explicit: true,
+    let mut session = Session::new(Found::given(&args.db));
+    let mut db = pipeline::read(&mut session, Depth::SCHEMA, false);
+    let conn = match db.is_ok() {
+        true => session.conn(false).map_err(|e| db.fail(&e)).ok(),
+        false => None,
     };
-    if !args.db.is_file() {
-        bail!("{}: no such file", found.display);
-    }
-    let mut session = Session::new(found.clone());
-    let db = pipeline::read(&mut session, Depth::SCHEMA, false);
-    if let Some(line) = db.failure_line() {
-        bail!(line);
-    }
-    let conn = session
-        .conn(false)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", found.display))?;
+    let Some(conn) = conn else {
+        return failed(args, &db);
+    };
     let budget = Duration::from_secs(args.budget);
-    let rels = relations::find_with(conn, &db.schema, budget, args.sample, &mut |_, _| {});
+    let schema = db.schema.queryable_part();
+    let rels = relations::find_with(conn, &schema, budget, args.sample, &mut |_, _| {});
     if args.json {
-        println!("{}", super::json_text(&json!({ "relations": rels }))?);
+        print_json(&db, &rels)?;
     } else {
-        print!("{}", render(&rels));
+        let note = db.error.as_ref().map(|e| format!("! {e}\n"));
+        super::print_text(&(note.unwrap_or_default() + &render(&rels)));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A database that could not be read: its status as JSON when asked for (every `--json` prints
+/// JSON), and the one line on stderr.
+fn failed(args: &Args, db: &Database) -> Result<ExitCode> {
+    if args.json {
+        print_json(db, &[])?;
+    }
+    super::print_failure(&db.failure_line().unwrap_or_default());
+    Ok(ExitCode::from(2))
+}
+
+/// `{"database": {"path", "status", "error"}, "relations": [...]}`.
+fn print_json(db: &Database, rels: &[Relation]) -> Result<()> {
+    let database = json!({"path": db.path, "status": db.status, "error": db.error});
+    let text = super::json_text(&json!({"database": database, "relations": rels}))?;
+    super::print_text(&(text + "\n"));
+    Ok(())
 }
 
 fn render(rels: &[Relation]) -> String {

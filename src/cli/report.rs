@@ -54,7 +54,7 @@ fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
 
 pub fn run(args: &Args) -> Result<ExitCode> {
     let (ws, found) = audit(args)?;
-    print!("{}", render(args.format, &ws, &found)?);
+    super::print_text(&render(args.format, &ws, &found)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -63,24 +63,9 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
         .ok_or_else(|| anyhow!("unknown severity {}", args.fail_on))?;
     let (ws, found) = audit(&args.report)?;
     if args.report.format == Format::Text {
-        for f in &found {
-            println!(
-                "{:<7} {:<22} {}: {}: {}",
-                f.severity.label(),
-                f.rule,
-                f.database,
-                f.object,
-                f.message
-            );
-        }
-        let failing = found.iter().filter(|f| f.severity <= threshold).count();
-        println!(
-            "{} findings, {failing} at or above {}",
-            found.len(),
-            threshold.label()
-        );
+        super::print_text(&check_text(&found, threshold));
     } else {
-        print!("{}", render(args.report.format, &ws, &found)?);
+        super::print_text(&render(args.report.format, &ws, &found)?);
     }
     let fail = found.iter().any(|f| f.severity <= threshold);
     Ok(if fail {
@@ -88,6 +73,30 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// One line per finding and a count, for a CI log.
+fn check_text(found: &[Finding], threshold: Severity) -> String {
+    let mut out = String::new();
+    for f in found {
+        let _ = writeln!(
+            out,
+            "{:<7} {:<22} {}: {}: {}",
+            f.severity.label(),
+            f.rule,
+            f.database,
+            f.object,
+            f.message
+        );
+    }
+    let failing = found.iter().filter(|f| f.severity <= threshold).count();
+    let _ = writeln!(
+        out,
+        "{} findings, {failing} at or above {}",
+        found.len(),
+        threshold.label()
+    );
+    out
 }
 
 /// The report in the requested format.
@@ -167,6 +176,9 @@ fn text(ws: &Workspace, found: &[Finding]) -> String {
     for r in &rows {
         let _ = writeln!(out, "{}", line(r));
     }
+    for (path, note) in notes(ws) {
+        let _ = writeln!(out, "  ! {path}: {note}");
+    }
     for (database, group) in group_by_database(found) {
         let _ = writeln!(out, "\n{database}");
         for f in group {
@@ -192,6 +204,13 @@ fn text(ws: &Workspace, found: &[Finding]) -> String {
     out
 }
 
+/// Each database's one-line reason or caveat (why it is not ok, what is hidden from view).
+fn notes(ws: &Workspace) -> impl Iterator<Item = (&str, &str)> {
+    ws.databases
+        .iter()
+        .filter_map(|d| Some((d.path.as_str(), d.error.as_deref()?)))
+}
+
 fn group_by_database(found: &[Finding]) -> BTreeMap<&str, Vec<&Finding>> {
     let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in found {
@@ -214,6 +233,9 @@ fn markdown(ws: &Workspace, found: &[Finding]) -> String {
     for db in &ws.databases {
         let cells = summary_row(db, found).map(|c| md_cell(&c));
         let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    for (path, note) in notes(ws) {
+        let _ = writeln!(out, "\n> **{}**: {}", md_cell(path), md_cell(note));
     }
     for (database, group) in group_by_database(found) {
         let _ = writeln!(out, "\n## {}\n", md_cell(database));

@@ -8,8 +8,9 @@
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
+use super::names;
 use super::quote::ident;
-use super::schema::{Schema, Table};
+use super::schema::{Schema, Table, NAME_NOT_UTF8};
 
 /// Text kept per cell; longer values are cut here and their full length recorded.
 pub const MAX_TEXT: usize = 64 * 1024;
@@ -94,6 +95,13 @@ pub fn page(
     position: &Position,
     limit: usize,
 ) -> rusqlite::Result<Page> {
+    if !schema.queryable(name) {
+        let why = format!("{name}: {NAME_NOT_UTF8}");
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(why),
+        ));
+    }
     let keys = schema.table(name).map(key_columns).unwrap_or_default();
     if keys.is_empty() {
         let offset = match position {
@@ -145,10 +153,9 @@ fn keyset_page(
         limit + 1
     );
     let mut stmt = db.prepare(&sql)?;
-    let names: Vec<String> = stmt
-        .column_names()
+    let names: Vec<String> = names::column_names(db, &sql)?
+        .into_iter()
         .skip(keys.len())
-        .map(|s| s.to_string())
         .collect();
     let params = rusqlite::params_from_iter(bound.into_iter().flatten());
     let mut rows = stmt.query(params)?;
@@ -197,7 +204,7 @@ fn offset_page(db: &Connection, name: &str, offset: u64, limit: usize) -> rusqli
         limit + 1
     );
     let mut stmt = db.prepare(&sql)?;
-    let columns: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+    let columns = names::column_names(db, &sql)?;
     let width = columns.len();
     let mut rows: Vec<Vec<Cell>> = stmt
         .query_map([], |r| {

@@ -21,6 +21,8 @@
 //!   copy of the database and its `-wal` in a temporary folder, read there ([`Access::PrivateCopy`]),
 //!   up to [`MAX_PRIVATE_COPY`]; past that, `immutable=1` with the caveat that committed WAL rows
 //!   are not shown.
+//! * a rollback-mode file with a hot journal (a writer crashed mid-transaction): a private copy of
+//!   the database and its journal, rolled back there (see [`hot_journal`]).
 
 pub mod guard;
 
@@ -33,6 +35,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::header::{self, Sniff};
+use super::hot_journal;
 
 /// How long a reader waits for another process's lock before reporting the file as locked.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -52,6 +55,8 @@ pub enum Access {
 /// A read-only connection with a time budget that any query can be held to.
 pub struct Conn {
     db: Connection,
+    /// Declared after `db`, so dropped after the connection whose authorizer points into it.
+    _guard: Box<guard::Guard>,
     pub access: Access,
     /// What this connection hides from view, such as unseen WAL rows, for the user.
     pub caveat: Option<String>,
@@ -67,8 +72,21 @@ pub struct Conn {
 struct Source {
     opened: PathBuf,
     stamp: Option<Stamp>,
-    /// Keeps a private copy's folder alive while any connection reads it.
-    _copy: Option<Arc<tempfile::TempDir>>,
+    /// Keeps a private copy alive while any connection reads it.
+    _copy: Option<Arc<PrivateCopy>>,
+}
+
+/// A copy of a database in a private temporary folder, removed when this is dropped.
+#[derive(Debug)]
+pub struct PrivateCopy {
+    _dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+impl PrivateCopy {
+    pub fn new(dir: tempfile::TempDir, path: PathBuf) -> PrivateCopy {
+        PrivateCopy { _dir: dir, path }
+    }
 }
 
 /// Size and modification time of the database and its `-wal`.
@@ -194,13 +212,18 @@ fn choose_access(path: &Path) -> Access {
     }
 }
 
+/// A `file:` URI naming `path` byte for byte: SQLite decodes `%XX` back to the raw byte, so a
+/// name that is not ASCII, or not even UTF-8, opens the very file it names. The empty authority
+/// (`file://` + an absolute path) keeps a path starting with `//` from reading as a host.
 fn uri(path: &Path, params: &str) -> String {
+    use std::os::unix::ffi::OsStrExt;
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = String::from("file:");
-    for b in abs.to_string_lossy().bytes() {
-        match b {
-            b'?' | b'#' | b'%' | b' ' => out.push_str(&format!("%{b:02X}")),
-            _ => out.push(b as char),
+    let mut out = String::from("file://");
+    for &b in abs.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
     format!("{out}?{params}")
@@ -221,10 +244,11 @@ pub fn open_beside(conn: &Conn) -> Option<Conn> {
     open_with(source, conn.access, caveat, conn.cancelled.clone()).ok()
 }
 
-fn source(path: &Path, access: Access, copy: Option<Arc<tempfile::TempDir>>) -> Source {
+fn source(path: &Path, access: Access, copy: Option<PrivateCopy>) -> Source {
     let stamp = (access != Access::ReadOnly).then(|| Stamp::of(path));
+    let copy = copy.map(Arc::new);
     let opened = match &copy {
-        Some(dir) => dir.path().join(COPY_NAME),
+        Some(copy) => copy.path.clone(),
         None => path.to_path_buf(),
     };
     Source {
@@ -246,9 +270,19 @@ fn open_in_place(path: &Path) -> rusqlite::Result<Conn> {
     // The first read opens the WAL and its index; a missing -shm that cannot be made fails here.
     match conn.query_row("SELECT 1 FROM main.sqlite_schema LIMIT 1", [], |_| Ok(())) {
         Ok(()) | Err(rusqlite::Error::QueryReturnedNoRows) => Ok(conn),
+        Err(e) if hot_journal::is_rollback_refusal(&e) => open_rolled_back(path),
         Err(e) if cannot_make_shm(&e, path) => open_private(path, MAX_PRIVATE_COPY),
         Err(e) => Err(e),
     }
+}
+
+/// A file a crashed writer left with a hot journal, read from a private copy rolled back there.
+fn open_rolled_back(path: &Path) -> rusqlite::Result<Conn> {
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    let copy = hot_journal::private_copy(path, size).map_err(cannot_open)?;
+    let caveat = Some(hot_journal::SHOWN_FROM_COPY.to_string());
+    let source = source(path, Access::PrivateCopy, Some(copy));
+    open_with(source, Access::PrivateCopy, caveat, Arc::default())
 }
 
 fn cannot_make_shm(err: &rusqlite::Error, path: &Path) -> bool {
@@ -271,17 +305,18 @@ fn open_private(path: &Path, limit: u64) -> rusqlite::Result<Conn> {
         let source = source(path, Access::Immutable, None);
         return open_with(source, Access::Immutable, Some(caveat), Arc::default());
     }
-    let dir = copy_files(path).map_err(|e| io_error(path, e))?;
+    let copy = copy_files(path)
+        .map_err(|e| cannot_open(format!("{}: private copy failed: {e}", path.display())))?;
     let caveat = "read from a private copy: the -wal has no -shm and the folder is not writable, \
                   so SQLite cannot create the -shm it needs to read the -wal in place"
         .to_string();
-    let source = source(path, Access::PrivateCopy, Some(Arc::new(dir)));
+    let source = source(path, Access::PrivateCopy, Some(copy));
     open_with(source, Access::PrivateCopy, Some(caveat), Arc::default())
 }
 
 /// Copies the database and its `-wal` into a new private folder. No process has the file open
 /// (it would have made the `-shm`), so a copy taken twice alike is consistent.
-fn copy_files(path: &Path) -> std::io::Result<tempfile::TempDir> {
+fn copy_files(path: &Path) -> std::io::Result<PrivateCopy> {
     for _ in 0..3 {
         let before = Stamp::of(path);
         let dir = tempfile::Builder::new().prefix("litescope-").tempdir()?;
@@ -291,7 +326,7 @@ fn copy_files(path: &Path) -> std::io::Result<tempfile::TempDir> {
             std::fs::copy(sibling(path, "-wal"), sibling(&target, "-wal"))?;
         }
         if Stamp::of(path) == before {
-            return Ok(dir);
+            return Ok(PrivateCopy::new(dir, target));
         }
     }
     Err(std::io::Error::other(
@@ -299,10 +334,11 @@ fn copy_files(path: &Path) -> std::io::Result<tempfile::TempDir> {
     ))
 }
 
-fn io_error(path: &Path, err: std::io::Error) -> rusqlite::Error {
+/// An error that makes the file `unreadable`, saying why.
+fn cannot_open(why: String) -> rusqlite::Error {
     rusqlite::Error::SqliteFailure(
         rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
-        Some(format!("{}: private copy failed: {err}", path.display())),
+        Some(why),
     )
 }
 
@@ -326,7 +362,7 @@ fn open_with(
     db.pragma_update(None, "trusted_schema", false)?;
     db.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
     db.busy_timeout(BUSY_TIMEOUT)?;
-    let refused = guard::install(&mut db)?;
+    let (guard, refused) = guard::install(&db)?;
     let deadline: Arc<Mutex<Option<Instant>>> = Arc::default();
     let (watched, stop) = (deadline.clone(), cancelled.clone());
     db.progress_handler(
@@ -337,6 +373,7 @@ fn open_with(
     )?;
     Ok(Conn {
         db,
+        _guard: guard,
         access,
         caveat,
         source,

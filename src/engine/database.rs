@@ -11,8 +11,9 @@ use rusqlite::{Connection, ErrorCode};
 use serde::Serialize;
 
 use super::connect::{self, Access, Conn};
-use super::discover::Found;
+use super::discover::{not_a_file, Found};
 use super::header::{self, Header, Sniff};
+use super::names;
 use super::schema::{self, Detail, Schema};
 use super::stats;
 
@@ -184,11 +185,16 @@ impl Database {
     }
 }
 
-/// What can be known without SQLite: size and header. `Err` holds a database that cannot be
-/// opened at all (empty, not SQLite, unreadable), with its status.
+/// What can be known before SQLite reads the file: what kind of file it is, its size and header.
+/// `Err` holds a database that cannot be opened at all (empty, not SQLite, not a regular file,
+/// unreadable), with its status.
 pub fn precheck(found: &Found) -> Result<Database, Box<Database>> {
     let fail =
         |status, why: String, size| Err(Box::new(Database::unopened(found, status, why, size)));
+    // Decided from metadata: a FIFO or a device must never be opened for reading.
+    if let Some(why) = not_a_file(&found.path) {
+        return fail(Status::Unreadable, why, 0);
+    }
     let size = match std::fs::metadata(&found.path) {
         Ok(m) => m.len(),
         Err(e) => return fail(Status::Unreadable, e.to_string(), 0),
@@ -320,7 +326,7 @@ fn summary(problems: &[String]) -> String {
 pub fn quick_check(conn: &Conn, budget: Duration) -> Integrity {
     let result = conn.with_budget(budget, |db| {
         let mut stmt = db.prepare("PRAGMA main.quick_check(20)")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let rows = stmt.query_map([], |r| names::text(r, 0))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
     });
     match result {

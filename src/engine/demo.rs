@@ -11,6 +11,8 @@ use anyhow::{bail, Context, Result};
 use rusqlite::config::DbConfig;
 use rusqlite::Connection;
 
+use super::names::escape_path;
+
 const CHAT: &str = include_str!("../../assets/demo/chat.sql");
 const CHAT_WAL: &str = include_str!("../../assets/demo/chat-wal.sql");
 const MEMORY: &str = include_str!("../../assets/demo/memory.sql");
@@ -38,10 +40,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
 
 /// Writes the demo workspace into `dir`, which must be missing or empty.
 pub fn write(dir: &Path) -> Result<()> {
-    let name = dir.display();
+    let name = escape_path(dir);
     if dir.exists()
         && fs::read_dir(dir)
-            .with_context(|| name.to_string())?
+            .with_context(|| name.clone())?
             .next()
             .is_some()
     {
@@ -72,7 +74,7 @@ pub fn write(dir: &Path) -> Result<()> {
 
 /// Runs `scripts` on a new database; with `keep_wal`, the last script's commits stay in the WAL.
 fn build(path: &Path, scripts: &[&str], keep_wal: bool) -> Result<()> {
-    let context = || path.display().to_string();
+    let context = || escape_path(path);
     let conn = Connection::open(path).with_context(context)?;
     for sql in scripts {
         conn.execute_batch(sql).with_context(context)?;

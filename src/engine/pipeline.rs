@@ -119,7 +119,7 @@ pub fn audit(
         .map_err(super::connect::explain_error)?;
     let relations = relations::find_with(
         conn,
-        &model.schema,
+        &model.schema.queryable_part(),
         opts.budget,
         relations::DEFAULT_SAMPLE,
         progress,

@@ -3,6 +3,8 @@
 use rusqlite::Connection;
 use serde::Serialize;
 
+use super::names;
+
 /// One row of `EXPLAIN QUERY PLAN`; rows form a tree through `parent`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlanRow {
@@ -18,7 +20,7 @@ pub fn explain(db: &Connection, sql: &str) -> rusqlite::Result<Vec<PlanRow>> {
         Ok(PlanRow {
             id: r.get(0)?,
             parent: r.get(1)?,
-            detail: r.get(3)?,
+            detail: names::text(r, 3)?,
         })
     })?;
     rows.collect()

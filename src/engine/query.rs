@@ -12,6 +12,7 @@ use fallible_iterator::FallibleIterator;
 use rusqlite::{Batch, Connection};
 
 use super::browse::Cell;
+use super::names;
 use super::plan::{self, PlanRow};
 
 /// Rows kept per statement; the rest are counted as cut off.
@@ -49,7 +50,7 @@ pub fn run_script(
     let mut index = 0;
     while let Some(mut stmt) = batch.next()? {
         let sql = stmt.expanded_sql().unwrap_or_default();
-        let columns: Vec<String> = stmt.column_names().map(String::from).collect();
+        let columns = names::column_names(db, &sql)?;
         let plan = plan::explain(db, &sql).unwrap_or_default();
         emit(QueryEvent::Started {
             index,

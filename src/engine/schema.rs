@@ -7,13 +7,24 @@
 //! are not asked. When a joined
 //! pragma fails (a virtual table whose module this SQLite lacks), it falls back to one table at a
 //! time and leaves the failing table's details empty.
+//!
+//! Every name and SQL text is read as bytes and decoded by [`names::decode`]: a program may have
+//! stored bytes that are not UTF-8, and one such byte must not make a healthy file unreadable. A
+//! table, column or view whose name is not UTF-8 is shown escaped and flagged (`name_valid`),
+//! because its escaped name is not its name: litescope never puts it into SQL, where it would
+//! reach nothing, or worse, another object whose real name is the escaped text.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, Row};
 use serde::Serialize;
 
+use super::names;
 use super::quote::ident;
+
+/// The note on an object whose name is not UTF-8.
+pub const NAME_NOT_UTF8: &str = "name is not valid UTF-8: it cannot be queried by litescope";
 
 /// What kind of table an entry of `sqlite_schema` is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -40,6 +51,9 @@ pub struct Column {
     pub default: Option<String>,
     /// True for generated columns and the hidden columns of virtual tables.
     pub hidden: bool,
+    /// False when the name is not UTF-8 and `name` shows it escaped.
+    #[serde(skip)]
+    pub name_valid: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,8 +84,11 @@ pub struct Table {
     /// For a shadow table, the virtual table it belongs to.
     pub shadow_of: Option<String>,
     pub sql: Option<String>,
-    /// Why the columns could not be read, when they could not.
+    /// Why the columns could not be read, or which name litescope cannot put into SQL.
     pub error: Option<String>,
+    /// False when the name is not UTF-8 and `name` shows it escaped.
+    #[serde(skip)]
+    pub name_valid: bool,
 }
 
 impl Table {
@@ -94,6 +111,11 @@ impl Table {
             self.kind,
             TableKind::Table | TableKind::Virtual | TableKind::Fts | TableKind::Rtree
         )
+    }
+
+    /// True when the table and every column can be named in SQL (their names are UTF-8).
+    pub fn queryable(&self) -> bool {
+        self.name_valid && self.columns.iter().all(|c| c.name_valid)
     }
 
     /// True when rows live in this table's own b-tree, so that `dbstat` can count them.
@@ -127,6 +149,9 @@ pub struct View {
     /// True when the view still compiles against the current schema.
     pub ok: bool,
     pub error: Option<String>,
+    /// False when the name is not UTF-8 and `name` shows it escaped.
+    #[serde(skip)]
+    pub name_valid: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -157,11 +182,48 @@ impl Schema {
             .iter()
             .filter(move |i| i.table.eq_ignore_ascii_case(table))
     }
+
+    /// False for a table or view whose name is not UTF-8: SQL cannot name it.
+    pub fn queryable(&self, name: &str) -> bool {
+        let view = || {
+            self.views
+                .iter()
+                .find(|v| v.name.eq_ignore_ascii_case(name))
+        };
+        match self.table(name) {
+            Some(t) => t.name_valid,
+            None => view().is_none_or(|v| v.name_valid),
+        }
+    }
+
+    /// The schema without the tables litescope cannot name in SQL (see [`Table::queryable`]) and
+    /// without the foreign keys that point at them: what SQL-building passes such as relations
+    /// may work on.
+    pub fn queryable_part(&self) -> Cow<'_, Schema> {
+        if self.tables.iter().all(Table::queryable) {
+            return Cow::Borrowed(self);
+        }
+        let mut part = self.clone();
+        let dropped: HashSet<String> = part
+            .tables
+            .iter()
+            .filter(|t| !t.queryable())
+            .map(|t| t.name.to_ascii_lowercase())
+            .collect();
+        part.tables.retain(Table::queryable);
+        for t in &mut part.tables {
+            t.foreign_keys
+                .retain(|fk| !dropped.contains(&fk.parent.to_ascii_lowercase()));
+        }
+        Cow::Owned(part)
+    }
 }
 
 struct Entry {
     kind: String,
     name: String,
+    /// The raw name when it is not UTF-8 (`name` then holds it escaped).
+    raw_name: Option<Vec<u8>>,
     table: String,
     sql: Option<String>,
 }
@@ -202,7 +264,8 @@ pub fn load(conn: &Connection, detail: Detail) -> rusqlite::Result<Schema> {
                 name: e.name.clone(),
                 sql: e.sql.clone().unwrap_or_default(),
                 ok: true,
-                error: None,
+                error: e.raw_name.as_ref().map(|_| NAME_NOT_UTF8.to_string()),
+                name_valid: e.raw_name.is_none(),
             },
         })
         .collect();
@@ -232,11 +295,13 @@ fn is_catalog(name: &str) -> bool {
 fn entries(conn: &Connection) -> rusqlite::Result<Vec<Entry>> {
     let mut stmt = conn.prepare("SELECT type, name, tbl_name, sql FROM main.sqlite_schema")?;
     let rows = stmt.query_map([], |r| {
+        let (name, raw_name) = names::name(r, 1)?;
         Ok(Entry {
-            kind: r.get(0)?,
-            name: r.get(1)?,
-            table: r.get(2)?,
-            sql: r.get(3)?,
+            kind: names::text(r, 0)?,
+            name,
+            raw_name,
+            table: names::text(r, 2)?,
+            sql: names::opt_text(r, 3)?,
         })
     })?;
     rows.collect()
@@ -249,7 +314,10 @@ fn table_flags(conn: &Connection) -> rusqlite::Result<Flags> {
     let mut stmt =
         conn.prepare("SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main'")?;
     let rows = stmt.query_map([], |r| {
-        Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+        Ok((
+            names::text(r, 0)?,
+            (names::text(r, 1)?, r.get(2)?, r.get(3)?),
+        ))
     })?;
     rows.collect()
 }
@@ -298,7 +366,8 @@ fn new_table(entry: &Entry, flags: Option<&(String, bool, bool)>) -> Table {
         module,
         shadow_of: None,
         sql: entry.sql.clone(),
-        error: None,
+        error: entry.raw_name.as_ref().map(|_| NAME_NOT_UTF8.to_string()),
+        name_valid: entry.raw_name.is_none(),
     }
 }
 
@@ -333,13 +402,15 @@ fn mark_shadows(tables: &mut [Table], flags: &Flags) {
 }
 
 fn column_from(r: &Row, at: usize) -> rusqlite::Result<Column> {
+    let (name, raw) = names::name(r, at)?;
     Ok(Column {
-        name: r.get(at)?,
-        decl_type: r.get::<_, Option<String>>(at + 1)?.unwrap_or_default(),
+        name,
+        decl_type: names::text(r, at + 1)?,
         notnull: r.get(at + 2)?,
-        default: r.get(at + 3)?,
+        default: names::opt_text(r, at + 3)?,
         pk: r.get(at + 4)?,
         hidden: r.get::<_, i64>(at + 5)? != 0,
+        name_valid: raw.is_none(),
     })
 }
 
@@ -369,7 +440,7 @@ fn query_grouped<T>(
     let mut rows = stmt.query([])?;
     let mut out: HashMap<String, Vec<T>> = HashMap::new();
     while let Some(r) = rows.next()? {
-        out.entry(r.get(0)?).or_default().push(item(r)?);
+        out.entry(names::text(r, 0)?).or_default().push(item(r)?);
     }
     Ok(out)
 }
@@ -400,7 +471,8 @@ fn fill_each<T: FillTarget>(
             }
         }
         Err(_) => {
-            for t in tables.iter_mut() {
+            // A name that is not UTF-8 cannot be bound as the pragma's argument.
+            for t in tables.iter_mut().filter(|t| t.name_valid) {
                 match one(conn, t) {
                     Ok(items) => T::put(t, items),
                     Err(e) => t.error = Some(e.to_string()),
@@ -417,6 +489,11 @@ trait FillTarget: Sized {
 
 impl FillTarget for Column {
     fn put(table: &mut Table, items: Vec<Self>) {
+        if let Some(bad) = items.iter().find(|c| !c.name_valid) {
+            table
+                .error
+                .get_or_insert_with(|| format!("column {}: {NAME_NOT_UTF8}", bad.name));
+        }
         table.columns = items;
     }
 }
@@ -461,11 +538,11 @@ const FK_COLUMNS: &str = "f.id, f.\"table\", f.\"from\", f.\"to\", f.on_update, 
 fn fk_from(r: &Row, at: usize) -> rusqlite::Result<FkPart> {
     Ok(FkPart {
         id: r.get(at)?,
-        parent: r.get(at + 1)?,
-        from: r.get(at + 2)?,
-        to: r.get(at + 3)?,
-        on_update: r.get(at + 4)?,
-        on_delete: r.get(at + 5)?,
+        parent: names::text(r, at + 1)?,
+        from: names::text(r, at + 2)?,
+        to: names::opt_text(r, at + 3)?,
+        on_update: names::text(r, at + 4)?,
+        on_delete: names::text(r, at + 5)?,
     })
 }
 
@@ -529,7 +606,9 @@ fn load_indexes(
             // above missed it.
             let key = match keys.get(name) {
                 Some(k) => k.clone(),
-                None => index_key(conn, name)?,
+                // Its name derives from the table's, so it is UTF-8 exactly when that is.
+                None if table.name_valid => index_key(conn, name)?,
+                None => Vec::new(),
             };
             let sql = sql_of.get(name.as_str()).copied().flatten();
             out.push(Index {
@@ -552,8 +631,14 @@ fn load_indexes(
 type IndexListing = HashMap<String, Vec<(String, bool, String, bool)>>;
 
 fn index_lists(conn: &Connection, tables: &[Table]) -> rusqlite::Result<IndexListing> {
-    let item =
-        |r: &Row, at: usize| Ok((r.get(at)?, r.get(at + 1)?, r.get(at + 2)?, r.get(at + 3)?));
+    let item = |r: &Row, at: usize| {
+        Ok((
+            names::text(r, at)?,
+            r.get(at + 1)?,
+            names::text(r, at + 2)?,
+            r.get(at + 3)?,
+        ))
+    };
     let joined = query_grouped(
         conn,
         "SELECT m.name, l.name, l.\"unique\", l.origin, l.partial FROM main.sqlite_schema m, \
@@ -567,7 +652,7 @@ fn index_lists(conn: &Connection, tables: &[Table]) -> rusqlite::Result<IndexLis
         return joined;
     }
     let mut out = HashMap::new();
-    for t in tables.iter().filter(|t| t.has_btree()) {
+    for t in tables.iter().filter(|t| t.has_btree() && t.name_valid) {
         let sql = "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?1, 'main') ORDER BY seq DESC";
         out.insert(
             t.name.clone(),
@@ -585,7 +670,7 @@ fn index_keys(conn: &Connection) -> rusqlite::Result<HashMap<String, Vec<Option<
          WHERE m.type = 'index' AND x.key = 1 ORDER BY m.name, x.seqno",
         |r| {
             let cid: i64 = r.get(2)?;
-            Ok(if cid == -2 { None } else { r.get(1)? })
+            Ok(if cid == -2 { None } else { names::opt_text(r, 1)? })
         },
     )
 }
@@ -594,7 +679,11 @@ fn index_key(conn: &Connection, index: &str) -> rusqlite::Result<Vec<Option<Stri
     let sql = "SELECT name, cid FROM pragma_index_xinfo(?1, 'main') WHERE key = 1 ORDER BY seqno";
     query_list(conn, sql, index, |r| {
         let cid: i64 = r.get(1)?;
-        Ok(if cid == -2 { None } else { r.get(0)? })
+        Ok(if cid == -2 {
+            None
+        } else {
+            names::opt_text(r, 0)?
+        })
     })
 }
 
@@ -665,14 +754,36 @@ pub fn pretty_ddl(sql: &str) -> String {
 }
 
 fn check_view(conn: &Connection, entry: &Entry) -> View {
-    let probe = format!("SELECT * FROM main.{} LIMIT 0", ident(&entry.name));
-    let error = conn.prepare(&probe).err().map(|e| e.to_string());
+    let error = match &entry.raw_name {
+        None => {
+            let probe = format!("SELECT * FROM main.{} LIMIT 0", ident(&entry.name));
+            conn.prepare(&probe).err().map(|e| e.to_string())
+        }
+        Some(raw) => compile_by_raw_name(conn, raw).err(),
+    };
+    let note = entry.raw_name.as_ref().map(|_| NAME_NOT_UTF8.to_string());
     View {
         name: entry.name.clone(),
         sql: entry.sql.clone().unwrap_or_default(),
         ok: error.is_none(),
-        error,
+        error: match (note, error) {
+            (Some(note), Some(e)) => Some(format!("{note}; {e}")),
+            (note, e) => e.or(note),
+        },
+        name_valid: entry.raw_name.is_none(),
     }
+}
+
+/// Compiles a view that SQL cannot name: `pragma_table_xinfo` takes the name from
+/// `sqlite_schema` itself, matched by its bytes, and fails as a `SELECT` would.
+fn compile_by_raw_name(conn: &Connection, raw: &[u8]) -> Result<(), String> {
+    conn.query_row(
+        "SELECT count(*) FROM main.sqlite_schema m, pragma_table_xinfo(m.name, 'main') \
+         WHERE m.type = 'view' AND CAST(m.name AS BLOB) = ?1",
+        [raw],
+        |_| Ok(()),
+    )
+    .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

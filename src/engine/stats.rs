@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 use super::connect::{is_interrupt, Conn};
+use super::names;
 use super::quote::ident;
 use super::schema::Schema;
 
@@ -32,7 +33,7 @@ pub fn btrees(conn: &Conn, budget: Duration) -> rusqlite::Result<Option<HashMap<
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
-                r.get::<_, String>(0)?,
+                names::text(r, 0)?,
                 Btree {
                     bytes: r.get::<_, i64>(1)? as u64,
                     leaf_cells: r.get::<_, i64>(2)? as u64,
@@ -50,7 +51,7 @@ fn estimates(db: &Connection) -> HashMap<String, u64> {
     let Ok(mut stmt) = db.prepare(sql) else {
         return HashMap::new();
     };
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)));
+    let rows = stmt.query_map([], |r| Ok((names::text(r, 0)?, r.get::<_, i64>(1)?)));
     rows.map(|rows| {
         rows.filter_map(Result::ok)
             .map(|(t, n)| (t.to_ascii_lowercase(), n.max(0) as u64))
@@ -93,7 +94,7 @@ pub fn measure(conn: &Conn, schema: &mut Schema, budget: Duration) -> bool {
     for t in schema
         .tables
         .iter_mut()
-        .filter(|t| !t.has_btree() || count_btrees)
+        .filter(|t| t.name_valid && (!t.has_btree() || count_btrees))
     {
         let left = budget.saturating_sub(start.elapsed());
         match count_rows(conn, &t.name, left) {

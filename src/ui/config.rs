@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
+use crate::engine::names::escape_path;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -35,9 +37,9 @@ impl Config {
             return Ok(Config::default());
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).with_context(|| path.display().to_string()),
+            Ok(text) => toml::from_str(&text).with_context(|| escape_path(&path)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(e) => Err(e).with_context(|| path.display().to_string()),
+            Err(e) => Err(e).with_context(|| escape_path(&path)),
         }
     }
 }

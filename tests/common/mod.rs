@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use rusqlite::config::DbConfig;
@@ -72,20 +73,26 @@ fn hash_into(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
 }
 
 /// Runs the real binary and returns (exit code, stdout, stderr).
-pub fn litescope(args: &[&str]) -> (i32, String, String) {
+pub fn litescope<S: AsRef<OsStr>>(args: &[S]) -> (i32, String, String) {
+    let (code, out, err) = litescope_raw(args);
+    (
+        code,
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+/// Runs the real binary and returns (exit code, stdout, stderr) as the bytes it wrote.
+pub fn litescope_raw<S: AsRef<OsStr>>(args: &[S]) -> (i32, Vec<u8>, Vec<u8>) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_litescope"))
         .args(args)
         .output()
         .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.status.code().unwrap_or(-1), out.stdout, out.stderr)
 }
 
 /// Runs the binary with `--json` output parsed.
-pub fn litescope_json(args: &[&str]) -> serde_json::Value {
+pub fn litescope_json<S: AsRef<OsStr>>(args: &[S]) -> serde_json::Value {
     let (code, out, err) = litescope(args);
     assert!(code == 0 || code == 1, "exit {code}: {err}");
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))

@@ -5,10 +5,10 @@
 //! it), nor pragmas that change a connection's or a file's state, nor loading an extension. The
 //! refusal is recorded so that the user is told what was refused and how to write instead.
 
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::{ffi, Connection, ErrorCode};
 
 /// The last thing the authorizer refused on a connection.
 pub type Refusals = Arc<Mutex<Option<String>>>;
@@ -35,37 +35,71 @@ const ACTING_PRAGMAS: &[&str] = &[
     "wal_checkpoint",
 ];
 
-/// Installs the authorizer on `db` and returns where its refusals are recorded.
-pub fn install(db: &mut Connection) -> rusqlite::Result<Refusals> {
-    let refused: Refusals = Arc::default();
-    let record = refused.clone();
-    db.authorizer(Some(move |ctx: AuthContext<'_>| {
-        match refuses(&ctx.action) {
-            Some(what) => {
-                *record.lock().unwrap_or_else(|p| p.into_inner()) = Some(what);
-                Authorization::Deny
-            }
-            None => Authorization::Allow,
-        }
-    }))?;
-    Ok(refused)
+/// The authorizer's state, owned by the connection's [`Conn`](super::Conn) and dropped after the
+/// connection it is installed on.
+pub struct Guard {
+    refused: Refusals,
 }
 
-/// What `action` would do that inspection must not, if anything.
-fn refuses(action: &AuthAction<'_>) -> Option<String> {
-    match *action {
-        AuthAction::Attach { filename: "" } => Some("VACUUM".into()),
-        AuthAction::Attach { filename } => Some(format!(
-            "attaching the file '{filename}' (ATTACH, or VACUUM INTO writing a copy)"
+/// Installs the authorizer on `db`; the returned guard must outlive `db`.
+///
+/// rusqlite's own authorizer wrapper panics on a name that is not UTF-8 (a table named in
+/// Latin-1), so the callback is installed through SQLite's C API and reads names as bytes.
+pub fn install(db: &Connection) -> rusqlite::Result<(Box<Guard>, Refusals)> {
+    let refused = Refusals::default();
+    let guard = Box::new(Guard {
+        refused: refused.clone(),
+    });
+    let data = &*guard as *const Guard as *mut c_void;
+    // SAFETY: the handle is valid while `db` lives, and `data` points into the box, which the
+    // caller keeps until after `db` is closed, so SQLite never calls back with a dangling pointer.
+    let rc = unsafe { ffi::sqlite3_set_authorizer(db.handle(), Some(authorize), data) };
+    match rc {
+        ffi::SQLITE_OK => Ok((guard, refused)),
+        code => Err(rusqlite::Error::SqliteFailure(ffi::Error::new(code), None)),
+    }
+}
+
+/// Text of an authorizer argument, decoded for display whatever its bytes.
+///
+/// # Safety
+/// `p` is null or a NUL-terminated string valid for the call.
+unsafe fn arg(p: *const c_char) -> Option<String> {
+    // SAFETY: as the caller promises.
+    (!p.is_null()).then(|| String::from_utf8_lossy(unsafe { CStr::from_ptr(p) }.to_bytes()).into())
+}
+
+extern "C" fn authorize(
+    data: *mut c_void,
+    code: c_int,
+    first: *const c_char,
+    second: *const c_char,
+    _database: *const c_char,
+    _trigger: *const c_char,
+) -> c_int {
+    // SAFETY: SQLite passes the pointer given at install, which lives as long as the connection,
+    // and NUL-terminated strings (or nulls) valid for this call.
+    let (guard, first, second) = unsafe { (&*(data as *const Guard), arg(first), arg(second)) };
+    match refuses(code, first.as_deref(), second.as_deref()) {
+        Some(what) => {
+            *guard.refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(what);
+            ffi::SQLITE_DENY
+        }
+        None => ffi::SQLITE_OK,
+    }
+}
+
+/// What the action `code` on `first` and `second` would do that inspection must not, if anything.
+fn refuses(code: c_int, first: Option<&str>, second: Option<&str>) -> Option<String> {
+    match (code, first, second) {
+        (ffi::SQLITE_ATTACH, Some(""), _) => Some("VACUUM".into()),
+        (ffi::SQLITE_ATTACH, file, _) => Some(format!(
+            "attaching the file '{}' (ATTACH, or VACUUM INTO writing a copy)",
+            file.unwrap_or_default()
         )),
-        AuthAction::Detach { .. } => Some("DETACH".into()),
-        AuthAction::Function {
-            function_name: "load_extension",
-        } => Some("load_extension".into()),
-        AuthAction::Pragma {
-            pragma_name,
-            pragma_value,
-        } => refused_pragma(pragma_name, pragma_value),
+        (ffi::SQLITE_DETACH, ..) => Some("DETACH".into()),
+        (ffi::SQLITE_FUNCTION, _, Some("load_extension")) => Some("load_extension".into()),
+        (ffi::SQLITE_PRAGMA, Some(name), value) => refused_pragma(name, value),
         _ => None,
     }
 }
@@ -103,13 +137,10 @@ mod tests {
 
     #[test]
     fn reading_pragmas_pass_and_changing_ones_are_refused() {
-        let pragma = |name, value| AuthAction::Pragma {
-            pragma_name: name,
-            pragma_value: value,
-        };
-        assert_eq!(refuses(&pragma("table_info", Some("t"))), None);
-        assert_eq!(refuses(&pragma("journal_mode", None)), None);
-        assert_eq!(refuses(&pragma("QUICK_CHECK", Some("t"))), None);
+        let pragma = |name, value| refuses(ffi::SQLITE_PRAGMA, Some(name), value);
+        assert_eq!(pragma("table_info", Some("t")), None);
+        assert_eq!(pragma("journal_mode", None), None);
+        assert_eq!(pragma("QUICK_CHECK", Some("t")), None);
         for (name, value) in [
             ("query_only", Some("0")),
             ("journal_mode", Some("DELETE")),
@@ -117,7 +148,7 @@ mod tests {
             ("wal_checkpoint", None),
             ("writable_schema", Some("1")),
         ] {
-            assert!(refuses(&pragma(name, value)).is_some(), "{name}");
+            assert!(pragma(name, value).is_some(), "{name}");
         }
     }
 }

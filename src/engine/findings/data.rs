@@ -22,7 +22,12 @@ pub fn check(db: &Database, conn: &Conn, rels: &[Relation], opts: &Options) -> V
     for rel in rels {
         out.extend(relation_findings(db, rel));
     }
-    for table in db.schema.tables.iter().filter(|t| t.is_user_table()) {
+    for table in db
+        .schema
+        .tables
+        .iter()
+        .filter(|t| t.is_user_table() && t.queryable())
+    {
         for column in table.columns.iter().filter(|c| is_text(c)) {
             out.extend(json_in_text(db, conn, table, column, opts.budget));
         }

@@ -1,5 +1,6 @@
 //! Rules about the file itself: empty, not SQLite, corrupt, WAL size, journal mode, free pages.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::{Finding, Options};
@@ -7,6 +8,7 @@ use crate::engine::connect;
 use crate::engine::database::{Database, Status};
 use crate::engine::header::{self, Sniff};
 use crate::engine::migrate;
+use crate::engine::names::escape_path;
 use crate::units;
 
 /// Free pages above this share of the file are worth a VACUUM.
@@ -41,8 +43,36 @@ fn reason(db: &Database) -> String {
     db.error.clone().unwrap_or_else(|| db.status.label().into())
 }
 
+/// `path` quoted for a shell: `'…'`, or bash's `$'…'` where it holds bytes that are not UTF-8 or
+/// control characters, which `'…'` would carry raw into the terminal (or, lossily decoded, turn
+/// into a name that does not exist).
 fn shell_quote(path: &Path) -> String {
-    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+    let bytes = path.as_os_str().as_bytes();
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !text.chars().any(char::is_control) => {
+            format!("'{}'", text.replace('\'', r"'\''"))
+        }
+        _ => {
+            let mut out = String::from("$'");
+            for chunk in bytes.utf8_chunks() {
+                for c in chunk.valid().chars() {
+                    match c {
+                        '\'' | '\\' => out.extend(['\\', c]),
+                        c if c.is_control() => hex_bytes(&mut out, c.encode_utf8(&mut [0; 4])),
+                        c => out.push(c),
+                    }
+                }
+                hex_bytes(&mut out, chunk.invalid());
+            }
+            out + "'"
+        }
+    }
+}
+
+fn hex_bytes(out: &mut String, bytes: impl AsRef<[u8]>) {
+    for b in bytes.as_ref() {
+        out.push_str(&format!("\\x{b:02x}"));
+    }
 }
 
 /// A readable SQLite copy beside `path`: `X.backup`, `X.bak`, `X.db.backup`…
@@ -51,7 +81,8 @@ fn sibling_copy(path: &Path) -> Option<(PathBuf, u64)> {
         let mut name = path.as_os_str().to_owned();
         name.push(format!(".{ext}"));
         let candidate = PathBuf::from(name);
-        let size = candidate.metadata().ok()?.len();
+        // Only a regular file is read: a FIFO named like a backup would block the read.
+        let size = candidate.metadata().ok().filter(|m| m.is_file())?.len();
         matches!(header::sniff(&candidate), Ok(Sniff::Sqlite(_))).then_some((candidate, size))
     })
 }
@@ -60,9 +91,7 @@ fn empty(db: &Database) -> Finding {
     let base = format!("{} is 0 bytes", db.path);
     match sibling_copy(&db.file) {
         Some((copy, size)) => {
-            let name = copy
-                .file_name()
-                .map_or(String::new(), |n| n.to_string_lossy().into());
+            let name = copy.file_name().map_or(String::new(), escape_path);
             Finding::new(
                 "file-empty",
                 &db.path,
@@ -91,7 +120,7 @@ fn corrupt(db: &Database) -> Finding {
     let file = shell_quote(&db.file);
     Finding::new("file-corrupt", &db.path, &db.path, reason(db)).fix(format!(
         "sqlite3 {file} .recover | sqlite3 {}",
-        shell_quote(&PathBuf::from(format!("{}.recovered", db.file.display())))
+        shell_quote(&connect::sibling(&db.file, ".recovered"))
     ))
 }
 
@@ -182,4 +211,18 @@ fn freelist(db: &Database) -> Option<Finding> {
         .count(free)
         .fix(format!("sqlite3 {} 'VACUUM;'", shell_quote(&db.file)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn shell_quoting_keeps_every_byte_and_no_raw_control() {
+        assert_eq!(shell_quote(Path::new("it's.db")), r"'it'\''s.db'");
+        assert_eq!(shell_quote(Path::new("café.db")), "'café.db'");
+        let raw = Path::new(OsStr::from_bytes(b"a\xff\x1b'\\.db"));
+        assert_eq!(shell_quote(raw), r"$'a\xff\x1b\'\\.db'");
+    }
 }

@@ -13,8 +13,9 @@ const STATS_MIN_ROWS: u64 = 10_000;
 
 pub fn check(db: &Database, opts: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
-    let tables = || db.schema.tables.iter().filter(|t| t.is_user_table());
-    for table in tables() {
+    // The fixes name the table in SQL, which a name that is not UTF-8 cannot be.
+    let tables = db.schema.tables.iter();
+    for table in tables.filter(|t| t.is_user_table() && t.queryable()) {
         for fk in &table.foreign_keys {
             if !fk_is_indexed(&db.schema, table, fk) {
                 out.push(fk_missing_index(db, table, fk));
