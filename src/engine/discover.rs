@@ -111,9 +111,10 @@ fn relative(file: &Path, base: &Path) -> String {
 
 fn is_candidate(path: &Path) -> bool {
     match fs::metadata(path) {
+        // The name is checked first: it costs no read, and most databases have one.
         Ok(m) if m.is_file() => {
-            matches!(sniff(path), Ok(Sniff::Sqlite(_) | Sniff::Truncated))
-                || has_database_name(path)
+            has_database_name(path)
+                || matches!(sniff(path), Ok(Sniff::Sqlite(_) | Sniff::Truncated))
         }
         // `walk` keeps only the subfolders it could not read.
         Ok(m) if m.is_dir() => true,
