@@ -118,3 +118,32 @@ fn counting_cut_off_by_the_budget_falls_back_to_stat1_estimates() {
     assert!(big.bytes.is_none());
     assert!(db.has_stat1);
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_ends_litescope_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.db");
+    let tables: String = (0..3000)
+        .map(|i| format!("CREATE TABLE t{i}(a, b, c);"))
+        .collect();
+    build(&path, &tables);
+    for args in [["inspect", "--fast"], ["report", "--format=text"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_litescope"))
+            .args(args)
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.trim().is_empty(), "{args:?}: a first line");
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
+    }
+}

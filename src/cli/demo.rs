@@ -17,6 +17,8 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<ExitCode> {
     demo::write(&args.dir)?;
     let dir = escape_path(&args.dir);
-    println!("demo workspace written to {dir}; try: litescope report {dir}");
+    super::print_text(&format!(
+        "demo workspace written to {dir}; try: litescope report {dir}\n"
+    ));
     Ok(ExitCode::SUCCESS)
 }

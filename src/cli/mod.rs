@@ -13,6 +13,7 @@ mod inspect;
 mod orphans;
 mod report;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -60,9 +61,21 @@ pub fn json_text<T: serde::Serialize>(value: &T) -> serde_json::Result<String> {
     }
 }
 
-/// Prints a command's output with control characters escaped.
+/// Prints a command's output with control characters escaped. A reader that closed the pipe
+/// (`litescope inspect | head -1`) has all it wanted: litescope exits 0 quietly, as `cat` does.
 pub fn print_text(text: &str) {
-    print!("{}", printable(text));
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_all(printable(text).as_bytes())
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            print_failure(&format!("standard output: {e}"));
+            std::process::exit(2);
+        }
+    }
 }
 
 /// Prints the one-line `litescope: <file>: <cause>` failure to stderr, kept to one line.
