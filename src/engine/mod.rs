@@ -16,6 +16,7 @@ pub mod query;
 pub mod quote;
 pub mod relations;
 pub mod schema;
+pub mod slices;
 pub mod stats;
 pub mod worker;
 pub mod workspace;
