@@ -194,12 +194,20 @@ impl App {
             JobKind::Page => "reading rows",
             JobKind::Query => "running query",
         };
+        let mut label = format!("{label} · {}", self.dbs[db].name());
+        let model = self.dbs[db].model.as_ref();
+        if kind == JobKind::Query && model.is_some_and(Database::readers_block_writers) {
+            // litescope's own passes go in short slices; a user's query cannot be cut.
+            label.push_str(
+                " · holding the read lock: writers wait while this runs (rollback journal)",
+            );
+        }
         self.jobs.insert(
             id,
             Running {
                 db,
                 kind,
-                label: format!("{label} · {}", self.dbs[db].name()),
+                label,
                 started: Instant::now(),
                 progress: None,
             },
