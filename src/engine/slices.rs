@@ -209,17 +209,21 @@ struct Keyset {
 }
 
 impl Keyset {
-    fn new(select: &str, table: &Table, key: &[String], tail: &str) -> Keyset {
-        let from = format!("{select} FROM main.{} AS c", ident(&table.name));
+    /// `whole` and `sliced` are select lists; the sliced one ends with the key. The whole
+    /// statement has no order, so SQLite may read a smaller covering index instead of the table.
+    fn new(whole: &str, sliced: &str, table: &Table, key: &[String]) -> Keyset {
+        let from = format!("FROM main.{} AS c", ident(&table.name));
         let order = key.join(", ");
         let after = (2..key.len() + 2)
             .map(|i| format!("?{i}"))
             .collect::<Vec<_>>()
             .join(", ");
         Keyset {
-            whole: format!("{from}{tail}"),
-            first: format!("{from} ORDER BY {order} LIMIT ?1{tail}"),
-            next: format!("{from} WHERE ({order}) > ({after}) ORDER BY {order} LIMIT ?1{tail}"),
+            whole: format!("SELECT {whole} {from}"),
+            first: format!("SELECT {sliced} {from} ORDER BY {order} LIMIT ?1"),
+            next: format!(
+                "SELECT {sliced} {from} WHERE ({order}) > ({after}) ORDER BY {order} LIMIT ?1"
+            ),
         }
     }
 
@@ -235,8 +239,9 @@ impl Keyset {
 /// Called with each row a [`Scan`] reads; `Break` ends the scan early.
 pub type OnRow<'a> = dyn FnMut(&Row) -> rusqlite::Result<ControlFlow<()>> + 'a;
 
-/// Reads a table in key order. Each row holds the `extra` expressions first, at positions
-/// `0..extra.len()`, then the key; expressions name the table as `c`.
+/// Reads a table: in key order when sliced, in any order when whole. Each row holds the `extra`
+/// expressions at positions `0..extra.len()` (then, when sliced, the key); expressions name the
+/// table as `c`.
 pub struct Scan<'a> {
     sql: Keyset,
     extra: usize,
@@ -253,9 +258,14 @@ impl<'a> Scan<'a> {
         on_row: &'a mut OnRow<'a>,
     ) -> Result<Scan<'a>, Stopped> {
         let key = key_columns(table)?;
-        let select = format!("SELECT {}", [extra, &key].concat().join(", "));
+        let whole = if extra.is_empty() {
+            "1".to_string()
+        } else {
+            extra.join(", ")
+        };
+        let sliced = [extra, &key].concat().join(", ");
         Ok(Scan {
-            sql: Keyset::new(&select, table, &key, ""),
+            sql: Keyset::new(&whole, &sliced, table, &key),
             extra: extra.len(),
             keys: key.len(),
             last: None,
@@ -313,7 +323,8 @@ struct Count {
 
 impl Count {
     fn new(table: &Table, key: &str) -> Count {
-        let inner = Keyset::new(&format!("SELECT {key} AS k"), table, &[key.to_string()], "");
+        let k = format!("{key} AS k");
+        let inner = Keyset::new(&k, &k, table, &[key.to_string()]);
         let outer = |sql: &str| format!("SELECT count(*), max(k) FROM ({sql})");
         Count {
             sql: Keyset {
