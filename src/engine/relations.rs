@@ -7,7 +7,8 @@
 //! `PRAGMA foreign_key_check` and `NOT EXISTS` instead do one B-tree search per child row (and
 //! `NOT EXISTS` without a parent index scans all parents per child). Parent keys are held in
 //! memory up to [`MAX_PARENT_KEYS`]; beyond that the count falls back to a `LEFT JOIN`, for
-//! which SQLite builds an automatic index when the parent has none.
+//! which SQLite builds an automatic index when the parent has none. A parent referenced by many
+//! tables (`users`) has its keys read once and kept for the others, up to the same total.
 //!
 //! Values are compared as SQLite compares them for a foreign key: the parent column's affinity
 //! is applied to the child value, so `'5'` matches `5` in an INTEGER parent.
@@ -20,7 +21,10 @@
 //! uncounted, and says why. Counts whose statements another process's commit came between are
 //! marked as not from one snapshot.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ops::ControlFlow;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use rusqlite::types::ValueRef;
@@ -98,6 +102,7 @@ pub fn find_with(
         budget,
         sample,
         max_keys: MAX_PARENT_KEYS,
+        kept: RefCell::default(),
     };
     for child in children(&rels) {
         progress(done, total);
@@ -490,7 +495,9 @@ struct Check {
     /// Positions of the key columns in the scan's result.
     cols: Vec<usize>,
     aff: Vec<Affinity>,
-    keys: KeySet,
+    keys: Rc<KeySet>,
+    /// Taken before the parent keys were read.
+    since: Snapshot,
     orphans: u64,
     nulls: u64,
     checked: u64,
@@ -504,8 +511,17 @@ struct Pass<'a> {
     /// Time allowed per child table.
     budget: Duration,
     sample: usize,
-    /// Parent keys held in memory before falling back to a join.
+    /// Parent keys held in memory before falling back to a join, and kept for reuse in all.
     max_keys: u64,
+    kept: RefCell<KeptKeys>,
+}
+
+/// Parent key sets already read, by parent table and columns, with the snapshot each was read
+/// after, and how many keys they hold in all.
+#[derive(Default)]
+struct KeptKeys {
+    sets: HashMap<(String, Vec<String>), (Rc<KeySet>, Snapshot)>,
+    keys: u64,
 }
 
 /// Counts every relation of one child table in a single pass over it.
@@ -514,11 +530,11 @@ fn count_child(pass: &Pass, schema: &Schema, rels: &mut [Relation], members: &[u
         return;
     };
     let deadline = Instant::now() + pass.budget;
-    let snapshot = Snapshot::take(pass.conn);
     let result = count_members(pass, schema, child, rels, members, deadline);
-    let one_snapshot = snapshot.held(pass.conn);
     let failure = match result {
-        Ok(checks) => {
+        Ok((checks, snapshot)) => {
+            let one_snapshot =
+                snapshot.held(pass.conn) && checks.iter().all(|c| c.since.held(pass.conn));
             for c in checks {
                 let rel = &mut rels[c.rel];
                 (rel.orphans, rel.nulls, rel.checked, rel.sample) =
@@ -539,7 +555,7 @@ fn count_child(pass: &Pass, schema: &Schema, rels: &mut [Relation], members: &[u
 }
 
 /// Reads each relation's parent keys (or joins, where they do not fit in memory), then the
-/// child table once for all of them.
+/// child table once for all of them; also returns the snapshot taken before the first read.
 fn count_members(
     pass: &Pass,
     schema: &Schema,
@@ -547,7 +563,8 @@ fn count_members(
     rels: &mut [Relation],
     members: &[usize],
     deadline: Instant,
-) -> Result<Vec<Check>, Stopped> {
+) -> Result<(Vec<Check>, Snapshot), Stopped> {
+    let snapshot = Snapshot::take(pass.conn);
     let mut columns: Vec<String> = Vec::new();
     let mut checks = Vec::new();
     for &i in members {
@@ -565,8 +582,8 @@ fn count_members(
                     .map_or(Affinity::Blob, |c| affinity(&c.decl_type))
             })
             .collect();
-        match parent_keys(pass, parent, rel, &aff, deadline)? {
-            Some(keys) => {
+        match kept_parent_keys(pass, parent, rel, &aff, deadline)? {
+            Some((keys, since)) => {
                 let cols = rel
                     .columns
                     .iter()
@@ -577,6 +594,7 @@ fn count_members(
                     cols,
                     aff,
                     keys,
+                    since,
                     orphans: 0,
                     nulls: 0,
                     checked: 0,
@@ -589,7 +607,7 @@ fn count_members(
     if !checks.is_empty() {
         scan_children(pass, child, &columns, &mut checks, deadline)?;
     }
-    Ok(checks)
+    Ok((checks, snapshot))
 }
 
 /// Index of `name` in `columns`, adding it when new (1-based: column 0 is the rowid).
@@ -606,14 +624,41 @@ fn on_c(names: &[String]) -> impl Iterator<Item = String> + '_ {
     names.iter().map(|n| format!("c.{}", ident(n)))
 }
 
-/// The parent's keys, or `None` when there are more than `pass.max_keys`.
+/// The parent's keys as kept from an earlier child, or read now (and kept while the total
+/// allows), with the snapshot taken before they were read; `None` when there are more than
+/// `pass.max_keys`.
+fn kept_parent_keys(
+    pass: &Pass,
+    parent: &Table,
+    rel: &Relation,
+    aff: &[Affinity],
+    deadline: Instant,
+) -> Result<Option<(Rc<KeySet>, Snapshot)>, Stopped> {
+    let id = (parent.name.clone(), rel.parent_columns.clone());
+    if let Some((keys, since)) = pass.kept.borrow().sets.get(&id) {
+        return Ok(Some((keys.clone(), since.clone())));
+    }
+    let since = Snapshot::take(pass.conn);
+    let Some((keys, count)) = parent_keys(pass, parent, rel, aff, deadline)? else {
+        return Ok(None);
+    };
+    let keys = Rc::new(keys);
+    let mut kept = pass.kept.borrow_mut();
+    if kept.keys + count <= pass.max_keys {
+        kept.keys += count;
+        kept.sets.insert(id, (keys.clone(), since.clone()));
+    }
+    Ok(Some((keys, since)))
+}
+
+/// The parent's keys and how many, or `None` when there are more than `pass.max_keys`.
 fn parent_keys(
     pass: &Pass,
     parent: &Table,
     rel: &Relation,
     aff: &[Affinity],
     deadline: Instant,
-) -> Result<Option<KeySet>, Stopped> {
+) -> Result<Option<(KeySet, u64)>, Stopped> {
     let cols: Vec<usize> = (0..aff.len()).collect();
     let mut keys = Vec::new();
     let mut too_many = false;
@@ -632,7 +677,8 @@ fn parent_keys(
     let extra: Vec<String> = on_c(&rel.parent_columns).collect();
     let mut scan = Scan::new(parent, &extra, &mut collect)?;
     slices::run(pass.conn, pass.pace, deadline, &mut scan)?;
-    Ok((!too_many).then(|| KeySet::build(keys)))
+    let count = keys.len() as u64;
+    Ok((!too_many).then(|| (KeySet::build(keys), count)))
 }
 
 fn scan_children(
@@ -947,9 +993,52 @@ mod tests {
             budget: Duration::from_secs(30),
             sample: 3,
             max_keys,
+            kept: RefCell::default(),
         };
         count_child(&pass, &schema, &mut rels, &members);
         rels
+    }
+
+    #[test]
+    fn a_parents_keys_are_read_once_for_all_its_children_within_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "PRAGMA foreign_keys = OFF;
+                 CREATE TABLE users(id INTEGER PRIMARY KEY);
+                 CREATE TABLE a(user_id REFERENCES users(id));
+                 CREATE TABLE b(user_id REFERENCES users(id));
+                 INSERT INTO users VALUES (1), (2), (3);
+                 INSERT INTO a VALUES (1), (4), (NULL);
+                 INSERT INTO b VALUES (2), (5), (6);",
+            )
+            .unwrap();
+        let conn = connect::open(&path).unwrap();
+        let schema = schema::load(&conn, Detail::Full).unwrap();
+        for (max_keys, kept) in [(3, 1), (2, 0)] {
+            let mut rels = declared(&schema);
+            let pass = Pass {
+                conn: &conn,
+                pace: Pace::Slices,
+                budget: Duration::from_secs(30),
+                sample: 3,
+                max_keys,
+                kept: RefCell::default(),
+            };
+            for child in ["a", "b"] {
+                let members: Vec<usize> = (0..rels.len())
+                    .filter(|&i| rels[i].child == child)
+                    .collect();
+                count_child(&pass, &schema, &mut rels, &members);
+            }
+            assert_eq!(pass.kept.borrow().sets.len(), kept, "max_keys {max_keys}");
+            // Beyond the bound the keys are not held at all: the join counts alike.
+            let orphans: Vec<_> = rels.iter().map(|r| (r.orphans, r.nulls)).collect();
+            let expected = [(Some(1), Some(1)), (Some(2), Some(0))];
+            assert_eq!(orphans, expected, "max_keys {max_keys}");
+        }
     }
 
     #[test]

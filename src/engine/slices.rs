@@ -165,6 +165,7 @@ fn limit(rows: u64) -> i64 {
 }
 
 /// `PRAGMA data_version` when work began; it changes when another connection commits.
+#[derive(Debug, Clone)]
 pub struct Snapshot(Option<i64>);
 
 impl Snapshot {
