@@ -70,6 +70,14 @@ impl Pace {
             _ => Pace::Slices,
         }
     }
+
+    /// The time one statement that cannot be resumed may take at this pace, out of `budget`.
+    pub fn statement_budget(self, budget: Duration) -> Duration {
+        match self {
+            Pace::Whole => budget,
+            Pace::Slices => budget.min(SLICE_MAX),
+        }
+    }
 }
 
 /// Why sliced work stopped before its end.
