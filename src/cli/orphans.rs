@@ -92,6 +92,12 @@ fn render(rels: &[Relation]) -> String {
         if let Some(e) = &r.error {
             let _ = writeln!(out, "  ! {e}");
         }
+        if r.orphans.is_some() && !r.one_snapshot {
+            let _ = writeln!(
+                out,
+                "  ! counted while another process committed: not from one snapshot"
+            );
+        }
         for s in &r.sample {
             let values: Vec<String> = s.values.iter().map(|v| v.to_string()).collect();
             let rowid = s.rowid.map_or("-".into(), |r| r.to_string());

@@ -5,7 +5,7 @@
 //! reports the others.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode};
 use serde::Serialize;
@@ -15,7 +15,8 @@ use super::discover::{not_a_file, Found};
 use super::header::{self, Header, Sniff};
 use super::names;
 use super::schema::{self, Detail, Schema};
-use super::stats;
+use super::slices::{self, Each, Pace, Stopped};
+use super::stats::{self, Measured};
 
 /// A file's state, as fixed in the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
@@ -85,6 +86,9 @@ pub struct Database {
     pub auto_vacuum: Option<String>,
     pub access: Option<Access>,
     pub integrity: Integrity,
+    /// Tables counted in slices (rollback journal) while another process committed, so that their
+    /// counts mix snapshots.
+    pub counts_not_one_snapshot: Vec<String>,
     #[serde(flatten)]
     pub schema: Schema,
 }
@@ -152,6 +156,7 @@ impl Database {
             auto_vacuum: None,
             access: None,
             integrity: Integrity::Unchecked("not opened".into()),
+            counts_not_one_snapshot: Vec::new(),
             schema: Schema::default(),
         }
     }
@@ -182,6 +187,50 @@ impl Database {
 
     pub fn is_ok(&self) -> bool {
         self.status == Status::Ok
+    }
+
+    /// True when every read of this file delays other processes' commits: a rollback-journal
+    /// file on a connection that takes locks.
+    pub fn readers_block_writers(&self) -> bool {
+        self.journal_mode.as_deref() == Some("rollback") && self.access != Some(Access::Immutable)
+    }
+
+    /// Adds `line` to what the caveat line says is hidden from view.
+    fn note(&mut self, line: String) {
+        self.error = Some(match self.error.take() {
+            Some(before) => format!("{before}; {line}"),
+            None => line,
+        });
+    }
+
+    /// Says what a sliced measuring pass could not give exactly.
+    fn note_measured(&mut self, measured: Measured) {
+        if !measured.straddled.is_empty() {
+            self.note(format!(
+                "rows of {} counted in slices while another process committed (rollback \
+                 journal): not from one snapshot",
+                listed(&measured.straddled)
+            ));
+        }
+        if !measured.unmeasured.is_empty() {
+            self.note(format!(
+                "bytes of {} not shown: too large to measure within a {} ms read-lock slice \
+                 (rollback journal)",
+                listed(&measured.unmeasured),
+                slices::SLICE_MAX.as_millis()
+            ));
+        }
+        self.counts_not_one_snapshot = measured.straddled;
+    }
+}
+
+/// The first few names of `names`, and how many more there are.
+fn listed(names: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let head = names[..names.len().min(SHOWN)].join(", ");
+    match names.len().saturating_sub(SHOWN) {
+        0 => head,
+        more => format!("{head} and {more} more"),
     }
 }
 
@@ -253,6 +302,11 @@ pub fn read_into(db: &mut Database, conn: &Conn, depth: Depth) -> rusqlite::Resu
 
 /// The measuring pass and `quick_check`: each reads the whole file, so where a second connection
 /// can be had they run side by side and cost the time of the longer one.
+///
+/// Not in rollback mode: SQLite's file locks belong to the process, and a connection asking for
+/// a read lock that another connection of the same process holds gets it without waiting for a
+/// writer's pending lock. Two connections taking slices in turn would hold the lock without a
+/// break and keep a writer out for the whole pass, so there the two run one after the other.
 fn measure_and_check(db: &mut Database, conn: &Conn, depth: Depth) -> Integrity {
     let unchecked = || Integrity::Unchecked("not requested".into());
     if !depth.measure {
@@ -262,20 +316,21 @@ fn measure_and_check(db: &mut Database, conn: &Conn, depth: Depth) -> Integrity 
             unchecked()
         };
     }
-    let beside = depth
-        .integrity
+    let beside = (depth.integrity && Pace::of(conn) == Pace::Whole)
         .then(|| connect::open_beside(conn))
         .flatten();
     match beside {
         Some(other) => std::thread::scope(|s| {
             let check = s.spawn(move || quick_check(&other, depth.budget));
-            stats::measure(conn, &mut db.schema, depth.budget);
+            let measured = stats::measure(conn, &mut db.schema, depth.budget);
+            db.note_measured(measured);
             check
                 .join()
                 .unwrap_or_else(|_| Integrity::Unchecked("quick_check failed".into()))
         }),
         None => {
-            stats::measure(conn, &mut db.schema, depth.budget);
+            let measured = stats::measure(conn, &mut db.schema, depth.budget);
+            db.note_measured(measured);
             if depth.integrity {
                 quick_check(conn, depth.budget)
             } else {
@@ -322,24 +377,121 @@ fn summary(problems: &[String]) -> String {
     }
 }
 
-/// `PRAGMA quick_check` within `budget`, keeping the first problems it reports.
+/// `PRAGMA quick_check` within `budget`, keeping the first problems it reports; in slices where
+/// the connection's read lock delays writers.
 pub fn quick_check(conn: &Conn, budget: Duration) -> Integrity {
-    let result = conn.with_budget(budget, |db| {
-        let mut stmt = db.prepare("PRAGMA main.quick_check(20)")?;
-        let rows = stmt.query_map([], |r| names::text(r, 0))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-    });
+    match Pace::of(conn) {
+        Pace::Whole => quick_check_whole(conn, budget),
+        Pace::Slices => quick_check_in_slices(conn, budget),
+    }
+}
+
+fn quick_check_whole(conn: &Conn, budget: Duration) -> Integrity {
+    let result = conn.with_budget(budget, |db| check_lines(db, None));
     match result {
-        Ok(Some(lines)) if lines == ["ok"] => Integrity::Ok,
+        Ok(Some(lines)) if lines.is_empty() => Integrity::Ok,
         Ok(Some(lines)) => Integrity::Problems(lines),
         Ok(None) => Integrity::Unchecked(format!(
             "quick_check did not finish within {}s",
             budget.as_secs()
         )),
-        Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseCorrupt) => {
-            Integrity::Problems(vec![e.to_string()])
+        Err(e) => from_error(e),
+    }
+}
+
+/// The lines of `PRAGMA quick_check` other than `ok`, of the whole file or of one table.
+fn check_lines(db: &Connection, table: Option<&str>) -> rusqlite::Result<Vec<String>> {
+    // A pragma takes no bound parameters: the table name goes in as a quoted literal.
+    let arg = table.map_or("20".into(), |t| format!("'{}'", t.replace('\'', "''")));
+    let mut stmt = db.prepare(&format!("PRAGMA main.quick_check({arg})"))?;
+    let rows = stmt.query_map([], |r| names::text(r, 0))?;
+    let lines = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(lines.into_iter().filter(|l| l != "ok").collect())
+}
+
+fn from_error(e: rusqlite::Error) -> Integrity {
+    if e.sqlite_error_code() == Some(ErrorCode::DatabaseCorrupt) {
+        Integrity::Problems(vec![e.to_string()])
+    } else {
+        Integrity::Unchecked(e.to_string())
+    }
+}
+
+/// The whole file within one slice where it fits: that also checks the freelist and finds pages
+/// no table uses. Otherwise table by table (`PRAGMA quick_check(TABLE)`), which cannot see those,
+/// and skips a table too large to check within a slice: SQLite cannot resume inside one.
+fn quick_check_in_slices(conn: &Conn, budget: Duration) -> Integrity {
+    let deadline = Instant::now() + budget;
+    let whole = check_each(conn, &[None], deadline);
+    if whole.skipped.is_empty() {
+        return whole.verdict(budget);
+    }
+    table_by_table(conn, deadline, budget)
+}
+
+fn table_by_table(conn: &Conn, deadline: Instant, budget: Duration) -> Integrity {
+    match checked_tables(conn) {
+        Ok(tables) => check_each(conn, &tables, deadline).verdict(budget),
+        Err(e) => from_error(e),
+    }
+}
+
+/// `sqlite_schema` and every table with a b-tree of its own.
+fn checked_tables(db: &Connection) -> rusqlite::Result<Vec<Option<String>>> {
+    let sql = "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND rootpage > 0";
+    let mut stmt = db.prepare(sql)?;
+    let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    std::iter::once(Ok(Some("sqlite_schema".into())))
+        .chain(names.map(|n| n.map(Some)))
+        .collect()
+}
+
+/// What a sliced `quick_check` found, skipped, and why it stopped early, if it did.
+struct Checked {
+    problems: Vec<String>,
+    checked: usize,
+    skipped: Vec<String>,
+    stopped: Option<Stopped>,
+}
+
+fn check_each(conn: &Conn, targets: &[Option<String>], deadline: Instant) -> Checked {
+    let (mut problems, mut checked) = (Vec::new(), 0);
+    let mut check = |db: &Connection, table: &Option<String>| {
+        problems.extend(check_lines(db, table.as_deref())?);
+        checked += 1;
+        Ok(())
+    };
+    let mut each = Each::new(targets, &mut check);
+    let stopped = slices::run(conn, Pace::Slices, deadline, &mut each).err();
+    let skipped = each.skipped.iter();
+    let skipped = skipped.map(|&i| targets[i].clone().unwrap_or("the whole file".into()));
+    let skipped = skipped.collect();
+    Checked {
+        problems,
+        checked,
+        skipped,
+        stopped,
+    }
+}
+
+impl Checked {
+    fn verdict(mut self, budget: Duration) -> Integrity {
+        if !self.problems.is_empty() {
+            self.problems.truncate(20);
+            return Integrity::Problems(self.problems);
         }
-        Err(e) => Integrity::Unchecked(e.to_string()),
+        match self.stopped {
+            Some(Stopped::Sql(e)) => from_error(e),
+            Some(stopped) => Integrity::Unchecked(stopped.describe("quick_check", budget)),
+            None if self.skipped.is_empty() => Integrity::Ok,
+            None => Integrity::Unchecked(format!(
+                "quick_check passed {} tables but skipped {}: too large to check within a {} ms \
+                 read-lock slice (rollback journal)",
+                self.checked,
+                listed(&self.skipped),
+                slices::SLICE_MAX.as_millis()
+            )),
+        }
     }
 }
 
@@ -352,5 +504,65 @@ pub fn status_of(err: &rusqlite::Error) -> Status {
         Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => Status::Unreadable,
         _ if err.to_string().contains("malformed") => Status::Corrupt,
         _ => Status::Unreadable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus_file(name: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let corpus = std::env::var_os("LITESCOPE_CORPUS")
+            .map(PathBuf::from)
+            .into_iter()
+            .chain([beside, PathBuf::from("/work/shared/corpus")])
+            .find(|p| p.is_dir())
+            .expect("the shared corpus: set LITESCOPE_CORPUS to its folder");
+        std::fs::copy(corpus.join("edge").join(name), &path).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn checking_table_by_table_finds_what_the_whole_file_check_finds() {
+        for name in [
+            "sqlite-altercorrupt-t1-freelist.db",
+            "sqlite-corruptL-t5-ptrmap.db",
+            "sqlite-corruptL-t9-freespace.db",
+        ] {
+            let (_dir, path) = corpus_file(name);
+            let conn = connect::open(&path).unwrap();
+            let budget = Duration::from_secs(10);
+            let deadline = Instant::now() + budget;
+            let verdict = table_by_table(&conn, deadline, budget);
+            assert!(
+                matches!(verdict, Integrity::Problems(_)),
+                "{name}: {verdict:?}"
+            );
+            assert!(matches!(
+                quick_check_whole(&conn, budget),
+                Integrity::Problems(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn a_healthy_file_passes_table_by_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ok.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE \"it's\"(x PRIMARY KEY); INSERT INTO \"it's\" VALUES (1), (2);
+                 CREATE TABLE k(a PRIMARY KEY, b) WITHOUT ROWID; CREATE VIRTUAL TABLE f USING fts5(x);",
+            )
+            .unwrap();
+        let conn = connect::open(&path).unwrap();
+        let budget = Duration::from_secs(10);
+        let verdict = table_by_table(&conn, Instant::now() + budget, budget);
+        assert_eq!(verdict, Integrity::Ok);
+        assert_eq!(quick_check(&conn, budget), Integrity::Ok);
     }
 }

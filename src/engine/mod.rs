@@ -22,6 +22,7 @@ pub mod quote;
 pub mod relations;
 pub mod schema;
 pub mod session;
+pub mod slices;
 pub mod stats;
 pub mod worker;
 pub mod workspace;

@@ -7,12 +7,25 @@
 //! `PRAGMA foreign_key_check` and `NOT EXISTS` instead do one B-tree search per child row (and
 //! `NOT EXISTS` without a parent index scans all parents per child). Parent keys are held in
 //! memory up to [`MAX_PARENT_KEYS`]; beyond that the count falls back to a `LEFT JOIN`, for
-//! which SQLite builds an automatic index when the parent has none.
+//! which SQLite builds an automatic index when the parent has none. A parent referenced by many
+//! tables (`users`) has its keys read once and kept for the others, up to the same total.
 //!
 //! Values are compared as SQLite compares them for a foreign key: the parent column's affinity
 //! is applied to the child value, so `'5'` matches `5` in an INTEGER parent.
+//!
+//! In rollback-journal mode each of those reads would hold the read lock, and delay every other
+//! process's commit, for as long as it reads its table, so both go in slices by rowid or key
+//! (see [`slices`]), and so does the join: per slice of child rows, a `NOT EXISTS` lookup in
+//! the parent's index. A parent with no index on the key cannot be joined per slice (SQLite would
+//! build a temporary index over the whole parent for every slice), so such a relation is left
+//! uncounted, and says why. Counts whose statements another process's commit came between are
+//! marked as not from one snapshot.
 
-use std::time::Duration;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row};
@@ -22,6 +35,7 @@ use serde::Serialize;
 use super::connect::Conn;
 use super::quote::{ident, ident_list};
 use super::schema::{Column, Schema, Table, TableKind};
+use super::slices::{self, Pace, Scan, Snapshot, Stopped};
 
 /// Parent keys held in memory for one relation (about 64 bytes each: 256 MiB at most).
 pub const MAX_PARENT_KEYS: u64 = 4_000_000;
@@ -58,6 +72,9 @@ pub struct Relation {
     pub why: String,
     /// Why counting did not finish, when it did not.
     pub error: Option<String>,
+    /// False when another process committed while this relation was counted: its counts then
+    /// come from reads of different moments.
+    pub one_snapshot: bool,
 }
 
 /// Every declared relation of `schema` and every inferred one the evidence supports, counted.
@@ -79,12 +96,20 @@ pub fn find_with(
     rels.splice(0..0, declared);
     let total = rels.len();
     let mut done = 0;
+    let pass = Pass {
+        conn,
+        pace: Pace::of(conn),
+        budget,
+        sample,
+        max_keys: MAX_PARENT_KEYS,
+        kept: RefCell::default(),
+    };
     for child in children(&rels) {
         progress(done, total);
         let members: Vec<usize> = (0..rels.len())
             .filter(|&i| rels[i].child == child)
             .collect();
-        count_child(conn, schema, &mut rels, &members, budget, sample);
+        count_child(&pass, schema, &mut rels, &members);
         done += members.len();
     }
     progress(total, total);
@@ -155,6 +180,7 @@ fn new_relation(
         declare_fix: None,
         why,
         error: None,
+        one_snapshot: true,
     };
     rel.fix = clean_fix(child, &rel);
     if !declared {
@@ -469,84 +495,119 @@ struct Check {
     /// Positions of the key columns in the scan's result.
     cols: Vec<usize>,
     aff: Vec<Affinity>,
-    keys: KeySet,
+    keys: Rc<KeySet>,
+    /// Taken before the parent keys were read.
+    since: Snapshot,
     orphans: u64,
     nulls: u64,
     checked: u64,
     sample: Vec<Sample>,
 }
 
-/// Counts every relation of one child table in a single pass over it.
-fn count_child(
-    conn: &Conn,
-    schema: &Schema,
-    rels: &mut [Relation],
-    members: &[usize],
+/// What every count of a relation pass shares.
+struct Pass<'a> {
+    conn: &'a Conn,
+    pace: Pace,
+    /// Time allowed per child table.
     budget: Duration,
     sample: usize,
-) {
+    /// Parent keys held in memory before falling back to a join, and kept for reuse in all.
+    max_keys: u64,
+    kept: RefCell<KeptKeys>,
+}
+
+/// Parent key sets already read, by parent table and columns, with the snapshot each was read
+/// after, and how many keys they hold in all.
+#[derive(Default)]
+struct KeptKeys {
+    sets: HashMap<(String, Vec<String>), (Rc<KeySet>, Snapshot)>,
+    keys: u64,
+}
+
+/// Counts every relation of one child table in a single pass over it.
+fn count_child(pass: &Pass, schema: &Schema, rels: &mut [Relation], members: &[usize]) {
     let Some(child) = schema.table(&rels[members[0]].child) else {
         return;
     };
-    let mut columns: Vec<String> = Vec::new();
-    let mut checks = Vec::new();
-    let result = conn.with_budget(budget, |db| {
-        for &i in members {
-            let rel = &mut rels[i];
-            let Some(parent) = schema.table(&rel.parent) else {
-                rel.error = Some(format!("no such table: {}", rel.parent));
-                continue;
-            };
-            let aff: Vec<Affinity> = rel
-                .parent_columns
-                .iter()
-                .map(|c| {
-                    parent
-                        .column(c)
-                        .map_or(Affinity::Blob, |c| affinity(&c.decl_type))
-                })
-                .collect();
-            match parent_keys(db, rel, &aff)? {
-                Some(keys) => {
-                    let cols = rel
-                        .columns
-                        .iter()
-                        .map(|c| position(&mut columns, c))
-                        .collect();
-                    checks.push(Check {
-                        rel: i,
-                        cols,
-                        aff,
-                        keys,
-                        orphans: 0,
-                        nulls: 0,
-                        checked: 0,
-                        sample: Vec::new(),
-                    });
-                }
-                None => join_count(db, rel, sample)?,
-            }
-        }
-        if !checks.is_empty() {
-            scan_children(db, child, &columns, &mut checks, sample)?;
-        }
-        Ok(())
-    });
-    for c in checks {
-        let rel = &mut rels[c.rel];
-        (rel.orphans, rel.nulls, rel.checked, rel.sample) =
-            (Some(c.orphans), Some(c.nulls), Some(c.checked), c.sample);
-    }
+    let deadline = Instant::now() + pass.budget;
+    let result = count_members(pass, schema, child, rels, members, deadline);
     let failure = match result {
-        Ok(Some(())) => return,
-        Ok(None) => format!("counting did not finish within {}s", budget.as_secs()),
-        Err(e) => e.to_string(),
+        Ok((checks, snapshot)) => {
+            let one_snapshot =
+                snapshot.held(pass.conn) && checks.iter().all(|c| c.since.held(pass.conn));
+            for c in checks {
+                let rel = &mut rels[c.rel];
+                (rel.orphans, rel.nulls, rel.checked, rel.sample) =
+                    (Some(c.orphans), Some(c.nulls), Some(c.checked), c.sample);
+            }
+            for &i in members {
+                rels[i].one_snapshot = one_snapshot;
+            }
+            return;
+        }
+        Err(stopped) => stopped.describe("counting", pass.budget),
     };
     for &i in members {
         let rel = &mut rels[i];
         (rel.orphans, rel.nulls, rel.checked) = (None, None, None);
         rel.error.get_or_insert_with(|| failure.clone());
     }
+}
+
+/// Reads each relation's parent keys (or joins, where they do not fit in memory), then the
+/// child table once for all of them; also returns the snapshot taken before the first read.
+fn count_members(
+    pass: &Pass,
+    schema: &Schema,
+    child: &Table,
+    rels: &mut [Relation],
+    members: &[usize],
+    deadline: Instant,
+) -> Result<(Vec<Check>, Snapshot), Stopped> {
+    let snapshot = Snapshot::take(pass.conn);
+    let mut columns: Vec<String> = Vec::new();
+    let mut checks = Vec::new();
+    for &i in members {
+        let rel = &mut rels[i];
+        let Some(parent) = schema.table(&rel.parent) else {
+            rel.error = Some(format!("no such table: {}", rel.parent));
+            continue;
+        };
+        let aff: Vec<Affinity> = rel
+            .parent_columns
+            .iter()
+            .map(|c| {
+                parent
+                    .column(c)
+                    .map_or(Affinity::Blob, |c| affinity(&c.decl_type))
+            })
+            .collect();
+        match kept_parent_keys(pass, parent, rel, &aff, deadline)? {
+            Some((keys, since)) => {
+                let cols = rel
+                    .columns
+                    .iter()
+                    .map(|c| position(&mut columns, c))
+                    .collect();
+                checks.push(Check {
+                    rel: i,
+                    cols,
+                    aff,
+                    keys,
+                    since,
+                    orphans: 0,
+                    nulls: 0,
+                    checked: 0,
+                    sample: Vec::new(),
+                });
+            }
+            None => join_count(pass, schema, child, rel, deadline)?,
+        }
+    }
+    if !checks.is_empty() {
+        scan_children(pass, child, &columns, &mut checks, deadline)?;
+    }
+    Ok((checks, snapshot))
 }
 
 /// Index of `name` in `columns`, adding it when new (1-based: column 0 is the rowid).
@@ -558,50 +619,80 @@ fn position(columns: &mut Vec<String>, name: &str) -> usize {
     at + 1
 }
 
-/// The parent's keys, or `None` when there are more than [`MAX_PARENT_KEYS`].
-fn parent_keys(
-    db: &Connection,
+/// `c."name"` for each of `names`: columns of the table a [`Scan`] reads, aliased `c`.
+fn on_c(names: &[String]) -> impl Iterator<Item = String> + '_ {
+    names.iter().map(|n| format!("c.{}", ident(n)))
+}
+
+/// The parent's keys as kept from an earlier child, or read now (and kept while the total
+/// allows), with the snapshot taken before they were read; `None` when there are more than
+/// `pass.max_keys`.
+fn kept_parent_keys(
+    pass: &Pass,
+    parent: &Table,
     rel: &Relation,
     aff: &[Affinity],
-) -> rusqlite::Result<Option<KeySet>> {
-    let sql = format!(
-        "SELECT {} FROM main.{}",
-        ident_list(&rel.parent_columns),
-        ident(&rel.parent)
-    );
-    let mut stmt = db.prepare(&sql)?;
-    let mut rows = stmt.query([])?;
+    deadline: Instant,
+) -> Result<Option<(Rc<KeySet>, Snapshot)>, Stopped> {
+    let id = (parent.name.clone(), rel.parent_columns.clone());
+    if let Some((keys, since)) = pass.kept.borrow().sets.get(&id) {
+        return Ok(Some((keys.clone(), since.clone())));
+    }
+    let since = Snapshot::take(pass.conn);
+    let Some((keys, count)) = parent_keys(pass, parent, rel, aff, deadline)? else {
+        return Ok(None);
+    };
+    let keys = Rc::new(keys);
+    let mut kept = pass.kept.borrow_mut();
+    if kept.keys + count <= pass.max_keys {
+        kept.keys += count;
+        kept.sets.insert(id, (keys.clone(), since.clone()));
+    }
+    Ok(Some((keys, since)))
+}
+
+/// The parent's keys and how many, or `None` when there are more than `pass.max_keys`.
+fn parent_keys(
+    pass: &Pass,
+    parent: &Table,
+    rel: &Relation,
+    aff: &[Affinity],
+    deadline: Instant,
+) -> Result<Option<(KeySet, u64)>, Stopped> {
     let cols: Vec<usize> = (0..aff.len()).collect();
     let mut keys = Vec::new();
-    while let Some(row) = rows.next()? {
-        if keys.len() as u64 >= MAX_PARENT_KEYS {
-            return Ok(None);
+    let mut too_many = false;
+    let mut collect = |row: &Row| {
+        if keys.len() as u64 >= pass.max_keys {
+            too_many = true;
+            return Ok(ControlFlow::Break(()));
         }
         match key_at(row, &cols, aff)? {
             Some(Probe::One(k)) => keys.push(k.owned()),
             Some(Probe::Tuple(k)) => keys.push(k),
             None => {}
         }
-    }
-    Ok(Some(KeySet::build(keys)))
+        Ok(ControlFlow::Continue(()))
+    };
+    let extra: Vec<String> = on_c(&rel.parent_columns).collect();
+    let mut scan = Scan::new(parent, &extra, &mut collect)?;
+    slices::run(pass.conn, pass.pace, deadline, &mut scan)?;
+    let count = keys.len() as u64;
+    Ok((!too_many).then(|| (KeySet::build(keys), count)))
 }
 
 fn scan_children(
-    db: &Connection,
+    pass: &Pass,
     child: &Table,
     columns: &[String],
     checks: &mut [Check],
-    sample: usize,
-) -> rusqlite::Result<()> {
+    deadline: Instant,
+) -> Result<(), Stopped> {
     let rowid = if child.without_rowid { "NULL" } else { "rowid" };
-    let sql = format!(
-        "SELECT {rowid}, {} FROM main.{}",
-        ident_list(columns),
-        ident(&child.name)
-    );
-    let mut stmt = db.prepare(&sql)?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
+    let extra: Vec<String> = std::iter::once(rowid.to_string())
+        .chain(on_c(columns))
+        .collect();
+    let mut check = |row: &Row| {
         for c in checks.iter_mut() {
             let Some(key) = key_at(row, &c.cols, &c.aff)? else {
                 c.nulls += 1;
@@ -610,21 +701,27 @@ fn scan_children(
             c.checked += 1;
             if !c.keys.contains(&key) {
                 c.orphans += 1;
-                if c.sample.len() < sample {
-                    let values = c
-                        .cols
-                        .iter()
-                        .map(|&i| row.get_ref(i).map(json_value))
-                        .collect::<rusqlite::Result<_>>()?;
-                    c.sample.push(Sample {
-                        rowid: row.get(0)?,
-                        values,
-                    });
+                if c.sample.len() < pass.sample {
+                    c.sample.push(sample_at(row, &c.cols)?);
                 }
             }
         }
-    }
-    Ok(())
+        Ok(ControlFlow::Continue(()))
+    };
+    let mut scan = Scan::new(child, &extra, &mut check)?;
+    slices::run(pass.conn, pass.pace, deadline, &mut scan)
+}
+
+/// The sample of an orphan row whose rowid is column 0 and key columns are `cols`.
+fn sample_at(row: &Row, cols: &[usize]) -> rusqlite::Result<Sample> {
+    let values = cols
+        .iter()
+        .map(|&i| row.get_ref(i).map(json_value))
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Sample {
+        rowid: row.get(0)?,
+        values,
+    })
 }
 
 fn key_conditions(rel: &Relation, child: &str, parent: &str) -> (String, String) {
@@ -644,8 +741,102 @@ fn key_conditions(rel: &Relation, child: &str, parent: &str) -> (String, String)
     (not_null, joined)
 }
 
-/// The fallback when parent keys do not fit in memory.
-fn join_count(db: &Connection, rel: &mut Relation, sample: usize) -> rusqlite::Result<()> {
+/// The fallback when parent keys do not fit in memory: a join, in one statement or per slice of
+/// child rows.
+fn join_count(
+    pass: &Pass,
+    schema: &Schema,
+    child: &Table,
+    rel: &mut Relation,
+    deadline: Instant,
+) -> Result<(), Stopped> {
+    match pass.pace {
+        Pace::Whole => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let joined = pass
+                .conn
+                .with_budget(left, |db| join_whole(db, rel, pass.sample));
+            joined?.ok_or(Stopped::OutOfTime)
+        }
+        Pace::Slices if parent_indexed(schema, rel) => join_in_slices(pass, child, rel, deadline),
+        Pace::Slices => {
+            rel.error = Some(format!(
+                "not counted: {} has over {} keys and no index on ({}), so a join would hold the \
+                 read lock of this rollback-journal database for a whole pass; an index on them \
+                 would let litescope count in short slices",
+                rel.parent,
+                pass.max_keys,
+                rel.parent_columns.join(", ")
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// True when SQLite finds a parent key by the rowid or an index, so that a slice of the join
+/// costs only its own child rows.
+fn parent_indexed(schema: &Schema, rel: &Relation) -> bool {
+    let Some(parent) = schema.table(&rel.parent) else {
+        return false;
+    };
+    let n = rel.parent_columns.len();
+    let wanted = |c: &String| rel.parent_columns.iter().any(|p| p.eq_ignore_ascii_case(c));
+    let rowid_alias = !parent.without_rowid
+        && matches!(parent.primary_key().as_slice(), [pk] if n == 1 && wanted(pk)
+            && parent.column(pk).is_some_and(|c| c.decl_type.eq_ignore_ascii_case("INTEGER")));
+    rowid_alias
+        || schema
+            .indexes_of(&parent.name)
+            .any(|i| !i.partial && i.columns.len() >= n && i.columns[..n].iter().all(wanted))
+}
+
+/// The join per slice of child rows: for each, whether its key is NULL, and whether a parent
+/// row has it (`NOT EXISTS`, one index lookup).
+fn join_in_slices(
+    pass: &Pass,
+    child: &Table,
+    rel: &mut Relation,
+    deadline: Instant,
+) -> Result<(), Stopped> {
+    let (_, on) = key_conditions(rel, "c", "p");
+    let missing = format!(
+        "NOT EXISTS (SELECT 1 FROM main.{} AS p WHERE {on})",
+        ident(&rel.parent)
+    );
+    let rowid = if child.without_rowid { "NULL" } else { "rowid" };
+    let extra: Vec<String> = std::iter::once(rowid.to_string())
+        .chain(on_c(&rel.columns))
+        .chain([missing])
+        .collect();
+    let cols: Vec<usize> = (1..=rel.columns.len()).collect();
+    let (mut orphans, mut nulls, mut checked, mut sample) = (0, 0, 0, Vec::new());
+    let mut tally = |row: &Row| {
+        if cols
+            .iter()
+            .any(|&i| matches!(row.get_ref(i), Ok(ValueRef::Null)))
+        {
+            nulls += 1;
+            return Ok(ControlFlow::Continue(()));
+        }
+        checked += 1;
+        if row.get::<_, bool>(cols.len() + 1)? {
+            orphans += 1;
+            if sample.len() < pass.sample {
+                sample.push(sample_at(row, &cols)?);
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    };
+    let mut scan = Scan::new(child, &extra, &mut tally)?;
+    slices::run(pass.conn, pass.pace, deadline, &mut scan)?;
+    (rel.orphans, rel.nulls, rel.checked) = (Some(orphans), Some(nulls), Some(checked));
+    rel.sample = sample;
+    Ok(())
+}
+
+/// The join in one statement per figure: SQLite builds an automatic index when the parent has
+/// none.
+fn join_whole(db: &Connection, rel: &mut Relation, sample: usize) -> rusqlite::Result<()> {
     let (not_null, _) = key_conditions(rel, "c", "p");
     let from = orphans_from(rel, "main.");
     let total: i64 = db.query_row(
@@ -786,6 +977,123 @@ fn declare_fix(schema: &Schema, child: &Table, rel: &Relation) -> Option<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::connect;
+    use crate::engine::schema::{self, Detail};
+
+    /// Counts the declared relations of `child` with parent keys held in memory only up to
+    /// `max_keys`, so that small parents take the join path.
+    fn count_declared(path: &std::path::Path, pace: Pace, max_keys: u64) -> Vec<Relation> {
+        let conn = connect::open(path).unwrap();
+        let schema = schema::load(&conn, Detail::Full).unwrap();
+        let mut rels = declared(&schema);
+        let members: Vec<usize> = (0..rels.len()).collect();
+        let pass = Pass {
+            conn: &conn,
+            pace,
+            budget: Duration::from_secs(30),
+            sample: 3,
+            max_keys,
+            kept: RefCell::default(),
+        };
+        count_child(&pass, &schema, &mut rels, &members);
+        rels
+    }
+
+    #[test]
+    fn a_parents_keys_are_read_once_for_all_its_children_within_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "PRAGMA foreign_keys = OFF;
+                 CREATE TABLE users(id INTEGER PRIMARY KEY);
+                 CREATE TABLE a(user_id REFERENCES users(id));
+                 CREATE TABLE b(user_id REFERENCES users(id));
+                 INSERT INTO users VALUES (1), (2), (3);
+                 INSERT INTO a VALUES (1), (4), (NULL);
+                 INSERT INTO b VALUES (2), (5), (6);",
+            )
+            .unwrap();
+        let conn = connect::open(&path).unwrap();
+        let schema = schema::load(&conn, Detail::Full).unwrap();
+        for (max_keys, kept) in [(3, 1), (2, 0)] {
+            let mut rels = declared(&schema);
+            let pass = Pass {
+                conn: &conn,
+                pace: Pace::Slices,
+                budget: Duration::from_secs(30),
+                sample: 3,
+                max_keys,
+                kept: RefCell::default(),
+            };
+            for child in ["a", "b"] {
+                let members: Vec<usize> = (0..rels.len())
+                    .filter(|&i| rels[i].child == child)
+                    .collect();
+                count_child(&pass, &schema, &mut rels, &members);
+            }
+            assert_eq!(pass.kept.borrow().sets.len(), kept, "max_keys {max_keys}");
+            // Beyond the bound the keys are not held at all: the join counts alike.
+            let orphans: Vec<_> = rels.iter().map(|r| (r.orphans, r.nulls)).collect();
+            let expected = [(Some(1), Some(1)), (Some(2), Some(0))];
+            assert_eq!(orphans, expected, "max_keys {max_keys}");
+        }
+    }
+
+    #[test]
+    fn joins_count_alike_whole_and_in_slices_where_the_parent_is_indexed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "PRAGMA foreign_keys = OFF;
+                 CREATE TABLE parent(id INTEGER PRIMARY KEY);
+                 CREATE TABLE coded(code TEXT);
+                 CREATE TABLE child(id INTEGER PRIMARY KEY, pid REFERENCES parent(id),
+                                    code TEXT REFERENCES coded(code));
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+                 INSERT INTO parent SELECT i FROM n WHERE i % 10 != 0;
+                 INSERT INTO coded SELECT 'c' || id FROM parent;
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+                 INSERT INTO child SELECT i, CASE WHEN i % 17 = 0 THEN NULL ELSE i % 5000 END,
+                                      'c' || (i % 5000) FROM n;",
+            )
+            .unwrap();
+        let missing: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM child WHERE pid NOT IN (SELECT id FROM parent)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let in_memory = count_declared(&path, Pace::Slices, MAX_PARENT_KEYS);
+        let whole = count_declared(&path, Pace::Whole, 10);
+        let sliced = count_declared(&path, Pace::Slices, 10);
+        let by_parent = |rels: &[Relation], p: &str| rels.iter().find(|r| r.parent == p).cloned();
+        let (memory, whole, sliced) = (
+            by_parent(&in_memory, "parent").unwrap(),
+            by_parent(&whole, "parent").unwrap(),
+            by_parent(&sliced, "parent").unwrap(),
+        );
+        assert_eq!(memory.orphans, Some(missing as u64));
+        for rel in [&whole, &sliced] {
+            assert_eq!(
+                (rel.orphans, rel.nulls, rel.checked),
+                (memory.orphans, memory.nulls, memory.checked)
+            );
+            assert_eq!(rel.sample.len(), 3);
+            assert!(rel.one_snapshot && rel.error.is_none());
+        }
+        let unindexed = by_parent(&count_declared(&path, Pace::Slices, 10), "coded").unwrap();
+        assert_eq!(unindexed.orphans, None);
+        assert!(unindexed.error.unwrap().contains("no index on (code)"));
+        let joined = by_parent(&count_declared(&path, Pace::Whole, 10), "coded").unwrap();
+        let counted = by_parent(&in_memory, "coded").unwrap();
+        assert_eq!(joined.orphans, counted.orphans);
+    }
 
     #[test]
     fn reads_reference_names_in_every_style() {

@@ -14,6 +14,7 @@ use unicode_width::UnicodeWidthChar;
 
 use super::{block, step};
 use crate::engine::browse::Cell;
+use crate::engine::database::Database;
 use crate::engine::jobs::QueryJob;
 use crate::engine::plan::{depths, PlanRow};
 use crate::engine::query::QueryEvent;
@@ -196,6 +197,15 @@ fn run(app: &mut App) {
     let id = app.send_streaming(app.db, QueryJob { sql }, on_event, |app, _, id, result| {
         on_done(app, id, result)
     });
+    let model = app.dbs[app.db].model.as_ref();
+    if model.is_some_and(Database::readers_block_writers) {
+        // litescope's own passes go in short slices; a user's query cannot be cut.
+        if let Some(job) = app.jobs.get_mut(&id) {
+            job.label.push_str(
+                " · holding the read lock: writers wait while this runs (rollback journal)",
+            );
+        }
+    }
     app.state.query.job = Some(id);
 }
 

@@ -1,0 +1,581 @@
+//! Long reads run as many short statements, so that a rollback-journal database's writers never
+//! wait long for litescope.
+//!
+//! In rollback-journal mode a reader's SHARED lock makes every other process's commit wait until
+//! the read ends (in WAL mode readers and writers do not wait for each other). In autocommit mode
+//! SQLite drops a connection's read lock as soon as its last statement ends, so in rollback mode
+//! ([`Pace::Slices`]) a long pass runs as a series of statements, each ended after about
+//! [`SLICE_TARGET`] and resumed by the next:
+//!
+//! * [`Scan`] reads a table in key order (rowid, or primary key for a WITHOUT ROWID table), each
+//!   statement starting after the last key the one before returned;
+//! * [`Count`] counts a rowid table the same way, with `count(*)` over a `LIMIT`ed range of
+//!   rowids, which is about twice as fast as stepping every row into Rust;
+//! * [`Each`] runs one statement per item (`quick_check` of one table, `dbstat` of one b-tree)
+//!   where SQLite cannot resume within an item; an item that does not fit in a slice is skipped
+//!   and listed, so that the caller can say what it left out.
+//!
+//! A statement's size is a row limit, scaled after each statement towards [`SLICE_TARGET`] by the
+//! time it took. [`SLICE_MAX`] is enforced by SQLite's progress handler (the connection's
+//! budget), so a misjudged statement still ends in time: a cut scan keeps the rows it read and
+//! resumes after them; a cut count, whose result comes only at its end, runs again smaller.
+//!
+//! Work spread over several statements is not one snapshot when another process commits in
+//! between: [`Snapshot`] compares `PRAGMA data_version` before the first statement and after the
+//! last, so that callers can mark such counts.
+//!
+//! In WAL mode, and on an immutable connection, which takes no lock at all, ([`Pace::Whole`]) the
+//! same work runs as one statement with no limit and no order, as fast as SQLite can read it.
+
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection, Row};
+
+use super::connect::{is_interrupt, Access, Conn};
+use super::quote::ident;
+use super::schema::Table;
+
+/// The time a statement of a sliced pass aims at.
+pub const SLICE_TARGET: Duration = Duration::from_millis(100);
+/// The longest a statement of a sliced pass holds the read lock: SQLite stops it there.
+pub const SLICE_MAX: Duration = Duration::from_millis(200);
+/// Rows of the first statement, before any timing is known.
+const FIRST_ROWS: u64 = 1_000;
+/// The fewest rows a statement is asked for.
+const MIN_ROWS: u64 = 16;
+/// Most rows a statement is asked for: a bound on growth, far above any real slice.
+const MAX_ROWS: u64 = 1 << 40;
+
+/// How a connection must read a large amount of data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// In one statement: its read lock delays no one.
+    Whole,
+    /// In statements of one slice each: its read lock delays other processes' commits.
+    Slices,
+}
+
+impl Pace {
+    /// The pace `conn` must read at: in slices unless the file is known to be in WAL mode or the
+    /// connection takes no lock. Slicing is always safe, only slower, so a journal mode that
+    /// cannot be read counts as rollback.
+    pub fn of(conn: &Conn) -> Pace {
+        if conn.access == Access::Immutable {
+            return Pace::Whole;
+        }
+        match conn.query_row("PRAGMA main.journal_mode", [], |r| r.get::<_, String>(0)) {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => Pace::Whole,
+            _ => Pace::Slices,
+        }
+    }
+
+    /// The time one statement that cannot be resumed may take at this pace, out of `budget`.
+    pub fn statement_budget(self, budget: Duration) -> Duration {
+        match self {
+            Pace::Whole => budget,
+            Pace::Slices => budget.min(SLICE_MAX),
+        }
+    }
+}
+
+/// Why sliced work stopped before its end.
+#[derive(Debug)]
+pub enum Stopped {
+    /// SQLite failed, or the user cancelled (see [`Stopped::is_interrupt`]).
+    Sql(rusqlite::Error),
+    /// The time budget ran out.
+    OutOfTime,
+    /// One statement could not be cut to fit in a slice.
+    TooLong,
+    /// A WITHOUT ROWID table whose primary key is unknown: there is no key to resume by.
+    NoKey,
+}
+
+impl From<rusqlite::Error> for Stopped {
+    fn from(e: rusqlite::Error) -> Stopped {
+        Stopped::Sql(e)
+    }
+}
+
+impl Stopped {
+    /// True when the user cancelled, or an interactive job preempted this one.
+    pub fn is_interrupt(&self) -> bool {
+        matches!(self, Stopped::Sql(e) if is_interrupt(e))
+    }
+
+    /// A line for the user; `budget` is the time that ran out, for [`Stopped::OutOfTime`].
+    pub fn describe(&self, what: &str, budget: Duration) -> String {
+        match self {
+            Stopped::Sql(e) => e.to_string(),
+            Stopped::OutOfTime => format!("{what} did not finish within {}s", budget.as_secs()),
+            Stopped::TooLong => format!(
+                "{what} stopped: one read took over {} ms, the longest litescope holds the read \
+                 lock of a rollback-journal database",
+                SLICE_MAX.as_millis()
+            ),
+            Stopped::NoKey => format!("{what} stopped: the table's primary key is unknown"),
+        }
+    }
+}
+
+/// Work that runs as a series of statements and can stop after any of them.
+pub trait Resumable {
+    /// Runs one statement of at most `rows` rows (`None`: no limit, no order needed) from where
+    /// the last one stopped; returns true when the work is done.
+    fn step(&mut self, db: &Connection, rows: Option<u64>) -> rusqlite::Result<bool>;
+
+    /// The statement asked for `rows` rows was stopped at the end of its slice. Returns false
+    /// when the work cannot be cut finer.
+    fn cut(&mut self, rows: u64) -> bool {
+        rows > MIN_ROWS
+    }
+}
+
+/// Runs `work` to its end, statement by statement at `pace`, unless `deadline` passes first.
+pub fn run(
+    conn: &Conn,
+    pace: Pace,
+    deadline: Instant,
+    work: &mut dyn Resumable,
+) -> Result<(), Stopped> {
+    let mut rows = FIRST_ROWS;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Stopped::OutOfTime);
+        }
+        let (slice, limit) = match pace {
+            Pace::Whole => (left, None),
+            Pace::Slices => (left.min(SLICE_MAX), Some(rows)),
+        };
+        let start = Instant::now();
+        match conn.with_budget(slice, |db| work.step(db, limit))? {
+            Some(true) => return Ok(()),
+            Some(false) => rows = resize(rows, start.elapsed()),
+            None if pace == Pace::Whole || slice < SLICE_MAX => return Err(Stopped::OutOfTime),
+            None if work.cut(rows) => rows = (rows / 4).max(MIN_ROWS),
+            None => return Err(Stopped::TooLong),
+        }
+    }
+}
+
+/// The row limit that would have made a statement of `rows` rows taking `took` last
+/// [`SLICE_TARGET`], changed by at most four times at once so that one odd timing cannot swing it.
+fn resize(rows: u64, took: Duration) -> u64 {
+    let scale = SLICE_TARGET.as_secs_f64() / took.as_secs_f64().max(1e-6);
+    ((rows as f64 * scale.clamp(0.25, 4.0)) as u64).clamp(MIN_ROWS, MAX_ROWS)
+}
+
+fn limit(rows: u64) -> i64 {
+    i64::try_from(rows).unwrap_or(i64::MAX)
+}
+
+/// `PRAGMA data_version` when work began; it changes when another connection commits.
+#[derive(Debug, Clone)]
+pub struct Snapshot(Option<i64>);
+
+impl Snapshot {
+    pub fn take(db: &Connection) -> Snapshot {
+        Snapshot(data_version(db))
+    }
+
+    /// True when no other connection committed since [`Snapshot::take`]; false when unknown.
+    pub fn held(&self, db: &Connection) -> bool {
+        self.0.is_some() && self.0 == data_version(db)
+    }
+}
+
+fn data_version(db: &Connection) -> Option<i64> {
+    db.query_row("PRAGMA main.data_version", [], |r| r.get(0))
+        .ok()
+}
+
+/// The expressions a table's rows are ordered and resumed by, on alias `c`: its rowid (under a
+/// name no column hides), or its primary key.
+fn key_columns(table: &Table) -> Result<Vec<String>, Stopped> {
+    if !table.without_rowid {
+        let free = ["rowid", "_rowid_", "oid"]
+            .into_iter()
+            .find(|name| table.column(name).is_none())
+            .unwrap_or("rowid");
+        return Ok(vec![format!("c.{free}")]);
+    }
+    let key = table.primary_key();
+    if key.is_empty() {
+        return Err(Stopped::NoKey);
+    }
+    Ok(key.iter().map(|k| format!("c.{}", ident(k))).collect())
+}
+
+/// The three forms of a keyset statement: whole (no limit, no order), first slice, next slice.
+/// `?1` is the row limit, `?2…` the last key read.
+struct Keyset {
+    whole: String,
+    first: String,
+    next: String,
+}
+
+impl Keyset {
+    /// `whole` and `sliced` are select lists; the sliced one ends with the key. The whole
+    /// statement has no order, so SQLite may read a smaller covering index instead of the table.
+    fn new(whole: &str, sliced: &str, table: &Table, key: &[String]) -> Keyset {
+        let from = format!("FROM main.{} AS c", ident(&table.name));
+        let order = key.join(", ");
+        let after = (2..key.len() + 2)
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Keyset {
+            whole: format!("SELECT {whole} {from}"),
+            first: format!("SELECT {sliced} {from} ORDER BY {order} LIMIT ?1"),
+            next: format!(
+                "SELECT {sliced} {from} WHERE ({order}) > ({after}) ORDER BY {order} LIMIT ?1"
+            ),
+        }
+    }
+
+    fn pick(&self, rows: Option<u64>, resuming: bool) -> &str {
+        match (rows, resuming) {
+            (None, _) => &self.whole,
+            (Some(_), false) => &self.first,
+            (Some(_), true) => &self.next,
+        }
+    }
+}
+
+/// Called with each row a [`Scan`] reads; `Break` ends the scan early.
+pub type OnRow<'a> = dyn FnMut(&Row) -> rusqlite::Result<ControlFlow<()>> + 'a;
+
+/// Reads a table: in key order when sliced, in any order when whole. Each row holds the `extra`
+/// expressions at positions `0..extra.len()` (then, when sliced, the key); expressions name the
+/// table as `c`.
+pub struct Scan<'a> {
+    sql: Keyset,
+    extra: usize,
+    keys: usize,
+    last: Option<Vec<Value>>,
+    moved: bool,
+    on_row: &'a mut OnRow<'a>,
+}
+
+impl<'a> Scan<'a> {
+    pub fn new(
+        table: &Table,
+        extra: &[String],
+        on_row: &'a mut OnRow<'a>,
+    ) -> Result<Scan<'a>, Stopped> {
+        let key = key_columns(table)?;
+        let whole = if extra.is_empty() {
+            "1".to_string()
+        } else {
+            extra.join(", ")
+        };
+        let sliced = [extra, &key].concat().join(", ");
+        Ok(Scan {
+            sql: Keyset::new(&whole, &sliced, table, &key),
+            extra: extra.len(),
+            keys: key.len(),
+            last: None,
+            moved: false,
+            on_row,
+        })
+    }
+
+    fn remember(&mut self, row: &Row) -> rusqlite::Result<()> {
+        let last = self.last.get_or_insert_with(Vec::new);
+        last.clear();
+        for i in self.extra..self.extra + self.keys {
+            last.push(row.get(i)?);
+        }
+        Ok(())
+    }
+}
+
+impl Resumable for Scan<'_> {
+    fn step(&mut self, db: &Connection, rows: Option<u64>) -> rusqlite::Result<bool> {
+        self.moved = false;
+        let mut stmt = db.prepare_cached(self.sql.pick(rows, self.last.is_some()))?;
+        let params: Vec<Value> = rows
+            .map(|n| Value::Integer(limit(n)))
+            .into_iter()
+            .chain(self.last.iter().flatten().cloned())
+            .collect();
+        let mut found = stmt.query(params_from_iter(params))?;
+        let mut read = 0;
+        while let Some(row) = found.next()? {
+            if (self.on_row)(row)?.is_break() {
+                return Ok(true);
+            }
+            if rows.is_some() {
+                self.remember(row)?;
+            }
+            self.moved = true;
+            read += 1;
+        }
+        Ok(rows.is_none_or(|n| read < n))
+    }
+
+    /// Rows read before the cut are kept, so a cut scan goes on from there.
+    fn cut(&mut self, rows: u64) -> bool {
+        self.moved || rows > MIN_ROWS
+    }
+}
+
+/// Counts a rowid table's rows, a range of rowids per statement.
+struct Count {
+    sql: Keyset,
+    after: Option<i64>,
+    rows: u64,
+}
+
+impl Count {
+    fn new(table: &Table, key: &str) -> Count {
+        let k = format!("{key} AS k");
+        let inner = Keyset::new(&k, &k, table, &[key.to_string()]);
+        let outer = |sql: &str| format!("SELECT count(*), max(k) FROM ({sql})");
+        Count {
+            sql: Keyset {
+                whole: format!("SELECT count(*), NULL FROM main.{}", ident(&table.name)),
+                first: outer(&inner.first),
+                next: outer(&inner.next),
+            },
+            after: None,
+            rows: 0,
+        }
+    }
+}
+
+impl Resumable for Count {
+    fn step(&mut self, db: &Connection, rows: Option<u64>) -> rusqlite::Result<bool> {
+        let mut stmt = db.prepare_cached(self.sql.pick(rows, self.after.is_some()))?;
+        let params: Vec<i64> = rows.map(limit).into_iter().chain(self.after).collect();
+        let (n, last) = stmt.query_row(params_from_iter(params), |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+        })?;
+        self.rows += n.max(0) as u64;
+        self.after = last.or(self.after);
+        Ok(rows.is_none_or(|l| n < limit(l)))
+    }
+}
+
+/// Counts `table`'s rows at `pace`: by rowid ranges, or by primary key for a WITHOUT ROWID table.
+pub fn count(conn: &Conn, pace: Pace, table: &Table, deadline: Instant) -> Result<u64, Stopped> {
+    let key = key_columns(table)?;
+    if !table.without_rowid {
+        let mut work = Count::new(table, &key[0]);
+        run(conn, pace, deadline, &mut work)?;
+        return Ok(work.rows);
+    }
+    let mut rows = 0u64;
+    let mut tally = |_: &Row| {
+        rows += 1;
+        Ok(ControlFlow::Continue(()))
+    };
+    run(
+        conn,
+        pace,
+        deadline,
+        &mut Scan::new(table, &[], &mut tally)?,
+    )?;
+    Ok(rows)
+}
+
+/// One statement per item, for work SQLite cannot resume within an item. An item whose
+/// statement does not fit in a slice is skipped; `skipped` lists their positions.
+pub struct Each<'a, T> {
+    items: &'a [T],
+    next: usize,
+    pub skipped: Vec<usize>,
+    work: &'a mut dyn FnMut(&Connection, &T) -> rusqlite::Result<()>,
+}
+
+impl<'a, T> Each<'a, T> {
+    pub fn new(
+        items: &'a [T],
+        work: &'a mut dyn FnMut(&Connection, &T) -> rusqlite::Result<()>,
+    ) -> Each<'a, T> {
+        Each {
+            items,
+            next: 0,
+            skipped: Vec::new(),
+            work,
+        }
+    }
+}
+
+impl<T> Resumable for Each<'_, T> {
+    fn step(&mut self, db: &Connection, _rows: Option<u64>) -> rusqlite::Result<bool> {
+        if let Some(item) = self.items.get(self.next) {
+            (self.work)(db, item)?;
+            self.next += 1;
+        }
+        Ok(self.next >= self.items.len())
+    }
+
+    fn cut(&mut self, _rows: u64) -> bool {
+        self.skipped.push(self.next);
+        self.next += 1;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::connect;
+    use crate::engine::schema::{self, Detail};
+
+    fn database(sql: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        Connection::open(&path).unwrap().execute_batch(sql).unwrap();
+        (dir, path)
+    }
+
+    fn table(conn: &Conn, name: &str) -> Table {
+        let schema = schema::load(conn, Detail::Full).unwrap();
+        schema.table(name).unwrap().clone()
+    }
+
+    fn later() -> Instant {
+        Instant::now() + Duration::from_secs(30)
+    }
+
+    const EXTREMES: &str = "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+        INSERT INTO t SELECT i * 3 - 7000, 'v' || i FROM n;
+        INSERT INTO t VALUES (-9223372036854775808, 'min'), (9223372036854775807, 'max');
+        CREATE TABLE other(x);";
+
+    /// Counts the statements a piece of work runs, and commits from another connection with no
+    /// busy timeout after each: that fails if litescope still holds its read lock.
+    struct Probe<'a, W> {
+        work: W,
+        writer: &'a Connection,
+        statements: usize,
+    }
+
+    impl<W: Resumable> Resumable for Probe<'_, W> {
+        fn step(&mut self, db: &Connection, rows: Option<u64>) -> rusqlite::Result<bool> {
+            let done = self.work.step(db, rows)?;
+            self.statements += 1;
+            self.writer
+                .execute("INSERT INTO other VALUES (1)", [])
+                .expect("the read lock is released between statements");
+            Ok(done)
+        }
+    }
+
+    #[test]
+    fn the_pace_follows_the_journal_mode() {
+        let (_dir, path) = database("CREATE TABLE t(x);");
+        assert_eq!(Pace::of(&connect::open(&path).unwrap()), Pace::Slices);
+        let (_dir, path) = database("PRAGMA journal_mode = WAL; CREATE TABLE t(x);");
+        let app = Connection::open(&path).unwrap();
+        app.execute("INSERT INTO t VALUES (1)", []).unwrap();
+        assert_eq!(Pace::of(&connect::open(&path).unwrap()), Pace::Whole);
+    }
+
+    #[test]
+    fn a_sliced_scan_reads_every_row_once_in_order_and_lets_writers_in_between() {
+        let (_dir, path) = database(EXTREMES);
+        let conn = connect::open(&path).unwrap();
+        let writer = Connection::open(&path).unwrap();
+        writer.busy_timeout(Duration::ZERO).unwrap();
+        let t = table(&conn, "t");
+        let mut seen: Vec<(i64, String)> = Vec::new();
+        let mut collect = |r: &Row| {
+            seen.push((r.get(1)?, r.get(0)?));
+            Ok(ControlFlow::Continue(()))
+        };
+        let extra = ["c.v".to_string()];
+        let mut probe = Probe {
+            work: Scan::new(&t, &extra, &mut collect).unwrap(),
+            writer: &writer,
+            statements: 0,
+        };
+        run(&conn, Pace::Slices, later(), &mut probe).unwrap();
+        let statements = probe.statements;
+        assert!(statements >= 2, "{statements} statements");
+        let expected: Vec<(i64, String)> = writer
+            .prepare("SELECT id, v FROM t ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn counts_agree_with_count_star_at_either_pace() {
+        let (_dir, path) = database(&format!(
+            "{EXTREMES}
+             CREATE TABLE k(a TEXT COLLATE NOCASE, b INTEGER, PRIMARY KEY (a, b)) WITHOUT ROWID;
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+             INSERT INTO k SELECT CASE WHEN i % 2 THEN 'A' ELSE 'b' END || (i % 7), i FROM n;
+             CREATE TABLE shadowed(rowid TEXT, oid TEXT);
+             INSERT INTO shadowed VALUES ('x', 'y'), ('x', 'y');"
+        ));
+        let conn = connect::open(&path).unwrap();
+        for (name, rows) in [("t", 5002), ("k", 3000), ("shadowed", 2), ("other", 0)] {
+            for pace in [Pace::Slices, Pace::Whole] {
+                let n = count(&conn, pace, &table(&conn, name), later()).unwrap();
+                assert_eq!(n, rows, "{name} at {pace:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_item_too_long_for_a_slice_is_skipped_and_the_others_run() {
+        let (_dir, path) = database("CREATE TABLE t(x);");
+        let conn = connect::open(&path).unwrap();
+        let endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
+                       WHERE i < 1000000000) SELECT count(*) FROM n";
+        let items = ["SELECT 1", endless, "SELECT 3"];
+        let mut got = Vec::new();
+        let mut work = |db: &Connection, sql: &&str| {
+            got.push(db.query_row(sql, [], |r| r.get::<_, i64>(0))?);
+            Ok(())
+        };
+        let mut each = Each::new(&items, &mut work);
+        let started = Instant::now();
+        run(&conn, Pace::Slices, later(), &mut each).unwrap();
+        assert_eq!(each.skipped, [1]);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(got, [1, 3]);
+    }
+
+    #[test]
+    fn a_cancel_stops_sliced_work_as_an_interrupt() {
+        let (_dir, path) = database(EXTREMES);
+        let conn = connect::open(&path).unwrap();
+        conn.cancel_flag()
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let stopped = count(&conn, Pace::Slices, &table(&conn, "t"), later()).unwrap_err();
+        assert!(stopped.is_interrupt(), "{stopped:?}");
+    }
+
+    #[test]
+    fn a_snapshot_notices_another_connections_commit() {
+        let (_dir, path) = database("CREATE TABLE t(x);");
+        let conn = connect::open(&path).unwrap();
+        let snapshot = Snapshot::take(&conn);
+        assert!(snapshot.held(&conn));
+        Connection::open(&path)
+            .unwrap()
+            .execute("INSERT INTO t VALUES (1)", [])
+            .unwrap();
+        assert!(!snapshot.held(&conn));
+    }
+
+    #[test]
+    fn statements_grow_or_shrink_towards_the_target_at_most_fourfold() {
+        assert_eq!(resize(1000, SLICE_TARGET / 2), 2000);
+        assert_eq!(resize(1000, Duration::from_secs(5)), 250);
+        assert_eq!(resize(1000, Duration::from_micros(1)), 4000);
+        assert_eq!(resize(20, Duration::from_secs(5)), MIN_ROWS);
+    }
+}
