@@ -486,7 +486,8 @@ impl Checked {
             None if self.skipped.is_empty() => Integrity::Ok,
             None => Integrity::Unchecked(format!(
                 "quick_check passed {} tables but skipped {}: too large to check within a {} ms \
-                 read-lock slice (rollback journal)",
+                 read-lock slice (rollback journal); run PRAGMA quick_check in the sqlite3 shell \
+                 when writers can wait",
                 self.checked,
                 listed(&self.skipped),
                 slices::SLICE_MAX.as_millis()

@@ -1,223 +1,21 @@
-//! The schema model (tables, columns, foreign keys, indexes, views, triggers) and its loader.
+//! Loading the schema model from a connection.
 //!
 //! The loader reads `sqlite_schema` and the table-valued pragmas joined against it, so that a
 //! 10,000-table schema costs a handful of statements rather than tens of thousands. Each pragma
 //! call still prepares a statement inside SQLite, so tables that cannot have foreign keys (no
-//! `REFERENCES` in their SQL) or indexes (none in `sqlite_schema`, and not WITHOUT ROWID, whose key index has no entry there)
-//! are not asked. When a joined
-//! pragma fails (a virtual table whose module this SQLite lacks), it falls back to one table at a
-//! time and leaves the failing table's details empty.
-//!
-//! Every name and SQL text is read as bytes and decoded by [`names::decode`]: a program may have
-//! stored bytes that are not UTF-8, and one such byte must not make a healthy file unreadable. A
-//! table, column or view whose name is not UTF-8 is shown escaped and flagged (`name_valid`),
-//! because its escaped name is not its name: litescope never puts it into SQL, where it would
-//! reach nothing, or worse, another object whose real name is the escaped text.
+//! `REFERENCES` in their SQL) or indexes (none in `sqlite_schema`, and not WITHOUT ROWID, whose
+//! key index has no entry there) are not asked. When a joined pragma fails (a virtual table whose
+//! module this SQLite lacks), it falls back to one table at a time and leaves the failing table's
+//! details empty.
 
-use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rusqlite::{Connection, Row};
-use serde::Serialize;
 
-use super::names;
-use super::quote::ident;
-
-/// The note on an object whose name is not UTF-8.
-pub const NAME_NOT_UTF8: &str = "name is not valid UTF-8: it cannot be queried by litescope";
-
-/// What kind of table an entry of `sqlite_schema` is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TableKind {
-    Table,
-    Virtual,
-    Fts,
-    Rtree,
-    /// The internal storage of a virtual table (`x_data`, `x_node`, …).
-    Shadow,
-    /// SQLite's own tables: `sqlite_sequence`, `sqlite_stat1`, …
-    System,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Column {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub decl_type: String,
-    pub notnull: bool,
-    /// Position in the primary key, 1-based; 0 when not part of it.
-    pub pk: u32,
-    pub default: Option<String>,
-    /// True for generated columns and the hidden columns of virtual tables.
-    pub hidden: bool,
-    /// False when the name is not UTF-8 and `name` shows it escaped.
-    #[serde(skip)]
-    pub name_valid: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ForeignKey {
-    pub columns: Vec<String>,
-    pub parent: String,
-    /// The referenced columns; when the declaration names none, the parent's primary key.
-    pub parent_columns: Vec<String>,
-    pub on_delete: String,
-    pub on_update: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Table {
-    pub name: String,
-    pub kind: TableKind,
-    /// Row count, exact when `rows_exact`, otherwise an estimate; `None` when unknown.
-    pub rows: Option<u64>,
-    pub rows_exact: bool,
-    pub columns: Vec<Column>,
-    pub foreign_keys: Vec<ForeignKey>,
-    pub without_rowid: bool,
-    pub strict: bool,
-    /// Bytes of the table's own b-tree (from `dbstat`); `None` when not measured.
-    pub bytes: Option<u64>,
-    /// The module of a virtual table (`fts5`, `rtree`, …).
-    pub module: Option<String>,
-    /// For a shadow table, the virtual table it belongs to.
-    pub shadow_of: Option<String>,
-    pub sql: Option<String>,
-    /// Why the columns could not be read, or which name litescope cannot put into SQL.
-    pub error: Option<String>,
-    /// False when the name is not UTF-8 and `name` shows it escaped.
-    #[serde(skip)]
-    pub name_valid: bool,
-}
-
-impl Table {
-    pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(name))
-    }
-
-    /// The primary key columns in key order; empty for a plain rowid table.
-    pub fn primary_key(&self) -> Vec<String> {
-        let mut pk: Vec<_> = self.columns.iter().filter(|c| c.pk > 0).collect();
-        pk.sort_by_key(|c| c.pk);
-        pk.into_iter().map(|c| c.name.clone()).collect()
-    }
-
-    /// True for the tables a user made: not virtual internals, not SQLite's own.
-    pub fn is_user_table(&self) -> bool {
-        matches!(
-            self.kind,
-            TableKind::Table | TableKind::Virtual | TableKind::Fts | TableKind::Rtree
-        )
-    }
-
-    /// True when the table and every column can be named in SQL (their names are UTF-8).
-    pub fn queryable(&self) -> bool {
-        self.name_valid && self.columns.iter().all(|c| c.name_valid)
-    }
-
-    /// True when rows live in this table's own b-tree, so that `dbstat` can count them.
-    pub fn has_btree(&self) -> bool {
-        !matches!(
-            self.kind,
-            TableKind::Virtual | TableKind::Fts | TableKind::Rtree
-        )
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Index {
-    pub name: String,
-    pub table: String,
-    /// Key columns in order; an expression key appears as its SQL text.
-    pub columns: Vec<String>,
-    pub unique: bool,
-    pub partial: bool,
-    pub expression: bool,
-    /// `created` (CREATE INDEX), `primary-key` or `unique` (made by a constraint).
-    pub origin: String,
-    pub bytes: Option<u64>,
-    pub sql: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct View {
-    pub name: String,
-    pub sql: String,
-    /// True when the view still compiles against the current schema.
-    pub ok: bool,
-    pub error: Option<String>,
-    /// False when the name is not UTF-8 and `name` shows it escaped.
-    #[serde(skip)]
-    pub name_valid: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Trigger {
-    pub name: String,
-    pub table: String,
-    pub sql: String,
-}
-
-/// Everything `sqlite_schema` describes.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Schema {
-    pub tables: Vec<Table>,
-    pub indexes: Vec<Index>,
-    pub views: Vec<View>,
-    pub triggers: Vec<Trigger>,
-}
-
-impl Schema {
-    pub fn table(&self, name: &str) -> Option<&Table> {
-        self.tables
-            .iter()
-            .find(|t| t.name.eq_ignore_ascii_case(name))
-    }
-
-    pub fn indexes_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Index> + 'a {
-        self.indexes
-            .iter()
-            .filter(move |i| i.table.eq_ignore_ascii_case(table))
-    }
-
-    /// False for a table or view whose name is not UTF-8: SQL cannot name it.
-    pub fn queryable(&self, name: &str) -> bool {
-        let view = || {
-            self.views
-                .iter()
-                .find(|v| v.name.eq_ignore_ascii_case(name))
-        };
-        match self.table(name) {
-            Some(t) => t.name_valid,
-            None => view().is_none_or(|v| v.name_valid),
-        }
-    }
-
-    /// The schema without the tables litescope cannot name in SQL (see [`Table::queryable`]) and
-    /// without the foreign keys that point at them: what SQL-building passes such as relations
-    /// may work on.
-    pub fn queryable_part(&self) -> Cow<'_, Schema> {
-        if self.tables.iter().all(Table::queryable) {
-            return Cow::Borrowed(self);
-        }
-        let mut part = self.clone();
-        let dropped: HashSet<String> = part
-            .tables
-            .iter()
-            .filter(|t| !t.queryable())
-            .map(|t| t.name.to_ascii_lowercase())
-            .collect();
-        part.tables.retain(Table::queryable);
-        for t in &mut part.tables {
-            t.foreign_keys
-                .retain(|fk| !dropped.contains(&fk.parent.to_ascii_lowercase()));
-        }
-        Cow::Owned(part)
-    }
-}
+use super::text::{index_terms, virtual_module};
+use super::*;
+use crate::engine::names;
+use crate::engine::quote::ident;
 
 struct Entry {
     kind: String,
@@ -226,16 +24,6 @@ struct Entry {
     raw_name: Option<Vec<u8>>,
     table: String,
     sql: Option<String>,
-}
-
-/// How much of the schema to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Detail {
-    /// Names and kinds of every object only: what a first screen needs, in one read of
-    /// `sqlite_schema`. Columns, keys and indexes stay empty, and views are not compiled.
-    Names,
-    /// Everything.
-    Full,
 }
 
 /// Reads the schema through `conn`.
@@ -320,21 +108,6 @@ fn table_flags(conn: &Connection) -> rusqlite::Result<Flags> {
         ))
     })?;
     rows.collect()
-}
-
-/// The module name after `USING` in a `CREATE VIRTUAL TABLE` statement.
-fn virtual_module(sql: &str) -> Option<String> {
-    let upper = sql.to_ascii_uppercase();
-    if !upper.trim_start().starts_with("CREATE VIRTUAL TABLE") {
-        return None;
-    }
-    let at = upper.find(" USING ")? + " USING ".len();
-    let module: String = sql[at..]
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .collect();
-    Some(module.to_ascii_lowercase())
 }
 
 fn kind_of_module(module: &str) -> TableKind {
@@ -512,21 +285,22 @@ impl FillTarget for FkPart {
     fn put(table: &mut Table, items: Vec<Self>) {
         let mut fks: Vec<(i64, ForeignKey)> = Vec::new();
         for p in items {
-            if fks.last().map(|(id, _)| *id) != Some(p.id) {
-                fks.push((
+            match fks.last_mut() {
+                Some((id, fk)) if *id == p.id => {
+                    fk.columns.push(p.from);
+                    fk.parent_columns.extend(p.to);
+                }
+                _ => fks.push((
                     p.id,
                     ForeignKey {
-                        columns: Vec::new(),
-                        parent: p.parent.clone(),
-                        parent_columns: Vec::new(),
-                        on_delete: p.on_delete.clone(),
-                        on_update: p.on_update.clone(),
+                        columns: vec![p.from],
+                        parent: p.parent,
+                        parent_columns: p.to.into_iter().collect(),
+                        on_delete: p.on_delete,
+                        on_update: p.on_update,
                     },
-                ));
+                )),
             }
-            let fk = &mut fks.last_mut().expect("pushed above").1;
-            fk.columns.push(p.from);
-            fk.parent_columns.extend(p.to);
         }
         // SQLite lists foreign keys last-declared first; show them in declaration order.
         table.foreign_keys = fks.into_iter().rev().map(|(_, fk)| fk).collect();
@@ -702,57 +476,6 @@ fn key_names(key: &[Option<String>], sql: Option<&str>) -> Vec<String> {
         .collect()
 }
 
-/// The comma-separated terms inside the first parentheses after `ON table` in a CREATE INDEX.
-fn index_terms(sql: &str) -> Vec<String> {
-    let upper = sql.to_ascii_uppercase();
-    let Some(on) = upper.find(" ON ") else {
-        return Vec::new();
-    };
-    let Some(open) = sql[on..].find('(').map(|i| on + i) else {
-        return Vec::new();
-    };
-    split_top_level(&sql[open + 1..])
-}
-
-/// Splits at top-level commas up to the closing parenthesis, respecting quotes and nesting.
-fn split_top_level(text: &str) -> Vec<String> {
-    let (mut depth, mut quote, mut terms, mut cur) = (0, None, Vec::new(), String::new());
-    for c in text.chars() {
-        match (quote, c) {
-            (Some(q), _) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"' | '`') => quote = Some(c),
-            (None, '[') => quote = Some(']'),
-            (None, '(') => depth += 1,
-            (None, ')') if depth == 0 => break,
-            (None, ')') => depth -= 1,
-            (None, ',') if depth == 0 => {
-                terms.push(cur.trim().to_string());
-                cur.clear();
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(c);
-    }
-    terms.push(cur.trim().to_string());
-    terms
-}
-
-/// A CREATE statement laid out for reading: one column or constraint per line.
-pub fn pretty_ddl(sql: &str) -> String {
-    let (Some(open), Some(close)) = (sql.find('('), sql.rfind(')')) else {
-        return sql.to_string();
-    };
-    let head = sql[..open].trim_end();
-    if !head.to_ascii_uppercase().contains("TABLE") || close < open {
-        return sql.to_string();
-    }
-    let terms = split_top_level(&sql[open + 1..close + 1]);
-    let body: Vec<String> = terms.iter().map(|t| format!("  {t}")).collect();
-    format!("{head} (\n{}\n){}", body.join(",\n"), &sql[close + 1..])
-}
-
 fn check_view(conn: &Connection, entry: &Entry) -> View {
     let error = match &entry.raw_name {
         None => {
@@ -784,45 +507,4 @@ fn compile_by_raw_name(conn: &Connection, raw: &[u8]) -> Result<(), String> {
         |_| Ok(()),
     )
     .map_err(|e| e.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_module_of_a_virtual_table() {
-        assert_eq!(
-            virtual_module("CREATE VIRTUAL TABLE t USING fts5(a, b)").as_deref(),
-            Some("fts5")
-        );
-        assert_eq!(
-            virtual_module("create virtual table \"x y\" using RTree(id, a, b)").as_deref(),
-            Some("rtree")
-        );
-        assert_eq!(virtual_module("CREATE TABLE t(a)"), None);
-    }
-
-    #[test]
-    fn lays_out_create_table_one_term_per_line() {
-        let sql =
-            "CREATE TABLE t (a INTEGER PRIMARY KEY,   b TEXT DEFAULT 'x,y', CHECK (a > 0)) STRICT";
-        assert_eq!(
-            pretty_ddl(sql),
-            "CREATE TABLE t (\n  a INTEGER PRIMARY KEY,\n  b TEXT DEFAULT 'x,y',\n  CHECK (a > 0)\n) STRICT"
-        );
-        assert_eq!(
-            pretty_ddl("CREATE INDEX i ON t(a)"),
-            "CREATE INDEX i ON t(a)"
-        );
-    }
-
-    #[test]
-    fn splits_index_terms_at_top_level_commas() {
-        let sql = "CREATE INDEX i ON t (lower(\"a,b\"), coalesce(x, 0), [c)d] DESC) WHERE x > 0";
-        assert_eq!(
-            index_terms(sql),
-            ["lower(\"a,b\")", "coalesce(x, 0)", "[c)d] DESC"]
-        );
-    }
 }

@@ -1,0 +1,398 @@
+//! Counting orphans: parent keys read once into memory (kept for other children of the same
+//! parent), each child table read once for all its relations, and a join where keys do not fit;
+//! in slices where a read lock delays writers.
+
+use super::*;
+
+/// One relation being counted during its child table's scan.
+pub(super) struct Check {
+    pub(super) rel: usize,
+    /// Positions of the key columns in the scan's result.
+    pub(super) cols: Vec<usize>,
+    pub(super) aff: Vec<Affinity>,
+    pub(super) keys: Rc<KeySet>,
+    /// Taken before the parent keys were read.
+    pub(super) since: Snapshot,
+    pub(super) orphans: u64,
+    pub(super) nulls: u64,
+    pub(super) checked: u64,
+    pub(super) sample: Vec<Sample>,
+}
+
+/// What every count of a relation pass shares.
+pub(super) struct Pass<'a> {
+    pub(super) conn: &'a Conn,
+    pub(super) pace: Pace,
+    /// Time allowed per child table.
+    pub(super) budget: Duration,
+    pub(super) sample: usize,
+    /// Parent keys held in memory before falling back to a join, and kept for reuse in all.
+    pub(super) max_keys: u64,
+    pub(super) kept: RefCell<KeptKeys>,
+}
+
+/// Parent key sets already read, by parent table and columns, with the snapshot each was read
+/// after, and how many keys they hold in all.
+#[derive(Default)]
+pub(super) struct KeptKeys {
+    pub(super) sets: HashMap<(String, Vec<String>), (Rc<KeySet>, Snapshot)>,
+    pub(super) keys: u64,
+}
+
+/// Counts every relation of one child table in a single pass over it.
+pub(super) fn count_child(pass: &Pass, schema: &Schema, rels: &mut [Relation], members: &[usize]) {
+    let Some(child) = schema.table(&rels[members[0]].child) else {
+        return;
+    };
+    let deadline = Instant::now() + pass.budget;
+    let result = count_members(pass, schema, child, rels, members, deadline);
+    let failure = match result {
+        Ok((checks, snapshot)) => {
+            let one_snapshot =
+                snapshot.held(pass.conn) && checks.iter().all(|c| c.since.held(pass.conn));
+            for c in checks {
+                let rel = &mut rels[c.rel];
+                (rel.orphans, rel.nulls, rel.checked, rel.sample) =
+                    (Some(c.orphans), Some(c.nulls), Some(c.checked), c.sample);
+            }
+            for &i in members {
+                rels[i].one_snapshot = one_snapshot;
+            }
+            return;
+        }
+        Err(stopped) => stopped.describe("counting", pass.budget),
+    };
+    for &i in members {
+        let rel = &mut rels[i];
+        (rel.orphans, rel.nulls, rel.checked) = (None, None, None);
+        rel.error.get_or_insert_with(|| failure.clone());
+    }
+}
+
+/// Reads each relation's parent keys (or joins, where they do not fit in memory), then the
+/// child table once for all of them; also returns the snapshot taken before the first read.
+pub(super) fn count_members(
+    pass: &Pass,
+    schema: &Schema,
+    child: &Table,
+    rels: &mut [Relation],
+    members: &[usize],
+    deadline: Instant,
+) -> Result<(Vec<Check>, Snapshot), Stopped> {
+    let snapshot = Snapshot::take(pass.conn);
+    let mut columns: Vec<String> = Vec::new();
+    let mut checks = Vec::new();
+    for &i in members {
+        let rel = &mut rels[i];
+        let Some(parent) = schema.table(&rel.parent) else {
+            rel.error = Some(format!("no such table: {}", rel.parent));
+            continue;
+        };
+        let aff: Vec<Affinity> = rel
+            .parent_columns
+            .iter()
+            .map(|c| {
+                parent
+                    .column(c)
+                    .map_or(Affinity::Blob, |c| affinity(&c.decl_type))
+            })
+            .collect();
+        match kept_parent_keys(pass, parent, rel, &aff, deadline)? {
+            Some((keys, since)) => {
+                let cols = rel
+                    .columns
+                    .iter()
+                    .map(|c| position(&mut columns, c))
+                    .collect();
+                checks.push(Check {
+                    rel: i,
+                    cols,
+                    aff,
+                    keys,
+                    since,
+                    orphans: 0,
+                    nulls: 0,
+                    checked: 0,
+                    sample: Vec::new(),
+                });
+            }
+            None => join_count(pass, schema, child, rel, deadline)?,
+        }
+    }
+    if !checks.is_empty() {
+        scan_children(pass, child, &columns, &mut checks, deadline)?;
+    }
+    Ok((checks, snapshot))
+}
+
+/// Index of `name` in `columns`, adding it when new (1-based: column 0 is the rowid).
+pub(super) fn position(columns: &mut Vec<String>, name: &str) -> usize {
+    let at = columns.iter().position(|c| c == name).unwrap_or_else(|| {
+        columns.push(name.to_string());
+        columns.len() - 1
+    });
+    at + 1
+}
+
+/// `c."name"` for each of `names`: columns of the table a [`Scan`] reads, aliased `c`.
+pub(super) fn on_c(names: &[String]) -> impl Iterator<Item = String> + '_ {
+    names.iter().map(|n| format!("c.{}", ident(n)))
+}
+
+/// The parent's keys as kept from an earlier child, or read now (and kept while the total
+/// allows), with the snapshot taken before they were read; `None` when there are more than
+/// `pass.max_keys`.
+pub(super) fn kept_parent_keys(
+    pass: &Pass,
+    parent: &Table,
+    rel: &Relation,
+    aff: &[Affinity],
+    deadline: Instant,
+) -> Result<Option<(Rc<KeySet>, Snapshot)>, Stopped> {
+    let id = (parent.name.clone(), rel.parent_columns.clone());
+    if let Some((keys, since)) = pass.kept.borrow().sets.get(&id) {
+        return Ok(Some((keys.clone(), since.clone())));
+    }
+    let since = Snapshot::take(pass.conn);
+    let Some((keys, count)) = parent_keys(pass, parent, rel, aff, deadline)? else {
+        return Ok(None);
+    };
+    let keys = Rc::new(keys);
+    let mut kept = pass.kept.borrow_mut();
+    if kept.keys + count <= pass.max_keys {
+        kept.keys += count;
+        kept.sets.insert(id, (keys.clone(), since.clone()));
+    }
+    Ok(Some((keys, since)))
+}
+
+/// The parent's keys and how many, or `None` when there are more than `pass.max_keys`.
+pub(super) fn parent_keys(
+    pass: &Pass,
+    parent: &Table,
+    rel: &Relation,
+    aff: &[Affinity],
+    deadline: Instant,
+) -> Result<Option<(KeySet, u64)>, Stopped> {
+    let cols: Vec<usize> = (0..aff.len()).collect();
+    let mut keys = Vec::new();
+    let mut too_many = false;
+    let mut collect = |row: &Row| {
+        if keys.len() as u64 >= pass.max_keys {
+            too_many = true;
+            return Ok(ControlFlow::Break(()));
+        }
+        match key_at(row, &cols, aff)? {
+            Some(Probe::One(k)) => keys.push(k.owned()),
+            Some(Probe::Tuple(k)) => keys.push(k),
+            None => {}
+        }
+        Ok(ControlFlow::Continue(()))
+    };
+    let extra: Vec<String> = on_c(&rel.parent_columns).collect();
+    let mut scan = Scan::new(parent, &extra, &mut collect)?;
+    slices::run(pass.conn, pass.pace, deadline, &mut scan)?;
+    let count = keys.len() as u64;
+    Ok((!too_many).then(|| (KeySet::build(keys), count)))
+}
+
+pub(super) fn scan_children(
+    pass: &Pass,
+    child: &Table,
+    columns: &[String],
+    checks: &mut [Check],
+    deadline: Instant,
+) -> Result<(), Stopped> {
+    let rowid = if child.without_rowid { "NULL" } else { "rowid" };
+    let extra: Vec<String> = std::iter::once(rowid.to_string())
+        .chain(on_c(columns))
+        .collect();
+    let mut check = |row: &Row| {
+        for c in checks.iter_mut() {
+            let Some(key) = key_at(row, &c.cols, &c.aff)? else {
+                c.nulls += 1;
+                continue;
+            };
+            c.checked += 1;
+            if !c.keys.contains(&key) {
+                c.orphans += 1;
+                if c.sample.len() < pass.sample {
+                    c.sample.push(sample_at(row, &c.cols)?);
+                }
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    };
+    let mut scan = Scan::new(child, &extra, &mut check)?;
+    slices::run(pass.conn, pass.pace, deadline, &mut scan)
+}
+
+/// The sample of an orphan row whose rowid is column 0 and key columns are `cols`.
+pub(super) fn sample_at(row: &Row, cols: &[usize]) -> rusqlite::Result<Sample> {
+    let values = cols
+        .iter()
+        .map(|&i| row.get_ref(i).map(json_value))
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Sample {
+        rowid: row.get(0)?,
+        values,
+    })
+}
+
+pub(super) fn key_conditions(rel: &Relation, child: &str, parent: &str) -> (String, String) {
+    let not_null = rel
+        .columns
+        .iter()
+        .map(|c| format!("{child}.{} IS NOT NULL", ident(c)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let joined = rel
+        .columns
+        .iter()
+        .zip(&rel.parent_columns)
+        .map(|(c, p)| format!("{parent}.{} = {child}.{}", ident(p), ident(c)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    (not_null, joined)
+}
+
+/// The fallback when parent keys do not fit in memory: a join, in one statement or per slice of
+/// child rows.
+pub(super) fn join_count(
+    pass: &Pass,
+    schema: &Schema,
+    child: &Table,
+    rel: &mut Relation,
+    deadline: Instant,
+) -> Result<(), Stopped> {
+    match pass.pace {
+        Pace::Whole => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let joined = pass
+                .conn
+                .with_budget(left, |db| join_whole(db, rel, pass.sample));
+            joined?.ok_or(Stopped::OutOfTime)
+        }
+        Pace::Slices if parent_indexed(schema, rel) => join_in_slices(pass, child, rel, deadline),
+        Pace::Slices => {
+            rel.error = Some(format!(
+                "not counted: {} has over {} keys and no index on ({}), so a join would hold the \
+                 read lock of this rollback-journal database for a whole pass; an index on them \
+                 would let litescope count in short slices",
+                rel.parent,
+                pass.max_keys,
+                rel.parent_columns.join(", ")
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// True when SQLite finds a parent key by the rowid or an index, so that a slice of the join
+/// costs only its own child rows.
+pub(super) fn parent_indexed(schema: &Schema, rel: &Relation) -> bool {
+    let Some(parent) = schema.table(&rel.parent) else {
+        return false;
+    };
+    let n = rel.parent_columns.len();
+    let wanted = |c: &String| rel.parent_columns.iter().any(|p| p.eq_ignore_ascii_case(c));
+    let rowid_alias = !parent.without_rowid
+        && matches!(parent.primary_key().as_slice(), [pk] if n == 1 && wanted(pk)
+            && parent.column(pk).is_some_and(|c| c.decl_type.eq_ignore_ascii_case("INTEGER")));
+    rowid_alias
+        || schema
+            .indexes_of(&parent.name)
+            .any(|i| !i.partial && i.columns.len() >= n && i.columns[..n].iter().all(wanted))
+}
+
+/// The join per slice of child rows: for each, whether its key is NULL, and whether a parent
+/// row has it (`NOT EXISTS`, one index lookup).
+pub(super) fn join_in_slices(
+    pass: &Pass,
+    child: &Table,
+    rel: &mut Relation,
+    deadline: Instant,
+) -> Result<(), Stopped> {
+    let (_, on) = key_conditions(rel, "c", "p");
+    let missing = format!(
+        "NOT EXISTS (SELECT 1 FROM main.{} AS p WHERE {on})",
+        ident(&rel.parent)
+    );
+    let rowid = if child.without_rowid { "NULL" } else { "rowid" };
+    let extra: Vec<String> = std::iter::once(rowid.to_string())
+        .chain(on_c(&rel.columns))
+        .chain([missing])
+        .collect();
+    let cols: Vec<usize> = (1..=rel.columns.len()).collect();
+    let (mut orphans, mut nulls, mut checked, mut sample) = (0, 0, 0, Vec::new());
+    let mut tally = |row: &Row| {
+        if cols
+            .iter()
+            .any(|&i| matches!(row.get_ref(i), Ok(ValueRef::Null)))
+        {
+            nulls += 1;
+            return Ok(ControlFlow::Continue(()));
+        }
+        checked += 1;
+        if row.get::<_, bool>(cols.len() + 1)? {
+            orphans += 1;
+            if sample.len() < pass.sample {
+                sample.push(sample_at(row, &cols)?);
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    };
+    let mut scan = Scan::new(child, &extra, &mut tally)?;
+    slices::run(pass.conn, pass.pace, deadline, &mut scan)?;
+    (rel.orphans, rel.nulls, rel.checked) = (Some(orphans), Some(nulls), Some(checked));
+    rel.sample = sample;
+    Ok(())
+}
+
+/// The join in one statement per figure: SQLite builds an automatic index when the parent has
+/// none.
+pub(super) fn join_whole(
+    db: &Connection,
+    rel: &mut Relation,
+    sample: usize,
+) -> rusqlite::Result<()> {
+    let (not_null, _) = key_conditions(rel, "c", "p");
+    let from = orphans_from(rel, "main.");
+    let total: i64 = db.query_row(
+        &format!("SELECT count(*) FROM main.{}", ident(&rel.child)),
+        [],
+        |r| r.get(0),
+    )?;
+    let orphans: i64 = db.query_row(&format!("SELECT count(*) {from}"), [], |r| r.get(0))?;
+    let checked: i64 = db.query_row(
+        &format!(
+            "SELECT count(*) FROM main.{} AS c WHERE {not_null}",
+            ident(&rel.child)
+        ),
+        [],
+        |r| r.get(0),
+    )?;
+    let mut stmt = db.prepare(&format!(
+        "SELECT c.rowid, {} {from} LIMIT {sample}",
+        rel.columns
+            .iter()
+            .map(|c| format!("c.{}", ident(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))?;
+    let n = rel.columns.len();
+    rel.sample = stmt
+        .query_map([], |r| {
+            Ok(Sample {
+                rowid: r.get(0).ok(),
+                values: (1..=n)
+                    .map(|i| r.get_ref(i).map(json_value))
+                    .collect::<rusqlite::Result<_>>()?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    rel.orphans = Some(orphans as u64);
+    rel.checked = Some(checked as u64);
+    rel.nulls = Some((total - checked) as u64);
+    Ok(())
+}

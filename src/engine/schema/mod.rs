@@ -1,0 +1,226 @@
+//! The schema model (tables, columns, foreign keys, indexes, views, triggers), on its own so that
+//! the audit, diff and the advisor can use it; [`load`] reads it from a connection, [`text`] lays
+//! out its SQL.
+//!
+//! Every name and SQL text is read as bytes and decoded by [`names::decode`]: a program may have
+//! stored bytes that are not UTF-8, and one such byte must not make a healthy file unreadable. A
+//! table, column or view whose name is not UTF-8 is shown escaped and flagged (`name_valid`),
+//! because its escaped name is not its name: litescope never puts it into SQL, where it would
+//! reach nothing, or worse, another object whose real name is the escaped text.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+mod load;
+mod text;
+
+pub use load::load;
+pub use text::pretty_ddl;
+
+/// The note on an object whose name is not UTF-8.
+pub const NAME_NOT_UTF8: &str = "name is not valid UTF-8: it cannot be queried by litescope";
+
+/// What kind of table an entry of `sqlite_schema` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TableKind {
+    Table,
+    Virtual,
+    Fts,
+    Rtree,
+    /// The internal storage of a virtual table (`x_data`, `x_node`, …).
+    Shadow,
+    /// SQLite's own tables: `sqlite_sequence`, `sqlite_stat1`, …
+    System,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Column {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub decl_type: String,
+    pub notnull: bool,
+    /// Position in the primary key, 1-based; 0 when not part of it.
+    pub pk: u32,
+    pub default: Option<String>,
+    /// True for generated columns and the hidden columns of virtual tables.
+    pub hidden: bool,
+    /// False when the name is not UTF-8 and `name` shows it escaped.
+    #[serde(skip)]
+    pub name_valid: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForeignKey {
+    pub columns: Vec<String>,
+    pub parent: String,
+    /// The referenced columns; when the declaration names none, the parent's primary key.
+    pub parent_columns: Vec<String>,
+    pub on_delete: String,
+    pub on_update: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    pub name: String,
+    pub kind: TableKind,
+    /// Row count, exact when `rows_exact`, otherwise an estimate; `None` when unknown.
+    pub rows: Option<u64>,
+    pub rows_exact: bool,
+    pub columns: Vec<Column>,
+    pub foreign_keys: Vec<ForeignKey>,
+    pub without_rowid: bool,
+    pub strict: bool,
+    /// Bytes of the table's own b-tree (from `dbstat`); `None` when not measured.
+    pub bytes: Option<u64>,
+    /// The module of a virtual table (`fts5`, `rtree`, …).
+    pub module: Option<String>,
+    /// For a shadow table, the virtual table it belongs to.
+    pub shadow_of: Option<String>,
+    pub sql: Option<String>,
+    /// Why the columns could not be read, or which name litescope cannot put into SQL.
+    pub error: Option<String>,
+    /// False when the name is not UTF-8 and `name` shows it escaped.
+    #[serde(skip)]
+    pub name_valid: bool,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The primary key columns in key order; empty for a plain rowid table.
+    pub fn primary_key(&self) -> Vec<String> {
+        let mut pk: Vec<_> = self.columns.iter().filter(|c| c.pk > 0).collect();
+        pk.sort_by_key(|c| c.pk);
+        pk.into_iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// True for the tables a user made: not virtual internals, not SQLite's own.
+    pub fn is_user_table(&self) -> bool {
+        matches!(
+            self.kind,
+            TableKind::Table | TableKind::Virtual | TableKind::Fts | TableKind::Rtree
+        )
+    }
+
+    /// True when the table and every column can be named in SQL (their names are UTF-8).
+    pub fn queryable(&self) -> bool {
+        self.name_valid && self.columns.iter().all(|c| c.name_valid)
+    }
+
+    /// True when rows live in this table's own b-tree, so that `dbstat` can count them.
+    pub fn has_btree(&self) -> bool {
+        !matches!(
+            self.kind,
+            TableKind::Virtual | TableKind::Fts | TableKind::Rtree
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Index {
+    pub name: String,
+    pub table: String,
+    /// Key columns in order; an expression key appears as its SQL text.
+    pub columns: Vec<String>,
+    pub unique: bool,
+    pub partial: bool,
+    pub expression: bool,
+    /// `created` (CREATE INDEX), `primary-key` or `unique` (made by a constraint).
+    pub origin: String,
+    pub bytes: Option<u64>,
+    pub sql: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct View {
+    pub name: String,
+    pub sql: String,
+    /// True when the view still compiles against the current schema.
+    pub ok: bool,
+    pub error: Option<String>,
+    /// False when the name is not UTF-8 and `name` shows it escaped.
+    #[serde(skip)]
+    pub name_valid: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trigger {
+    pub name: String,
+    pub table: String,
+    pub sql: String,
+}
+
+/// Everything `sqlite_schema` describes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Schema {
+    pub tables: Vec<Table>,
+    pub indexes: Vec<Index>,
+    pub views: Vec<View>,
+    pub triggers: Vec<Trigger>,
+}
+
+impl Schema {
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn indexes_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Index> + 'a {
+        self.indexes
+            .iter()
+            .filter(move |i| i.table.eq_ignore_ascii_case(table))
+    }
+
+    /// False for a table or view whose name is not UTF-8: SQL cannot name it.
+    pub fn queryable(&self, name: &str) -> bool {
+        let view = || {
+            self.views
+                .iter()
+                .find(|v| v.name.eq_ignore_ascii_case(name))
+        };
+        match self.table(name) {
+            Some(t) => t.name_valid,
+            None => view().is_none_or(|v| v.name_valid),
+        }
+    }
+
+    /// The schema without the tables litescope cannot name in SQL (see [`Table::queryable`]) and
+    /// without the foreign keys that point at them: what SQL-building passes such as relations
+    /// may work on.
+    pub fn queryable_part(&self) -> Cow<'_, Schema> {
+        if self.tables.iter().all(Table::queryable) {
+            return Cow::Borrowed(self);
+        }
+        let mut part = self.clone();
+        let dropped: HashSet<String> = part
+            .tables
+            .iter()
+            .filter(|t| !t.queryable())
+            .map(|t| t.name.to_ascii_lowercase())
+            .collect();
+        part.tables.retain(Table::queryable);
+        for t in &mut part.tables {
+            t.foreign_keys
+                .retain(|fk| !dropped.contains(&fk.parent.to_ascii_lowercase()));
+        }
+        Cow::Owned(part)
+    }
+}
+
+/// How much of the schema to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Names and kinds of every object only: what a first screen needs, in one read of
+    /// `sqlite_schema`. Columns, keys and indexes stay empty, and views are not compiled.
+    Names,
+    /// Everything.
+    Full,
+}
