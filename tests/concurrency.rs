@@ -14,6 +14,7 @@ use common::*;
 use litescope::engine::browse::{Page, Position};
 use litescope::engine::database::Database;
 use litescope::engine::discover::Found;
+use litescope::engine::error::Error;
 use litescope::engine::jobs::{PageJob, QueryJob, StageDone, StageJob};
 use litescope::engine::pipeline::{Options, Stage};
 use litescope::engine::worker::{Event, Payload, Report, Sink, Workers};
@@ -52,7 +53,7 @@ fn pool(db: &Path) -> (Workers, mpsc::Receiver<Event>) {
 }
 
 /// The end of job `job`: its result, or why it failed.
-fn wait_for(rx: &mpsc::Receiver<Event>, job: u64) -> Result<Payload, String> {
+fn wait_for(rx: &mpsc::Receiver<Event>, job: u64) -> Result<Payload, Error> {
     loop {
         let e = rx.recv_timeout(Duration::from_secs(30)).expect("an answer");
         if let (true, Report::Done(result)) = (e.job == job, e.report) {
@@ -122,7 +123,7 @@ fn an_application_is_never_refused_and_its_checkpoints_complete() {
             assert!(code == 0 || code == 1, "{args:?}: {err}");
         }
         workers.cancel(0, 3);
-        assert_eq!(wait_for(&rx, 3).unwrap_err(), "cancelled");
+        assert!(matches!(wait_for(&rx, 3), Err(Error::Cancelled)));
         show_table(&workers, &rx, 4);
         thread::sleep(Duration::from_millis(100));
         stop.store(true, Ordering::SeqCst);

@@ -227,7 +227,7 @@ fn no_statement_a_user_types_writes_under_any_access_strategy() {
         let before = files_but_shm(dir.path());
         for (sql, names) in attacks(dir.path()) {
             let err = query::run_script(&conn, &sql, &mut |_| {}).unwrap_err();
-            let message = conn.explain(err);
+            let message = conn.explain(err).to_string();
             assert!(message.contains(names), "{sql}: {message}");
             assert!(
                 message.contains("sqlite3 shell"),

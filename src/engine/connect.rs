@@ -34,6 +34,7 @@ use std::time::{Duration, Instant, SystemTime};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
+use super::error::Error;
 use super::header::{self, Sniff};
 use super::hot_journal;
 
@@ -146,10 +147,10 @@ impl Conn {
     }
 
     /// The error a user sees: what was refused and how to write instead, or SQLite's message.
-    pub fn explain(&self, err: rusqlite::Error) -> String {
+    pub fn explain(&self, err: rusqlite::Error) -> Error {
         match guard::refusal(&self.refused, &err) {
-            Some(why) => why,
-            None => explain_error(err),
+            Some(what) => Error::Refused(what),
+            None => Error::from(err),
         }
     }
 
@@ -159,18 +160,6 @@ impl Conn {
         if !self.db.is_autocommit() {
             let _ = self.db.execute_batch("ROLLBACK");
         }
-    }
-}
-
-/// The error a user sees, with how to write when SQLite refused a write.
-pub fn explain_error(err: rusqlite::Error) -> String {
-    match err.sqlite_error_code() {
-        Some(ErrorCode::ReadOnly) => format!(
-            "{err}: litescope inspects read-only; write with the sqlite3 shell, e.g. \
-             sqlite3 FILE 'SQL'"
-        ),
-        Some(ErrorCode::OperationInterrupted) => "cancelled".to_string(),
-        _ => err.to_string(),
     }
 }
 
@@ -279,7 +268,7 @@ fn open_in_place(path: &Path) -> rusqlite::Result<Conn> {
 /// A file a crashed writer left with a hot journal, read from a private copy rolled back there.
 fn open_rolled_back(path: &Path) -> rusqlite::Result<Conn> {
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
-    let copy = hot_journal::private_copy(path, size).map_err(cannot_open)?;
+    let copy = hot_journal::private_copy(path, size)?;
     let caveat = Some(hot_journal::SHOWN_FROM_COPY.to_string());
     let source = source(path, Access::PrivateCopy, Some(copy));
     open_with(source, Access::PrivateCopy, caveat, Arc::default())
@@ -335,7 +324,7 @@ fn copy_files(path: &Path) -> std::io::Result<PrivateCopy> {
 }
 
 /// An error that makes the file `unreadable`, saying why.
-fn cannot_open(why: String) -> rusqlite::Error {
+pub fn cannot_open(why: String) -> rusqlite::Error {
     rusqlite::Error::SqliteFailure(
         rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
         Some(why),

@@ -21,7 +21,7 @@ use std::time::SystemTime;
 use anyhow::{bail, Result};
 use rusqlite::{ffi, Connection, OpenFlags};
 
-use super::connect::{sibling, PrivateCopy};
+use super::connect::{cannot_open, sibling, PrivateCopy};
 use crate::units;
 
 /// What a hot journal means for the user, when nothing can be shown.
@@ -43,19 +43,22 @@ pub fn is_rollback_refusal(err: &rusqlite::Error) -> bool {
 }
 
 /// Copies the database at `path` (`size` bytes) and its journal into a private folder and rolls
-/// the journal back there. `Err` holds the line to show instead.
-pub fn private_copy(path: &Path, size: u64) -> Result<PrivateCopy, String> {
+/// the journal back there. `Err` says why nothing can be shown (the file is then unreadable).
+pub fn private_copy(path: &Path, size: u64) -> rusqlite::Result<PrivateCopy> {
     let journal = sibling(path, "-journal");
     let total = size + fs::metadata(&journal).map_or(0, |m| m.len());
     if total > MAX_COPY {
-        return Err(format!(
+        return Err(cannot_open(format!(
             "{NEEDS_RECOVERY}; at {} it is too large for litescope to roll back a private copy, \
              so nothing is shown",
             units::bytes(total)
-        ));
+        )));
     }
-    copy_and_roll_back(path, &journal)
-        .map_err(|e| format!("{NEEDS_RECOVERY}; rolling back a private copy failed: {e:#}"))
+    copy_and_roll_back(path, &journal).map_err(|e| {
+        cannot_open(format!(
+            "{NEEDS_RECOVERY}; rolling back a private copy failed: {e:#}"
+        ))
+    })
 }
 
 fn copy_and_roll_back(path: &Path, journal: &Path) -> Result<PrivateCopy> {

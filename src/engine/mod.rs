@@ -8,6 +8,7 @@ pub mod connect;
 pub mod database;
 pub mod demo;
 pub mod discover;
+pub mod error;
 pub mod findings;
 pub mod header;
 pub mod hot_journal;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::database::{self, Database, Depth};
 use super::discover::Found;
+use super::error::Error;
 use super::findings::{self, Finding};
 use super::relations::{self, Relation};
 use super::session::Session;
@@ -106,7 +107,7 @@ pub fn audit(
     opts: &findings::Options,
     cancelled: bool,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<Audit, String> {
+) -> Result<Audit, Error> {
     let model = session.model()?;
     if !model.is_ok() {
         return Ok(Audit {
@@ -114,9 +115,7 @@ pub fn audit(
             relations: Vec::new(),
         });
     }
-    let conn = session
-        .conn(cancelled)
-        .map_err(super::connect::explain_error)?;
+    let conn = session.conn(cancelled)?;
     let relations = relations::find_with(
         conn,
         &model.schema.queryable_part(),

@@ -155,7 +155,7 @@ mod tests {
             .unwrap();
         let conn = connect::open(&path).unwrap();
         let (result, _) = collect(&conn, "INSERT INTO t VALUES (1)");
-        let err = conn.explain(result.unwrap_err());
+        let err = conn.explain(result.unwrap_err()).to_string();
         assert!(
             err.contains("read-only") && err.contains("sqlite3 shell"),
             "{err}"

@@ -10,6 +10,7 @@ use rusqlite::InterruptHandle;
 use super::connect::{self, Conn};
 use super::database::Database;
 use super::discover::Found;
+use super::error::Error;
 
 /// A database being worked on.
 pub struct Session {
@@ -103,10 +104,8 @@ impl Session {
         }
     }
 
-    pub fn model(&self) -> Result<Arc<Database>, String> {
-        self.model
-            .clone()
-            .ok_or_else(|| "the database has not been read yet".to_string())
+    pub fn model(&self) -> Result<Arc<Database>, Error> {
+        self.model.clone().ok_or(Error::NotRead)
     }
 
     pub fn set_model(&mut self, db: Database) -> Arc<Database> {

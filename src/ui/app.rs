@@ -22,6 +22,7 @@ use super::theme::Theme;
 use super::widgets::popup::Popup;
 use crate::engine::database::Database;
 use crate::engine::discover::Found;
+use crate::engine::error::Error;
 use crate::engine::findings::{self as audit, Finding};
 use crate::engine::jobs::{StageDone, StageJob};
 use crate::engine::pipeline::{self, Stage};
@@ -54,7 +55,7 @@ impl Db {
 }
 
 /// What to do with a job's result, and with what it reports as it runs.
-type OnDone = Box<dyn FnOnce(&mut App, usize, JobId, Result<Payload, String>)>;
+type OnDone = Box<dyn FnOnce(&mut App, usize, JobId, Result<Payload, Error>)>;
 type OnPartial = Box<dyn FnMut(&mut App, JobId, Payload)>;
 
 /// A job sent and not answered yet.
@@ -194,15 +195,15 @@ impl App {
         &mut self,
         db: usize,
         job: J,
-        done: impl FnOnce(&mut App, usize, JobId, Result<J::Output, String>) + 'static,
+        done: impl FnOnce(&mut App, usize, JobId, Result<J::Output, Error>) + 'static,
     ) -> JobId {
-        let on_done: OnDone = Box::new(move |app, db, id, result| {
-            let typed = result.and_then(|out| {
-                out.downcast::<J::Output>()
-                    .map(|out| *out)
-                    .map_err(|_| "a job answered with the wrong type".to_string())
-            });
-            done(app, db, id, typed)
+        let on_done: OnDone = Box::new(move |app, db, id, result| match result {
+            Ok(out) => match out.downcast::<J::Output>() {
+                Ok(out) => done(app, db, id, Ok(*out)),
+                // The worker hands back what `J::run` returned, so this is a bug, not a state.
+                Err(_) => app.fail(db, "a job answered with the wrong type"),
+            },
+            Err(e) => done(app, db, id, Err(e)),
         });
         let id = self.next_job;
         self.next_job += 1;
@@ -228,7 +229,7 @@ impl App {
         db: usize,
         job: J,
         mut partial: impl FnMut(&mut App, JobId, J::Partial) + 'static,
-        done: impl FnOnce(&mut App, usize, JobId, Result<J::Output, String>) + 'static,
+        done: impl FnOnce(&mut App, usize, JobId, Result<J::Output, Error>) + 'static,
     ) -> JobId {
         let id = self.send(db, job, done);
         let on_partial: OnPartial = Box::new(move |app, id, payload| {
@@ -254,7 +255,7 @@ impl App {
                 app.dbs[db].findings = Some(audit.findings);
                 app.dbs[db].relations = Some(audit.relations);
             }
-            Err(why) => app.fail(db, &why),
+            Err(why) => app.fail(db, why),
         });
     }
 
@@ -268,7 +269,7 @@ impl App {
     }
 
     /// Shows why a job on database `db` failed.
-    pub fn fail(&mut self, db: usize, why: &str) {
+    pub fn fail(&mut self, db: usize, why: impl std::fmt::Display) {
         self.message = Some((format!("{}: {why}", self.dbs[db].name()), true));
     }
 

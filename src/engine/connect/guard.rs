@@ -116,7 +116,7 @@ fn refused_pragma(name: &str, value: Option<&str>) -> Option<String> {
     })
 }
 
-/// The message for `err` when it is the authorizer's refusal.
+/// What the authorizer refused, when `err` is its refusal.
 pub fn refusal(refused: &Refusals, err: &rusqlite::Error) -> Option<String> {
     let what = refused.lock().unwrap_or_else(|p| p.into_inner()).take()?;
     // A refused function is reported as a plain error, not as SQLITE_AUTH.
@@ -125,10 +125,7 @@ pub fn refusal(refused: &Refusals, err: &rusqlite::Error) -> Option<String> {
     if !denied {
         return None;
     }
-    Some(format!(
-        "litescope refused {what}: inspection is read-only and never writes, attaches or \
-         converts a file. To write, use the sqlite3 shell (sqlite3 FILE 'SQL')"
-    ))
+    Some(what)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! One page of a table's rows, by key (see [`browse`](crate::engine::browse)).
 
 use crate::engine::browse::{self, Page, Position};
+use crate::engine::error::Error;
 use crate::engine::worker::{is, Ctx, Job, Queued};
 
 pub struct PageJob {
@@ -22,7 +23,7 @@ impl Job for PageJob {
         is::<PageJob>(older)
     }
 
-    fn run(&self, ctx: &mut Ctx<'_, ()>) -> Result<Page, String> {
+    fn run(&self, ctx: &mut Ctx<'_, ()>) -> Result<Page, Error> {
         let model = ctx.session().model()?;
         let conn = ctx.conn()?;
         browse::page(conn, &model.schema, &self.table, &self.position, self.limit)

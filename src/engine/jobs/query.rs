@@ -1,6 +1,7 @@
 //! A user's SQL script, its statements' columns, plans and rows streamed as they come (see
 //! [`query`](crate::engine::query)).
 
+use crate::engine::error::Error;
 use crate::engine::query::{self, QueryEvent};
 use crate::engine::worker::{Ctx, Job};
 
@@ -17,7 +18,7 @@ impl Job for QueryJob {
         "running query".into()
     }
 
-    fn run(&self, ctx: &mut Ctx<'_, QueryEvent>) -> Result<usize, String> {
+    fn run(&self, ctx: &mut Ctx<'_, QueryEvent>) -> Result<usize, Error> {
         let emitter = ctx.emitter();
         let conn = ctx.conn()?;
         query::run_script(conn, &self.sql, &mut |e| emitter.partial(e)).map_err(|e| conn.explain(e))

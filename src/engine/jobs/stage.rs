@@ -1,6 +1,7 @@
 //! A [`pipeline`](crate::engine::pipeline) stage as a job: read to a depth, or audit.
 
 use crate::engine::database::Database;
+use crate::engine::error::Error;
 use crate::engine::pipeline::{self, Audit, Options, Stage};
 use crate::engine::worker::{Ctx, Job};
 
@@ -29,7 +30,7 @@ impl Job for StageJob {
         self.stage.is_background()
     }
 
-    fn run(&self, ctx: &mut Ctx<'_, ()>) -> Result<StageDone, String> {
+    fn run(&self, ctx: &mut Ctx<'_, ()>) -> Result<StageDone, Error> {
         let cancelled = ctx.cancelled();
         match self.stage.depth(&self.opts) {
             Some(depth) => {

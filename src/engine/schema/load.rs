@@ -482,7 +482,7 @@ fn check_view(conn: &Connection, entry: &Entry) -> View {
             let probe = format!("SELECT * FROM main.{} LIMIT 0", ident(&entry.name));
             conn.prepare(&probe).err().map(|e| e.to_string())
         }
-        Some(raw) => compile_by_raw_name(conn, raw).err(),
+        Some(raw) => compile_by_raw_name(conn, raw).err().map(|e| e.to_string()),
     };
     let note = entry.raw_name.as_ref().map(|_| NAME_NOT_UTF8.to_string());
     View {
@@ -499,12 +499,11 @@ fn check_view(conn: &Connection, entry: &Entry) -> View {
 
 /// Compiles a view that SQL cannot name: `pragma_table_xinfo` takes the name from
 /// `sqlite_schema` itself, matched by its bytes, and fails as a `SELECT` would.
-fn compile_by_raw_name(conn: &Connection, raw: &[u8]) -> Result<(), String> {
+fn compile_by_raw_name(conn: &Connection, raw: &[u8]) -> rusqlite::Result<()> {
     conn.query_row(
         "SELECT count(*) FROM main.sqlite_schema m, pragma_table_xinfo(m.name, 'main') \
          WHERE m.type = 'view' AND CAST(m.name AS BLOB) = ?1",
         [raw],
         |_| Ok(()),
     )
-    .map_err(|e| e.to_string())
 }

@@ -21,6 +21,8 @@ mod run;
 use std::any::Any;
 use std::sync::Arc;
 
+use super::error::Error;
+
 pub use pool::Workers;
 pub use run::{Ctx, Emitter};
 
@@ -51,8 +53,8 @@ pub trait Job: Send + Sync + 'static {
         false
     }
 
-    /// Does the work. Errors are one line for the user.
-    fn run(&self, ctx: &mut Ctx<'_, Self::Partial>) -> Result<Self::Output, String>;
+    /// Does the work.
+    fn run(&self, ctx: &mut Ctx<'_, Self::Partial>) -> Result<Self::Output, Error>;
 }
 
 /// A job as the pool holds it, whatever its types.
@@ -60,7 +62,7 @@ pub trait Queued: Send + Sync + Any {
     fn label(&self) -> String;
     fn is_background(&self) -> bool;
     fn replaces(&self, older: &dyn Queued) -> bool;
-    fn run_erased(&self, ctx: &mut run::Erased<'_>) -> Result<Payload, String>;
+    fn run_erased(&self, ctx: &mut run::Erased<'_>) -> Result<Payload, Error>;
     fn as_any(&self) -> &dyn Any;
 }
 
@@ -74,7 +76,7 @@ impl<J: Job> Queued for J {
     fn replaces(&self, older: &dyn Queued) -> bool {
         Job::replaces(self, older)
     }
-    fn run_erased(&self, ctx: &mut run::Erased<'_>) -> Result<Payload, String> {
+    fn run_erased(&self, ctx: &mut run::Erased<'_>) -> Result<Payload, Error> {
         let mut typed = Ctx::new(ctx);
         self.run(&mut typed).map(|out| Box::new(out) as Payload)
     }
@@ -98,7 +100,7 @@ pub enum Report {
         total: usize,
     },
     /// The job ended: its [`Job::Output`], or why it failed.
-    Done(Result<Payload, String>),
+    Done(Result<Payload, Error>),
     /// A newer job replaced this one before it ran.
     Superseded,
 }
@@ -188,7 +190,7 @@ mod tests {
     }
 
     /// The result of a job that ended, typed.
-    fn done<T: 'static>(e: Event) -> Option<Result<T, String>> {
+    fn done<T: 'static>(e: Event) -> Option<Result<T, Error>> {
         match e.report {
             Report::Done(r) => Some(r.map(|p| *p.downcast::<T>().expect("the job's type"))),
             _ => None,
@@ -252,7 +254,7 @@ mod tests {
         let start = Instant::now();
         workers.cancel(0, 7);
         let result = until(&rx, done::<usize>);
-        assert_eq!(result, Err("cancelled".to_string()));
+        assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
         assert!(start.elapsed() < Duration::from_secs(5));
     }
 

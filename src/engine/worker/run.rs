@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::{Entry, Event, JobId, Payload, Report, Sink};
-use crate::engine::connect::{self, Conn};
+use crate::engine::connect::Conn;
 use crate::engine::discover::Found;
+use crate::engine::error::Error;
 use crate::engine::session::{Session, StopHandle};
 
 /// A database as the pool knows it.
@@ -103,11 +104,9 @@ impl<'a, P: Send + 'static> Ctx<'a, P> {
         self.cancelled
     }
 
-    /// The database's connection, opened now if needed; an error is one line for the user.
-    pub fn conn(&mut self) -> Result<&Conn, String> {
-        self.session
-            .conn(self.cancelled)
-            .map_err(connect::explain_error)
+    /// The database's connection, opened now if needed.
+    pub fn conn(&mut self) -> Result<&Conn, Error> {
+        Ok(self.session.conn(self.cancelled)?)
     }
 
     /// A sender for reports that can be held while the connection is in use.
@@ -187,7 +186,7 @@ impl Slot {
             job: id,
             cancelled,
         };
-        let result: Result<Payload, String> = job.run_erased(&mut ctx);
+        let result: Result<Payload, Error> = job.run_erased(&mut ctx);
         self.flags.background.store(false, Ordering::SeqCst);
         session.end_transaction();
         if self.flags.preempted.swap(false, Ordering::SeqCst) {

@@ -83,7 +83,7 @@ fn request(app: &mut App, position: Position, land: Land, page_no: Option<i64>) 
     };
     let id = app.send(db, job, move |app, db, id, result| match result {
         Ok(page) => on_page(app, id, db, table, page),
-        Err(why) => app.fail(db, &why),
+        Err(why) => app.fail(db, why),
     });
     app.state.data.pending = Some((id, land, page_no));
 }

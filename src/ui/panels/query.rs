@@ -15,6 +15,7 @@ use unicode_width::UnicodeWidthChar;
 use super::{block, step};
 use crate::engine::browse::Cell;
 use crate::engine::database::Database;
+use crate::engine::error::Error;
 use crate::engine::jobs::QueryJob;
 use crate::engine::plan::{depths, PlanRow};
 use crate::engine::query::QueryEvent;
@@ -243,7 +244,7 @@ fn on_event(app: &mut App, job: JobId, event: QueryEvent) {
     }
 }
 
-fn on_done(app: &mut App, job: JobId, result: Result<usize, String>) {
+fn on_done(app: &mut App, job: JobId, result: Result<usize, Error>) {
     let s = &mut app.state.query;
     if s.job != Some(job) {
         return;
@@ -262,7 +263,7 @@ fn on_done(app: &mut App, job: JobId, result: Result<usize, String>) {
                 .map_or(String::new(), |(text, _)| format!(" · last {text}"));
             s.outcome = Some((format!("{n} statements in {total:.1} ms{last}"), false));
         }
-        Err(e) => s.outcome = Some((e, true)),
+        Err(e) => s.outcome = Some((e.to_string(), true)),
     }
 }
 
