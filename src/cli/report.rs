@@ -10,7 +10,7 @@ use anyhow::{anyhow, Result};
 use serde_json::json;
 
 use crate::engine::database::{Database, Depth};
-use crate::engine::findings::{self, describe, Finding, Severity};
+use crate::engine::findings::{self, Finding, Severity};
 use crate::engine::workspace::Workspace;
 use crate::units;
 
@@ -45,10 +45,7 @@ pub struct CheckArgs {
 
 fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
     let budget = Duration::from_secs(args.budget);
-    let opts = findings::Options {
-        budget,
-        ..Default::default()
-    };
+    let opts = findings::Options { budget };
     Workspace::audit(&args.paths, Depth::full(budget), &opts)
 }
 
@@ -120,9 +117,7 @@ fn json_report(ws: &Workspace, found: &[Finding]) -> serde_json::Value {
 
 /// Findings that concern `db` (cross-database findings appear under each database involved).
 fn concerning<'a>(db: &'a Database, found: &'a [Finding]) -> impl Iterator<Item = &'a Finding> {
-    found
-        .iter()
-        .filter(move |f| f.database == db.path || f.database.split(" <> ").any(|p| p == db.path))
+    found.iter().filter(move |f| f.concerns(&db.path))
 }
 
 fn counts(db: &Database, found: &[Finding]) -> [usize; 3] {
@@ -281,18 +276,18 @@ fn sarif(found: &[Finding]) -> serde_json::Value {
     rule_ids.dedup();
     let rules: Vec<_> = rule_ids
         .iter()
-        .map(|id| {
-            let (severity, why) = describe(id);
-            json!({"id": id, "shortDescription": {"text": why},
-                   "defaultConfiguration": {"level": sarif_level(severity)}})
+        .filter_map(|id| findings::rule(id))
+        .map(|r| {
+            json!({"id": r.id, "shortDescription": {"text": r.why},
+                   "defaultConfiguration": {"level": sarif_level(r.severity)}})
         })
         .collect();
     let results: Vec<_> = found
         .iter()
         .map(|f| {
             let locations: Vec<_> = f
-                .database
-                .split(" <> ")
+                .databases
+                .iter()
                 .map(|p| {
                     json!({"physicalLocation": {"artifactLocation": {"uri": p}},
                                "logicalLocations": [{"fullyQualifiedName": f.object}]})

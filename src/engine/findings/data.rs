@@ -18,87 +18,90 @@ const JSON_SAMPLE: i64 = 200;
 const JSON_SHARE: f64 = 0.8;
 const JSON_MIN_VALUES: u64 = 5;
 
-pub fn check(db: &Database, conn: &Conn, rels: &[Relation], opts: &Options) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for rel in rels {
-        out.extend(relation_findings(db, rel));
-    }
+/// A relation's object (`child.col`) and what it points at (`parent(key)`), as findings name them.
+fn names(rel: &Relation) -> (String, String) {
+    let object = format!("{}.{}", rel.child, rel.columns.join(","));
+    let target = format!("{}({})", rel.parent, rel.parent_columns.join(", "));
+    (object, target)
+}
+
+/// Rows whose key has no parent: `fk-violation` for declared keys, which are broken;
+/// `orphan-rows` for inferred ones, which merely point nowhere.
+fn orphans(db: &Database, rels: &[Relation], declared: bool) -> Vec<Finding> {
+    let rule = if declared {
+        "fk-violation"
+    } else {
+        "orphan-rows"
+    };
+    rels.iter()
+        .filter(|r| r.declared == declared && r.orphans.unwrap_or(0) > 0)
+        .map(|rel| {
+            let (object, target) = names(rel);
+            let orphans = rel.orphans.unwrap_or(0);
+            let message = format!(
+                "{} of {} point at {target} values that do not exist",
+                units::counted(orphans, "row"),
+                rel.child
+            );
+            Finding::new(rule, &db.path, &object, message)
+                .count(orphans)
+                .fix(rel.fix.clone())
+        })
+        .collect()
+}
+
+pub fn fk_violations(db: &Database, _: &Conn, rels: &[Relation], _: &Options) -> Vec<Finding> {
+    orphans(db, rels, true)
+}
+
+pub fn orphan_rows(db: &Database, _: &Conn, rels: &[Relation], _: &Options) -> Vec<Finding> {
+    orphans(db, rels, false)
+}
+
+pub fn fk_missing(db: &Database, _: &Conn, rels: &[Relation], _: &Options) -> Vec<Finding> {
+    rels.iter()
+        .filter(|r| !r.declared)
+        .map(|rel| {
+            let (object, target) = names(rel);
+            let message = format!(
+                "{object} refers to {target} ({}) but no FOREIGN KEY is declared",
+                rel.why
+            );
+            Finding::new("fk-missing", &db.path, &object, message)
+                .fix(rel.declare_fix.clone().unwrap_or_default())
+        })
+        .collect()
+}
+
+pub fn fk_nulls(db: &Database, _: &Conn, rels: &[Relation], _: &Options) -> Vec<Finding> {
+    // A NULL parent in a self-reference marks the root of a hierarchy: expected, not a finding.
+    rels.iter()
+        .filter(|r| r.declared && r.nulls.unwrap_or(0) > 0)
+        .filter(|r| !r.child.eq_ignore_ascii_case(&r.parent))
+        .map(|rel| {
+            let (object, _) = names(rel);
+            let nulls = rel.nulls.unwrap_or(0);
+            let message = format!(
+                "{} of {} have no {} (NULL)",
+                units::counted(nulls, "row"),
+                rel.child,
+                rel.parent
+            );
+            Finding::new("fk-null", &db.path, &object, message).count(nulls)
+        })
+        .collect()
+}
+
+pub fn json_columns(db: &Database, conn: &Conn, _: &[Relation], opts: &Options) -> Vec<Finding> {
     // A sample of a rollback-journal file that does not fit in one read-lock slice is given up:
     // the rule is a hint, not worth delaying an application's commits for.
     let budget = Pace::of(conn).statement_budget(opts.budget);
-    for table in db
-        .schema
-        .tables
-        .iter()
+    let tables = db.schema.tables.iter();
+    tables
         .filter(|t| t.is_user_table() && t.queryable())
-    {
-        for column in table.columns.iter().filter(|c| is_text(c)) {
-            out.extend(json_in_text(db, conn, table, column, budget));
-        }
-    }
-    out
-}
-
-fn relation_findings(db: &Database, rel: &Relation) -> Vec<Finding> {
-    let object = format!("{}.{}", rel.child, rel.columns.join(","));
-    let target = format!("{}({})", rel.parent, rel.parent_columns.join(", "));
-    let mut out = Vec::new();
-    let orphans = rel.orphans.unwrap_or(0);
-    if orphans > 0 {
-        // Declared keys are broken (fk-violation); inferred ones merely point nowhere.
-        let rule = if rel.declared {
-            "fk-violation"
-        } else {
-            "orphan-rows"
-        };
-        out.push(
-            Finding::new(
-                rule,
-                &db.path,
-                &object,
-                format!(
-                    "{} of {} point at {target} values that do not exist",
-                    units::counted(orphans, "row"),
-                    rel.child
-                ),
-            )
-            .count(orphans)
-            .fix(rel.fix.clone()),
-        );
-    }
-    if !rel.declared {
-        out.push(
-            Finding::new(
-                "fk-missing",
-                &db.path,
-                &object,
-                format!(
-                    "{object} refers to {target} ({}) but no FOREIGN KEY is declared",
-                    rel.why
-                ),
-            )
-            .fix(rel.declare_fix.clone().unwrap_or_default()),
-        );
-    }
-    let nulls = rel.nulls.unwrap_or(0);
-    // A NULL parent in a self-reference marks the root of a hierarchy: expected, not a finding.
-    if rel.declared && nulls > 0 && !rel.child.eq_ignore_ascii_case(&rel.parent) {
-        out.push(
-            Finding::new(
-                "fk-null",
-                &db.path,
-                &object,
-                format!(
-                    "{} of {} have no {} (NULL)",
-                    units::counted(nulls, "row"),
-                    rel.child,
-                    rel.parent
-                ),
-            )
-            .count(nulls),
-        );
-    }
-    out
+        .flat_map(|t| t.columns.iter().filter(|c| is_text(c)).map(move |c| (t, c)))
+        .filter_map(|(t, c)| json_in_text(db, conn, t, c, budget))
+        .collect()
 }
 
 fn is_text(c: &Column) -> bool {

@@ -3,7 +3,7 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::{Finding, Options};
+use super::Finding;
 use crate::engine::connect;
 use crate::engine::database::{Database, Status};
 use crate::engine::header::{self, Sniff};
@@ -18,25 +18,13 @@ const FREELIST_MIN_PAGES: u64 = 64;
 /// A WAL beyond this size means checkpoints are not keeping up.
 const WAL_LARGE_BYTES: u64 = 64 * 1024 * 1024;
 
-pub fn check(db: &Database, _opts: &Options) -> Vec<Finding> {
-    let mut out = Vec::new();
-    match db.status {
-        Status::Empty => out.push(empty(db)),
-        Status::NotSqlite => out.push(
-            Finding::new("file-not-sqlite", &db.path, &db.path, reason(db)).fix(format!(
-                "file {}   # see what the file holds",
-                shell_quote(&db.file)
-            )),
-        ),
-        Status::Corrupt => out.push(corrupt(db)),
-        _ => {}
-    }
-    if db.is_ok() {
-        out.extend(wal_large(db));
-        out.extend(journal_mode(db));
-        out.extend(freelist(db));
-    }
-    out
+pub fn not_sqlite(db: &Database) -> Option<Finding> {
+    (db.status == Status::NotSqlite).then(|| {
+        Finding::new("file-not-sqlite", &db.path, &db.path, reason(db)).fix(format!(
+            "file {}   # see what the file holds",
+            shell_quote(&db.file)
+        ))
+    })
 }
 
 fn reason(db: &Database) -> String {
@@ -87,9 +75,12 @@ fn sibling_copy(path: &Path) -> Option<(PathBuf, u64)> {
     })
 }
 
-fn empty(db: &Database) -> Finding {
+pub fn empty(db: &Database) -> Option<Finding> {
+    if db.status != Status::Empty {
+        return None;
+    }
     let base = format!("{} is 0 bytes", db.path);
-    match sibling_copy(&db.file) {
+    Some(match sibling_copy(&db.file) {
         Some((copy, size)) => {
             let name = copy.file_name().map_or(String::new(), escape_path);
             Finding::new(
@@ -102,7 +93,7 @@ fn empty(db: &Database) -> Finding {
                 ),
             )
             .fix(format!(
-                "litescope backup restore {} {}",
+                "cp -- {} {}   # stop what uses the file first",
                 shell_quote(&copy),
                 shell_quote(&db.file)
             ))
@@ -113,15 +104,17 @@ fn empty(db: &Database) -> Finding {
             &db.path,
             format!("{base}, and no copy was found beside it"),
         ),
-    }
+    })
 }
 
-fn corrupt(db: &Database) -> Finding {
+pub fn corrupt(db: &Database) -> Option<Finding> {
     let file = shell_quote(&db.file);
-    Finding::new("file-corrupt", &db.path, &db.path, reason(db)).fix(format!(
-        "sqlite3 {file} .recover | sqlite3 {}",
-        shell_quote(&connect::sibling(&db.file, ".recovered"))
-    ))
+    (db.status == Status::Corrupt).then(|| {
+        Finding::new("file-corrupt", &db.path, &db.path, reason(db)).fix(format!(
+            "sqlite3 {file} .recover | sqlite3 {}",
+            shell_quote(&connect::sibling(&db.file, ".recovered"))
+        ))
+    })
 }
 
 /// Un-checkpointed frames in the WAL according to the `-shm` header (native byte order, as the
@@ -134,7 +127,7 @@ fn pending_frames(db: &Database) -> Option<u32> {
     Some(max_frame.saturating_sub(backfilled))
 }
 
-fn wal_large(db: &Database) -> Option<Finding> {
+pub fn wal_large(db: &Database) -> Option<Finding> {
     let wal = db.wal_bytes.filter(|b| *b > 0)?;
     let message = if wal > db.size_bytes {
         format!(
@@ -168,7 +161,7 @@ fn wal_large(db: &Database) -> Option<Finding> {
 
 /// Only databases an application evidently writes: a rollback journal is fine for a file that
 /// nobody writes while others read, such as a shipped sample or reference database.
-fn journal_mode(db: &Database) -> Option<Finding> {
+pub fn journal_mode(db: &Database) -> Option<Finding> {
     let rollback = db.journal_mode.as_deref() == Some("rollback");
     let hot_journal = connect::sibling(&db.file, "-journal").exists();
     let tracked = migrate::detect(&db.schema);
@@ -191,7 +184,7 @@ fn journal_mode(db: &Database) -> Option<Finding> {
     })
 }
 
-fn freelist(db: &Database) -> Option<Finding> {
+pub fn freelist(db: &Database) -> Option<Finding> {
     let (free, pages) = (db.freelist_count?, db.page_count?);
     let share = free as f64 / pages.max(1) as f64;
     (share > FREELIST_SHARE && pages >= FREELIST_MIN_PAGES).then(|| {

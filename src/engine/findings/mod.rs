@@ -8,8 +8,11 @@
 
 mod data;
 mod files;
+mod rules;
 mod schema_rules;
 mod workspace_rules;
+
+pub use rules::{rule, Check, Rule, RULES};
 
 use std::time::Duration;
 
@@ -48,8 +51,12 @@ impl Severity {
 pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,
-    /// The database's path; for rules across databases, the paths joined by ` <> `.
+    /// The database's path; for rules across databases, the paths joined by ` <> ` (the
+    /// contract's shape for scripts; code uses [`Finding::databases`]).
     pub database: String,
+    /// Every database the finding concerns: one, or those a cross-database rule compared.
+    #[serde(skip)]
+    pub databases: Vec<String>,
     /// `table`, `table.column`, `index`, or for cross-database rules the table name.
     pub object: String,
     pub message: String,
@@ -62,11 +69,23 @@ pub struct Finding {
 
 impl Finding {
     fn new(rule: &'static str, db: &str, object: impl Into<String>, message: String) -> Finding {
-        let (severity, why) = describe(rule);
+        Finding::across(rule, vec![db.to_string()], object, message)
+    }
+
+    /// A finding about several databases together.
+    fn across(
+        rule: &'static str,
+        databases: Vec<String>,
+        object: impl Into<String>,
+        message: String,
+    ) -> Finding {
+        let (severity, why) =
+            rules::rule(rule).map_or((Severity::Info, ""), |r| (r.severity, r.why));
         Finding {
             rule,
             severity,
-            database: db.to_string(),
+            database: databases.join(" <> "),
+            databases,
             object: object.into(),
             message,
             count: None,
@@ -84,38 +103,10 @@ impl Finding {
         self.fix = Some(fix.into());
         self
     }
-}
 
-/// Severity and the reason it matters, per rule id.
-pub fn describe(rule: &str) -> (Severity, &'static str) {
-    use Severity::*;
-    match rule {
-        "file-empty" => (Error, "a 0-byte database file means an application lost or never wrote its data"),
-        "file-not-sqlite" => (Error, "the file has a database name but SQLite cannot read it: encrypted, truncated or not a database"),
-        "file-corrupt" => (Error, "corruption spreads with every write and can lose rows; recover before anything else writes"),
-        "schema-conflict" => (Error, "two services disagree on a table's shape; code written against one breaks on the other"),
-        "fk-violation" => (Error, "rows reference parents that do not exist; joins drop them and cascades miss them"),
-        "orphan-rows" => (Warning, "rows point at parents that do not exist; nothing enforces the relation"),
-        "fk-missing" => (Warning, "the relation is used but not declared, so SQLite cannot keep it consistent"),
-        "fk-missing-index" => (Warning, "deleting or updating a parent scans the whole child table without an index"),
-        "fk-null" => (Info, "NULL foreign keys are never checked; make sure they mean 'no parent' on purpose"),
-        "index-redundant" => (Warning, "a prefix index costs writes and space; the longer index serves the same lookups"),
-        "index-suggested" => (Warning, "a query of the workload scans or sorts where an index would serve it"),
-        "index-unused" => (Info, "an index no query uses still costs every write"),
-        "no-stats" => (Info, "without ANALYZE the planner guesses between indexes on large tables"),
-        "naming-mixed" => (Info, "mixed naming styles cause wrong-column bugs in code and queries"),
-        "json-in-text" => (Info, "JSON in TEXT is unchecked; invalid documents and unindexed lookups follow"),
-        "journal-mode" => (Info, "in rollback mode a writer blocks every reader; WAL lets them run together"),
-        "freelist-bloat" => (Info, "free pages make the file larger than its data and slow full scans"),
-        "wal-large" => (Warning, "an unchecked WAL grows without bound and slows every read"),
-        "no-migration-tracking" => (Warning, "nobody can tell which schema version this database is at"),
-        "migration-pending" => (Warning, "code may expect a schema change that never ran"),
-        "migration-modified" => (Error, "an applied migration was edited afterwards; databases built from it differ"),
-        "migration-missing" => (Warning, "the database records a migration that no file describes"),
-        "migration-failed" => (Error, "a migration failed or left the database dirty"),
-        "no-backup" => (Warning, "there is no copy to go back to if this file is lost or corrupted"),
-        "backup-stale" => (Warning, "the newest backup is old; recent data would be lost"),
-        _ => (Info, ""),
+    /// True when the finding is about the database at `path`, alone or with others.
+    pub fn concerns(&self, path: &str) -> bool {
+        self.databases.iter().any(|d| d == path)
     }
 }
 
@@ -124,15 +115,12 @@ pub fn describe(rule: &str) -> (Severity, &'static str) {
 pub struct Options {
     /// Time allowed for each data-reading pass (quick_check, FK checks, counts) per database.
     pub budget: Duration,
-    /// A migrations folder was given, so the databases are expected to track migrations.
-    pub migrations_given: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             budget: Duration::from_secs(30),
-            migrations_given: false,
         }
     }
 }
@@ -144,19 +132,24 @@ pub fn from_parts(
     data: Option<(&Conn, &[Relation])>,
     opts: &Options,
 ) -> Vec<Finding> {
-    let mut out = files::check(db, opts);
-    if db.is_ok() {
-        out.extend(schema_rules::check(db, opts));
-        if let Some((conn, rels)) = data {
-            out.extend(data::check(db, conn, rels, opts));
-        }
-    }
-    out
+    rules::checks()
+        .flat_map(|check| match (*check, data) {
+            (Check::File(f), _) => f(db),
+            (Check::Schema(f), _) if db.is_ok() => f(db),
+            (Check::Data(f), Some((conn, rels))) if db.is_ok() => f(db, conn, rels, opts),
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 /// The rules that compare databases with each other.
 pub fn across(dbs: &[&Database]) -> Vec<Finding> {
-    workspace_rules::check(dbs)
+    rules::checks()
+        .flat_map(|check| match check {
+            Check::Across(f) => f(dbs),
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 /// Severity, then database, then rule, then object (the contract's order).

@@ -1,7 +1,7 @@
 //! Rules read off the schema model alone: foreign-key indexes, redundant indexes, statistics,
 //! naming, migration tracking.
 
-use super::{Finding, Options};
+use super::Finding;
 use crate::engine::database::Database;
 use crate::engine::migrate;
 use crate::engine::quote::{ident, ident_list};
@@ -11,22 +11,27 @@ use crate::units;
 /// `ANALYZE` starts to matter when the planner must choose between indexes on a table this big.
 const STATS_MIN_ROWS: u64 = 10_000;
 
-pub fn check(db: &Database, opts: &Options) -> Vec<Finding> {
-    let mut out = Vec::new();
-    // The fixes name the table in SQL, which a name that is not UTF-8 cannot be.
-    let tables = db.schema.tables.iter();
-    for table in tables.filter(|t| t.is_user_table() && t.queryable()) {
-        for fk in &table.foreign_keys {
-            if !fk_is_indexed(&db.schema, table, fk) {
-                out.push(fk_missing_index(db, table, fk));
-            }
-        }
-        out.extend(redundant_indexes(db, &table.name));
-    }
-    out.extend(no_stats(db));
-    out.extend(naming_mixed(db));
-    out.extend(no_tracking(db, opts));
-    out
+/// The tables whose fixes can be printed: the fixes name the table in SQL, which a name that is
+/// not UTF-8 cannot be.
+fn fixable_tables(db: &Database) -> impl Iterator<Item = &Table> {
+    db.schema
+        .tables
+        .iter()
+        .filter(|t| t.is_user_table() && t.queryable())
+}
+
+pub fn fk_missing_indexes(db: &Database) -> Vec<Finding> {
+    fixable_tables(db)
+        .flat_map(|t| t.foreign_keys.iter().map(move |fk| (t, fk)))
+        .filter(|(t, fk)| !fk_is_indexed(&db.schema, t, fk))
+        .map(|(t, fk)| fk_missing_index(db, t, fk))
+        .collect()
+}
+
+pub fn redundant(db: &Database) -> Vec<Finding> {
+    fixable_tables(db)
+        .flat_map(|t| redundant_indexes(db, &t.name))
+        .collect()
 }
 
 /// True when the FK's child columns lead some index in any order (what `sqlite3`'s
@@ -125,7 +130,7 @@ fn redundant_indexes(db: &Database, table: &str) -> Vec<Finding> {
     out
 }
 
-fn no_stats(db: &Database) -> Option<Finding> {
+pub fn no_stats(db: &Database) -> Option<Finding> {
     if db.has_stat1 {
         return None;
     }
@@ -181,7 +186,7 @@ pub fn styled_columns(db: &Database) -> Vec<(Style, String)> {
         .collect()
 }
 
-fn naming_mixed(db: &Database) -> Option<Finding> {
+pub fn naming_mixed(db: &Database) -> Option<Finding> {
     let cols = styled_columns(db);
     let of = |s: Style| {
         cols.iter()
@@ -213,21 +218,21 @@ fn naming_mixed(db: &Database) -> Option<Finding> {
     )
 }
 
-/// Databases that evidently change over time (WAL mode, or a migrations folder was given) and
-/// carry no record of their schema version.
-fn no_tracking(db: &Database, opts: &Options) -> Option<Finding> {
+/// Databases that evidently change over time (WAL mode) and carry no record of their schema
+/// version.
+pub fn no_tracking(db: &Database) -> Option<Finding> {
     if migrate::detect(&db.schema).is_some() || db.user_version.unwrap_or(0) != 0 {
         return None;
     }
     let live = db.journal_mode.as_deref() == Some("wal") || db.wal_bytes.is_some();
-    (live || opts.migrations_given).then(|| {
+    live.then(|| {
         Finding::new(
             "no-migration-tracking",
             &db.path,
             &db.path,
             "no migration tracking table and user_version is 0".into(),
         )
-        .fix("litescope migrate status DB --dir MIGRATIONS   # adopt a tracked migrations folder")
+        .fix("PRAGMA user_version = 1;   -- record the schema version this database is at")
     })
 }
 

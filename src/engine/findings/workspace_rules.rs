@@ -8,19 +8,17 @@ use crate::engine::database::Database;
 use crate::engine::discover::is_backup_name;
 use crate::engine::schema::{Column, Table, TableKind};
 
-pub fn check(dbs: &[&Database]) -> Vec<Finding> {
-    // A backup is expected to lag its source; comparing the two would only report that.
-    let live: Vec<&Database> = dbs
-        .iter()
+/// The databases to compare: readable, and not backups, which are expected to lag their source
+/// (comparing the two would only report that).
+fn live<'a>(dbs: &[&'a Database]) -> Vec<&'a Database> {
+    dbs.iter()
         .copied()
         .filter(|d| d.is_ok() && !is_backup_name(&d.file))
-        .collect();
-    let mut out = schema_conflicts(&live);
-    out.extend(naming_across(&live));
-    out
+        .collect()
 }
 
-fn schema_conflicts(dbs: &[&Database]) -> Vec<Finding> {
+pub fn schema_conflicts(dbs: &[&Database]) -> Vec<Finding> {
+    let dbs = live(dbs);
     let mut by_name: BTreeMap<String, Vec<(&Database, &Table)>> = BTreeMap::new();
     for db in dbs {
         for t in db
@@ -40,10 +38,9 @@ fn schema_conflicts(dbs: &[&Database]) -> Vec<Finding> {
         for (i, (db_a, a)) in owners.iter().enumerate() {
             for (db_b, b) in &owners[i + 1..] {
                 if let Some(diff) = column_differences(a, b) {
-                    let pair = format!("{} <> {}", db_a.path, db_b.path);
-                    out.push(Finding::new(
+                    out.push(Finding::across(
                         "schema-conflict",
-                        &pair,
+                        vec![db_a.path.clone(), db_b.path.clone()],
                         &a.name,
                         format!("{} differs: {diff}", a.name),
                     ));
@@ -108,10 +105,10 @@ fn column_differences(a: &Table, b: &Table) -> Option<String> {
 
 /// One database all snake_case and another all camelCase: the workspace mixes styles even
 /// where each database is consistent (mixing inside one database is reported per database).
-fn naming_across(dbs: &[&Database]) -> Option<Finding> {
+pub fn naming_across(dbs: &[&Database]) -> Option<Finding> {
     let mut snake = Vec::new();
     let mut camel = Vec::new();
-    for db in dbs {
+    for db in live(dbs) {
         let styles = styled_columns(db);
         let has = |s: Style| {
             styles
@@ -128,9 +125,9 @@ fn naming_across(dbs: &[&Database]) -> Option<Finding> {
     let (first_snake, first_camel) = (snake.first()?, camel.first()?);
     let mut paths: Vec<String> = snake.iter().chain(&camel).map(|(p, _)| p.clone()).collect();
     paths.sort();
-    Some(Finding::new(
+    Some(Finding::across(
         "naming-mixed",
-        &paths.join(" <> "),
+        paths,
         &first_camel.1,
         format!(
             "snake_case in {} (e.g. {}) and camelCase in {} (e.g. {})",

@@ -91,9 +91,10 @@ pub fn handle(app: &mut App, action: Action) {
 /// Shows the finding's table in the Schema panel, with the fix in a popup over it.
 fn jump(app: &mut App, f: &Finding) {
     let table = f.object.split('.').next().unwrap_or_default().to_string();
-    let db = app.dbs.iter().position(|d| {
-        d.name() == f.database || f.database.starts_with(&format!("{} <> ", d.name()))
-    });
+    let db = app
+        .dbs
+        .iter()
+        .position(|d| f.databases.first().is_some_and(|first| first == d.name()));
     if let Some(db) = db {
         let known = app.dbs[db].model.as_ref().is_some_and(|m| {
             m.schema.table(&table).is_some() || m.schema.indexes.iter().any(|i| i.name == f.object)

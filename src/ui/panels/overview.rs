@@ -163,10 +163,7 @@ fn facts(m: &Database, t: &Theme) -> Vec<Line<'static>> {
 fn findings_summary(app: &App, db: &Db) -> Vec<Line<'static>> {
     let t = &app.theme;
     let all = app.all_findings();
-    let mine: Vec<_> = all
-        .iter()
-        .filter(|f| f.database == db.name() || f.database.split(" <> ").any(|p| p == db.name()))
-        .collect();
+    let mine: Vec<_> = all.iter().filter(|f| f.concerns(db.name())).collect();
     if db.findings.is_none() {
         return vec![Line::styled("Findings: auditing…", t.dim)];
     }
