@@ -31,7 +31,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Result<ExitCode> {
     let mut session = Session::new(Found::given(&args.db));
-    let mut db = pipeline::read(&mut session, Depth::SCHEMA, false);
+    let mut db = Database::clone(&pipeline::read(&mut session, Depth::SCHEMA, false));
     let conn = match db.is_ok() {
         true => session.conn(false).map_err(|e| db.fail(&e)).ok(),
         false => None,

@@ -35,7 +35,7 @@ impl Job for StageJob {
         match self.stage.depth(&self.opts) {
             Some(depth) => {
                 let db = pipeline::read(ctx.session(), depth, cancelled);
-                Ok(StageDone::Read(Box::new(db)))
+                Ok(StageDone::Read(Box::new(Database::clone(&db))))
             }
             None => {
                 let emitter = ctx.emitter();
