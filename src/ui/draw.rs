@@ -10,6 +10,7 @@ use super::action::Panel;
 use super::app::{App, SPINNER_AFTER};
 use super::layout::{tab_label, Areas};
 use super::panels;
+use super::widgets::gauge::gauge;
 use super::widgets::popup::Popup;
 use crate::engine::database::Status;
 use crate::units;
@@ -120,16 +121,6 @@ fn status(frame: &mut Frame, area: Rect, app: &App) {
     spans.push(Span::raw(" ".repeat(pad)));
     spans.push(Span::styled(hints, t.dim.add_modifier(Modifier::REVERSED)));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-/// `[█████░░░░░] 5/10`
-pub fn gauge(done: usize, total: usize, width: usize) -> String {
-    let filled = (done * width).checked_div(total).unwrap_or(0).min(width);
-    format!(
-        "[{}{}] {done}/{total}",
-        "█".repeat(filled),
-        "░".repeat(width - filled)
-    )
 }
 
 fn help(app: &App) -> Popup {

@@ -10,8 +10,8 @@ use super::{block, matches, step};
 use crate::engine::relations::Relation;
 use crate::ui::action::Action;
 use crate::ui::app::App;
-use crate::ui::draw::gauge;
 use crate::ui::theme::Theme;
+use crate::ui::widgets::gauge::gauge;
 use crate::ui::widgets::sql::highlight;
 use crate::units;
 
