@@ -15,6 +15,7 @@ use ratatui::crossterm::event::{
 use ratatui::layout::Rect;
 
 use super::action::{Action, Panel};
+use super::config::History;
 use super::keymap::Keymap;
 use super::layout::Areas;
 use super::panels::{data, findings, query, relations, schema, PanelState};
@@ -122,7 +123,7 @@ impl App {
             rx,
             panel: Panel::Overview,
             db: 0,
-            state: PanelState::default(),
+            state: PanelState::new(History::load()),
             popup: None,
             help: false,
             typing_filter: false,

@@ -15,10 +15,10 @@ use ratatui::Frame;
 
 use super::action::{Action, Panel};
 use super::app::App;
+use super::config::History;
 use super::theme::Theme;
 
 /// Every panel's own state.
-#[derive(Default)]
 pub struct PanelState {
     pub overview: usize,
     pub schema: schema::State,
@@ -31,6 +31,20 @@ pub struct PanelState {
 }
 
 impl PanelState {
+    /// Each panel's state at start; the Query panel gets the history read from disk.
+    pub fn new(history: History) -> PanelState {
+        PanelState {
+            overview: 0,
+            schema: schema::State::default(),
+            data: data::State::default(),
+            query: query::State::new(history),
+            findings: findings::State::default(),
+            relations: relations::State::default(),
+            migrations: 0,
+            backups: 0,
+        }
+    }
+
     pub fn filter(&self, panel: Panel) -> Option<String> {
         match panel {
             Panel::Schema => Some(self.schema.filter.clone()),

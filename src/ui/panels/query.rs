@@ -1,7 +1,6 @@
 //! Query (4): a SQL editor with colouring, results streamed into a grid, the plan as a tree, and a
 //! history kept across runs. The session is read-only: SQLite itself refuses writes.
 
-use std::io::Write as _;
 use std::time::Instant;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -20,16 +19,13 @@ use crate::engine::query::QueryEvent;
 use crate::engine::worker::JobId;
 use crate::ui::action::Action;
 use crate::ui::app::App;
-use crate::ui::config;
+use crate::ui::config::History;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::cell::full;
 use crate::ui::widgets::grid::Grid;
 use crate::ui::widgets::popup::Popup;
 use crate::ui::widgets::sql::{style, tokens, Kind};
 use crate::units;
-
-/// Queries kept in the history file.
-const HISTORY_MAX: usize = 500;
 
 pub struct State {
     pub editor: TextArea<'static>,
@@ -44,44 +40,16 @@ pub struct State {
     pub outcome: Option<(String, bool)>,
     pub job: Option<JobId>,
     started: Option<Instant>,
-    pub history: Vec<String>,
+    pub history: History,
     position: Option<usize>,
 }
 
-fn history_path() -> Option<std::path::PathBuf> {
-    config::dir().map(|d| d.join("history.jsonl"))
-}
-
-fn load_history() -> Vec<String> {
-    let text = history_path()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .unwrap_or_default();
-    text.lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-/// Appends one query to the history file; a failure only costs the history.
-fn save_history(sql: &str) {
-    let Some(path) = history_path() else { return };
-    let _ = path.parent().map(std::fs::create_dir_all);
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-    {
-        let _ = writeln!(f, "{}", serde_json::Value::String(sql.to_string()));
-    }
-}
-
-impl Default for State {
-    fn default() -> State {
+impl State {
+    /// An empty editor over `history`, read at start (see [`History::load`]).
+    pub fn new(history: History) -> State {
         let mut editor = TextArea::default();
         editor.set_cursor_line_style(ratatui::style::Style::default());
         editor.set_placeholder_text("SELECT … — press i to edit, F5 or ctrl-r to run");
-        let mut history = load_history();
-        let excess = history.len().saturating_sub(HISTORY_MAX);
-        history.drain(..excess);
         State {
             editor,
             editing: false,
@@ -98,9 +66,7 @@ impl Default for State {
             position: None,
         }
     }
-}
 
-impl State {
     fn set_text(&mut self, text: &str) {
         self.editor = TextArea::new(text.lines().map(String::from).collect());
         self.editor
@@ -163,7 +129,7 @@ fn browse_history(s: &mut State, back: bool) {
         (Some(p), false) => p + 1,
     };
     s.position = Some(at);
-    let text = s.history[at].clone();
+    let text = s.history.entries[at].clone();
     s.set_text(&text);
 }
 
@@ -184,10 +150,7 @@ fn run(app: &mut App) {
         return;
     }
     let s = &mut app.state.query;
-    if s.history.last() != Some(&sql) {
-        s.history.push(sql.clone());
-        save_history(&sql);
-    }
+    s.history.push(&sql);
     s.position = None;
     s.editing = false;
     (s.columns, s.rows, s.plan, s.outcome) = (Vec::new(), Vec::new(), Vec::new(), None);
