@@ -11,23 +11,26 @@ use ratatui::Frame;
 use tui_textarea::TextArea;
 use unicode_width::UnicodeWidthChar;
 
-use super::{block, step};
+use super::{block, step, Panel};
 use crate::engine::browse::Cell;
 use crate::engine::jobs::QueryJob;
 use crate::engine::plan::{depths, PlanRow};
 use crate::engine::query::QueryEvent;
 use crate::engine::worker::JobId;
-use crate::ui::action::Action;
-use crate::ui::app::App;
+use crate::ui::action::{Action, PanelId};
+use crate::ui::command::{Ctx, Message};
 use crate::ui::config::History;
 use crate::ui::theme::Theme;
+use crate::ui::view::View;
 use crate::ui::widgets::cell::full;
 use crate::ui::widgets::grid::Grid;
 use crate::ui::widgets::popup::Popup;
 use crate::ui::widgets::sql::{style, tokens, Kind};
 use crate::units;
 
-pub struct State {
+pub const ID: PanelId = PanelId("query");
+
+pub struct Query {
     pub editor: TextArea<'static>,
     pub editing: bool,
     pub columns: Vec<String>,
@@ -44,13 +47,13 @@ pub struct State {
     position: Option<usize>,
 }
 
-impl State {
+impl Query {
     /// An empty editor over `history`, read at start (see [`History::load`]).
-    pub fn new(history: History) -> State {
+    pub fn new(history: History) -> Query {
         let mut editor = TextArea::default();
         editor.set_cursor_line_style(ratatui::style::Style::default());
         editor.set_placeholder_text("SELECT … — press i to edit, F5 or ctrl-r to run");
-        State {
+        Query {
             editor,
             editing: false,
             columns: Vec::new(),
@@ -76,47 +79,59 @@ impl State {
     }
 }
 
-/// A key while the editor has the focus: run, history and leave; everything else edits.
-pub fn editor_key(app: &mut App, key: KeyEvent) -> Option<Action> {
-    match app.keymap.action(&key) {
-        Some(a @ (Action::Run | Action::HistoryPrev | Action::HistoryNext)) => return Some(a),
-        _ if key.code == KeyCode::Esc => {
-            app.state.query.editing = false;
-            return None;
+impl Panel for Query {
+    /// While the editor has the focus it takes every key but run, history and Esc (leave).
+    fn input(&mut self, key: KeyEvent, action: Option<Action>, ctx: &mut Ctx) -> bool {
+        if !self.editing {
+            return false;
         }
-        _ => {}
-    }
-    app.state.query.editor.input(key);
-    None
-}
-
-pub fn handle(app: &mut App, action: Action) {
-    let s = &mut app.state.query;
-    match action {
-        Action::Edit | Action::Enter if s.rows.is_empty() || action == Action::Edit => {
-            s.editing = true
-        }
-        Action::Enter => {
-            if let Some(cell) = s.rows.get(s.row).and_then(|r| r.get(s.col)) {
-                let title = s.columns.get(s.col).cloned().unwrap_or_default();
-                app.popup = Some(Popup::new(title, full(cell)));
+        match action {
+            Some(a @ (Action::Run | Action::HistoryPrev | Action::HistoryNext)) => {
+                self.handle(a, ctx)
+            }
+            _ if key.code == KeyCode::Esc => self.editing = false,
+            _ => {
+                self.editor.input(key);
             }
         }
-        Action::Run => run(app),
-        Action::HistoryPrev | Action::HistoryNext => {
-            browse_history(s, action == Action::HistoryPrev)
-        }
-        Action::Left => s.col = s.col.saturating_sub(1),
-        Action::Right => s.col = (s.col + 1).min(s.columns.len().saturating_sub(1)),
-        other => {
-            step(&mut s.row, s.rows.len(), other);
-        }
+        true
     }
-    let s = &mut app.state.query;
-    s.first_col = s.first_col.min(s.col).max(s.col.saturating_sub(3));
+
+    fn paste(&mut self, text: &str) {
+        self.editor.insert_str(text);
+    }
+
+    fn handle(&mut self, action: Action, ctx: &mut Ctx) {
+        let s = self;
+        match action {
+            Action::Edit | Action::Enter if s.rows.is_empty() || action == Action::Edit => {
+                s.editing = true
+            }
+            Action::Enter => {
+                if let Some(cell) = s.rows.get(s.row).and_then(|r| r.get(s.col)) {
+                    let title = s.columns.get(s.col).cloned().unwrap_or_default();
+                    ctx.popup(Popup::new(title, full(cell)));
+                }
+            }
+            Action::Run => run(s, ctx),
+            Action::HistoryPrev | Action::HistoryNext => {
+                browse_history(s, action == Action::HistoryPrev)
+            }
+            Action::Left => s.col = s.col.saturating_sub(1),
+            Action::Right => s.col = (s.col + 1).min(s.columns.len().saturating_sub(1)),
+            other => {
+                step(&mut s.row, s.rows.len(), other);
+            }
+        }
+        s.first_col = s.first_col.min(s.col).max(s.col.saturating_sub(3));
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
+        draw(self, frame, area, view);
+    }
 }
 
-fn browse_history(s: &mut State, back: bool) {
+fn browse_history(s: &mut Query, back: bool) {
     if s.history.is_empty() {
         return;
     }
@@ -133,37 +148,29 @@ fn browse_history(s: &mut State, back: bool) {
     s.set_text(&text);
 }
 
-fn run(app: &mut App) {
-    let sql = app.state.query.editor.lines().join("\n");
+fn run(s: &mut Query, ctx: &mut Ctx) {
+    let sql = s.editor.lines().join("\n");
     if sql.trim().is_empty() {
-        app.message = Some(("nothing to run: press i and type SQL".into(), false));
+        ctx.message(Message::info("nothing to run: press i and type SQL"));
         return;
     }
-    let readable = app
-        .dbs
-        .get(app.db)
-        .and_then(|d| d.model.as_ref())
-        .is_some_and(|m| m.is_ok());
+    let readable = ctx.view.focused().is_some_and(|d| d.is_ok());
     if !readable {
         let why = "the database in focus cannot be queried; choose another in Overview or with [ ]";
-        app.message = Some((why.into(), true));
+        ctx.message(Message::error(why));
         return;
     }
-    let s = &mut app.state.query;
     s.history.push(&sql);
     s.position = None;
     s.editing = false;
     (s.columns, s.rows, s.plan, s.outcome) = (Vec::new(), Vec::new(), Vec::new(), None);
     (s.row, s.col, s.first_col) = (0, 0, 0);
     s.started = Some(Instant::now());
-    let id = app.send_streaming(app.db, QueryJob { sql }, on_event, |app, _, id, result| {
-        on_done(app, id, result)
-    });
-    app.state.query.job = Some(id);
+    let db = ctx.view.focus;
+    s.job = Some(ctx.send_streaming(db, QueryJob { sql }, on_event, on_done));
 }
 
-fn on_event(app: &mut App, job: JobId, event: QueryEvent) {
-    let s = &mut app.state.query;
+fn on_event(s: &mut Query, _: &mut Ctx, job: JobId, event: QueryEvent) {
     if s.job != Some(job) {
         return;
     }
@@ -196,8 +203,7 @@ fn on_event(app: &mut App, job: JobId, event: QueryEvent) {
     }
 }
 
-fn on_done(app: &mut App, job: JobId, result: Result<usize, String>) {
-    let s = &mut app.state.query;
+fn on_done(s: &mut Query, _: &mut Ctx, job: JobId, result: Result<usize, String>) {
     if s.job != Some(job) {
         return;
     }
@@ -219,12 +225,10 @@ fn on_done(app: &mut App, job: JobId, result: Result<usize, String>) {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let s = &app.state.query;
-    let target = app
-        .dbs
-        .get(app.db)
+fn draw(s: &Query, frame: &mut Frame, area: Rect, view: &View) {
+    let t = &view.theme;
+    let target = view
+        .focused()
         .map_or("no database".to_string(), |d| d.name().to_string());
     let [top, bottom] = Layout::vertical([Constraint::Length(9), Constraint::Fill(1)]).areas(area);
     let mode = if s.editing {
