@@ -11,13 +11,15 @@ use common::*;
 use litescope::engine::discover::discover;
 use litescope::ui::action::Action;
 use litescope::ui::app::{App, Msg};
+use litescope::ui::command::Command;
 use litescope::ui::draw::draw;
 use litescope::ui::keymap::Keymap;
 use litescope::ui::layout::Areas;
 use litescope::ui::panels::data::Data;
 use litescope::ui::panels::findings::Findings;
 use litescope::ui::panels::query::Query;
-use litescope::ui::panels::{backups, findings, query, schema};
+use litescope::ui::panels::schema::Schema;
+use litescope::ui::panels::{backups, findings, overview, query, schema};
 use litescope::ui::theme::Theme;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{
@@ -288,4 +290,65 @@ fn keys_are_answered_while_a_query_runs_and_esc_cancels_it() {
     app.settle(Duration::from_secs(10));
     assert_eq!(query(&app).outcome, Some(("cancelled".to_string(), true)));
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// `shop.db` beside a smaller database that sorts before it, so that the first in focus is not
+/// the one the findings are about.
+fn two_databases() -> tempfile::TempDir {
+    let dir = setup();
+    build(
+        &dir.path().join("aaa.db"),
+        "CREATE TABLE things (id INTEGER PRIMARY KEY, label TEXT);",
+    );
+    dir
+}
+
+fn header(app: &App) -> String {
+    screen(app).lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_jump_from_findings_puts_its_database_in_focus() {
+    let dir = two_databases();
+    let mut app = app_on(dir.path());
+    assert!(header(&app).contains("aaa.db"), "{}", header(&app));
+    key(&mut app, KeyCode::Char('5'));
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "orphan");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.panel(), schema::ID);
+    key(&mut app, KeyCode::Esc);
+    assert!(header(&app).contains("shop.db"), "{}", header(&app));
+    let tree = schema::nodes(app.panels.get::<Schema>().unwrap(), &app.view);
+    let selected = app.panels.get::<Schema>().unwrap().selected;
+    assert_eq!(tree[selected].key, "d1/t/reviews");
+    // Data lists the tables of the database jumped to.
+    key(&mut app, KeyCode::Char('3'));
+    let text = screen(&app);
+    assert!(
+        text.contains("orders") && !text.contains("things"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_jump_command_reveals_an_index_under_its_table_or_moves_nothing() {
+    let dir = two_databases();
+    let mut app = app_on(dir.path());
+    app.apply(Command::Jump {
+        db: 1,
+        object: "no_such_table".into(),
+    });
+    assert_eq!(app.panel(), overview::ID, "an unknown object moves nothing");
+    assert_eq!(app.view.focus, 0);
+    app.apply(Command::Jump {
+        db: 1,
+        object: "orders_customer".into(),
+    });
+    assert_eq!(app.panel(), schema::ID);
+    assert_eq!(app.view.focus, 1);
+    let tree = schema::nodes(app.panels.get::<Schema>().unwrap(), &app.view);
+    let selected = app.panels.get::<Schema>().unwrap().selected;
+    assert_eq!(tree[selected].key, "d1/t/orders");
 }

@@ -372,6 +372,8 @@ impl App {
                     .get_mut::<Schema>()
                     .is_some_and(|s| s.reveal(db, &object, view));
                 if shown {
+                    // The header, Data and Query follow what is shown, not what was in focus.
+                    self.set_focus(db);
                     self.panels.show(schema::ID);
                 }
             }

@@ -53,7 +53,8 @@ impl Message {
 pub enum Command {
     /// Put database `db` in focus: the header names it, Data and Query work on it.
     Focus(usize),
-    /// Show `object` (a table, `table.column`, or an index) of database `db` in the Schema panel.
+    /// Show `object` (a table, `table.column`, or an index) of database `db` in the Schema panel,
+    /// with `db` in focus; nothing moves when the database has no such object.
     Jump {
         db: usize,
         object: String,
