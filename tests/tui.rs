@@ -352,3 +352,37 @@ fn a_jump_command_reveals_an_index_under_its_table_or_moves_nothing() {
     let selected = app.panels.get::<Schema>().unwrap().selected;
     assert_eq!(tree[selected].key, "d1/t/orders");
 }
+
+#[test]
+fn a_message_about_the_database_in_focus_goes_when_the_focus_moves() {
+    let dir = setup();
+    std::fs::write(dir.path().join("aaa.db"), b"").unwrap();
+    let mut app = app_on(dir.path());
+    assert!(header(&app).contains("aaa.db"), "{}", header(&app));
+    run_query(&mut app, "SELECT 1");
+    let refused = "the database in focus cannot be queried";
+    assert!(screen(&app).contains(refused), "{}", screen(&app));
+    key(&mut app, KeyCode::Esc);
+    assert!(
+        screen(&app).contains(refused),
+        "leaving the editor keeps it"
+    );
+    key(&mut app, KeyCode::Char(']'));
+    assert!(header(&app).contains("shop.db"), "{}", header(&app));
+    assert!(!screen(&app).contains(refused), "{}", screen(&app));
+    // The same through the Overview.
+    key(&mut app, KeyCode::Char('1'));
+    key(&mut app, KeyCode::Up);
+    run_query(&mut app, "SELECT 1");
+    assert!(screen(&app).contains(refused));
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('1'));
+    key(&mut app, KeyCode::Down);
+    assert!(!screen(&app).contains(refused), "{}", screen(&app));
+    // A message about no database in particular stays.
+    key(&mut app, KeyCode::Char('r'));
+    key(&mut app, KeyCode::Char('['));
+    let text = app.message.as_ref().map(|m| m.text.as_str());
+    assert_eq!(text, Some("re-reading every database"));
+    app.settle(Duration::from_secs(20));
+}

@@ -384,12 +384,20 @@ impl App {
         }
     }
 
-    /// Puts database `db` in focus and tells the panels.
+    /// Puts database `db` in focus, drops a message about the one focused before, and tells the
+    /// panels.
     fn set_focus(&mut self, db: usize) {
         if db >= self.view.dbs.len() || db == self.view.focus {
             return;
         }
         self.view.focus = db;
+        if self
+            .message
+            .as_ref()
+            .is_some_and(|m| m.about.is_some_and(|about| about != db))
+        {
+            self.message = None;
+        }
         for panel in self.panels.iter_mut() {
             panel.focus_moved(&self.view);
         }

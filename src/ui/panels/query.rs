@@ -157,7 +157,7 @@ fn run(s: &mut Query, ctx: &mut Ctx) {
     let readable = ctx.view.focused().is_some_and(|d| d.is_ok());
     if !readable {
         let why = "the database in focus cannot be queried; choose another in Overview or with [ ]";
-        ctx.message(Message::error(why));
+        ctx.message(Message::error(why).about(ctx.view.focus));
         return;
     }
     s.history.push(&sql);
