@@ -250,6 +250,16 @@ mod tests {
         assert_eq!(km.action(&press(KeyCode::Char('q'), none)), None);
         let bad = HashMap::from([("fly".to_string(), vec!["x".to_string()])]);
         assert!(Keymap::new(&bad).is_err());
+        let show = HashMap::from([("show_query".to_string(), vec!["x".to_string()])]);
+        assert_eq!(
+            Keymap::new(&show)
+                .unwrap()
+                .action(&press(KeyCode::Char('x'), none)),
+            Some(Action::Show(crate::ui::panels::query::ID)),
+            "show_<panel> names come from the registry"
+        );
+        let nowhere = HashMap::from([("show_nowhere".to_string(), vec!["x".to_string()])]);
+        assert!(Keymap::new(&nowhere).is_err());
         assert!(Key::parse("hyper-x").is_err());
     }
 }
