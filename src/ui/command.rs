@@ -184,6 +184,7 @@ impl<'a> Ctx<'a> {
                 partial(panel, ctx, id, *p);
             }
         });
+        // `send` has just pushed the request: it is the last command.
         if let Some(Command::Send(request)) = self.commands.last_mut() {
             request.on_partial = Some(on_partial);
         }
