@@ -101,7 +101,11 @@ fn an_application_is_never_refused_and_its_checkpoints_complete() {
         // A long query starts before the application opens the file.
         let long = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
                     SELECT count(*) FROM n";
-        workers.send(0, 3, QueryJob { sql: long.into() });
+        let query = QueryJob {
+            sql: long.into(),
+            holds_read_lock: false,
+        };
+        workers.send(0, 3, query);
         loop {
             let e = rx
                 .recv_timeout(Duration::from_secs(10))

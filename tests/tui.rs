@@ -9,11 +9,17 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use litescope::engine::discover::discover;
-use litescope::ui::action::{Action, Panel};
+use litescope::ui::action::Action;
 use litescope::ui::app::{App, Msg};
+use litescope::ui::command::Command;
 use litescope::ui::draw::draw;
 use litescope::ui::keymap::Keymap;
 use litescope::ui::layout::Areas;
+use litescope::ui::panels::data::Data;
+use litescope::ui::panels::findings::Findings;
+use litescope::ui::panels::query::Query;
+use litescope::ui::panels::schema::Schema;
+use litescope::ui::panels::{backups, findings, overview, query, schema};
 use litescope::ui::theme::Theme;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{
@@ -59,8 +65,16 @@ fn app_on(dir: &Path) -> App {
     let mut app = App::new(found, Theme::dark(), keymap);
     app.areas = Areas::compute(Rect::new(0, 0, 110, 32));
     app.settle(Duration::from_secs(20));
-    assert!(app.jobs.is_empty(), "jobs still running");
+    assert!(!app.busy(), "jobs still running");
     app
+}
+
+fn data(app: &App) -> &Data {
+    app.panels.get::<Data>().unwrap()
+}
+
+fn query(app: &App) -> &Query {
+    app.panels.get::<Query>().unwrap()
 }
 
 fn screen(app: &App) -> String {
@@ -135,12 +149,12 @@ fn data_pages_by_key_and_shows_values_whole_and_safe() {
     key(&mut app, KeyCode::Enter);
     app.settle(Duration::from_secs(10));
     snapshot("data_orders", &app);
-    let page = app.state.data.page.clone().unwrap();
+    let page = data(&app).page.clone().unwrap();
     assert_eq!(page.rows.len(), 200);
     assert!(page.at_start && !page.at_end);
     key(&mut app, KeyCode::Char('G'));
     app.settle(Duration::from_secs(10));
-    let last = app.state.data.page.clone().unwrap();
+    let last = data(&app).page.clone().unwrap();
     assert!(last.at_end);
     assert_eq!(last.rows.len(), 200);
     assert!(screen(&app).contains("last page"));
@@ -169,12 +183,12 @@ fn run_query(app: &mut App, sql: &str) {
 fn query_streams_results_with_plan_and_refuses_writes() {
     let dir = setup();
     let mut app = app_on(dir.path());
-    let history = app.state.query.history.len();
+    let history = query(&app).history.len();
     run_query(
         &mut app,
         "SELECT customer_id, count(*) AS n FROM orders GROUP BY customer_id ORDER BY n DESC",
     );
-    let s = &app.state.query;
+    let s = query(&app);
     assert_eq!(s.columns, ["customer_id", "n"]);
     assert_eq!(s.rows.len(), 20);
     assert!(s.plan.iter().any(|p| p.detail.contains("orders_customer")));
@@ -186,19 +200,19 @@ fn query_streams_results_with_plan_and_refuses_writes() {
     type_text(&mut app, "DELETE FROM orders");
     key(&mut app, KeyCode::F(5));
     app.settle(Duration::from_secs(10));
-    let (text, is_error) = app.state.query.outcome.clone().unwrap();
+    let (text, is_error) = query(&app).outcome.clone().unwrap();
     assert!(is_error && text.contains("read-only"), "{text}");
-    assert_eq!(app.state.query.history.len(), history + 2);
+    assert_eq!(query(&app).history.len(), history + 2);
 }
 
 #[test]
 fn findings_and_relations_come_from_the_audit() {
     let dir = setup();
     let mut app = app_on(dir.path());
-    let rules: Vec<&str> = app.all_findings().iter().map(|f| f.rule).collect();
+    let rules: Vec<&str> = app.view.all_findings().iter().map(|f| f.rule).collect();
     assert!(rules.contains(&"naming-mixed"), "{rules:?}");
     assert!(rules.contains(&"json-in-text"), "{rules:?}");
-    let rels = app.dbs[0].relations.clone().unwrap();
+    let rels = app.view.dbs[0].relations.clone().unwrap();
     let orders = rels.iter().find(|r| r.child == "orders").unwrap();
     assert_eq!(orders.orphans, Some(0));
     let reviews = rels.iter().find(|r| r.child == "reviews").unwrap();
@@ -206,13 +220,13 @@ fn findings_and_relations_come_from_the_audit() {
     assert_eq!(reviews.orphans, Some(1));
     key(&mut app, KeyCode::Char('5'));
     key(&mut app, KeyCode::Char('v'));
-    assert!(app.state.findings.severity.is_some());
+    assert!(app.panels.get::<Findings>().unwrap().severity.is_some());
     key(&mut app, KeyCode::Char('v'));
     key(&mut app, KeyCode::Char('/'));
     type_text(&mut app, "orphan");
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.panel, Panel::Schema, "Enter jumps to the object");
+    assert_eq!(app.panel(), schema::ID, "Enter jumps to the object");
     assert!(app.popup.as_ref().unwrap().title.starts_with("orphan-rows"));
 }
 
@@ -221,7 +235,7 @@ fn keys_and_clicks_move_between_panels() {
     let dir = setup();
     let mut app = app_on(dir.path());
     key(&mut app, KeyCode::Tab);
-    assert_eq!(app.panel, Panel::Schema);
+    assert_eq!(app.panel(), schema::ID);
     app.handle(Msg::Input(
         Event::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
         Instant::now(),
@@ -230,8 +244,8 @@ fn keys_and_clicks_move_between_panels() {
         Event::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
         Instant::now(),
     ));
-    assert_eq!(app.panel, Panel::Backups);
-    let (_, x, _) = app.areas.tabs[Panel::Query.index()];
+    assert_eq!(app.panel(), backups::ID);
+    let &(_, x, _) = app.areas.tabs.iter().find(|t| t.0 == query::ID).unwrap();
     let click = MouseEvent {
         kind: MouseEventKind::Down(MouseButton::Left),
         column: x + 1,
@@ -239,7 +253,7 @@ fn keys_and_clicks_move_between_panels() {
         modifiers: KeyModifiers::NONE,
     };
     app.handle(Msg::Input(Event::Mouse(click), Instant::now()));
-    assert_eq!(app.panel, Panel::Query);
+    assert_eq!(app.panel(), query::ID);
     app.update(Action::Help);
     assert!(app.help);
     app.update(Action::Escape);
@@ -260,23 +274,115 @@ fn keys_are_answered_while_a_query_runs_and_esc_cancels_it() {
     );
     key(&mut app, KeyCode::F(5));
     assert!(
-        app.state.query.job.is_some(),
+        query(&app).job.is_some(),
         "the query runs in the background"
     );
     let started = Instant::now();
     key(&mut app, KeyCode::Char('5'));
-    assert_eq!(app.panel, Panel::Findings);
+    assert_eq!(app.panel(), findings::ID);
     key(&mut app, KeyCode::Char('4'));
     assert!(
         started.elapsed() < Duration::from_millis(500),
         "keys do not wait for the query"
     );
-    assert!(app.state.query.job.is_some());
+    assert!(query(&app).job.is_some());
     key(&mut app, KeyCode::Esc);
     app.settle(Duration::from_secs(10));
-    assert_eq!(
-        app.state.query.outcome,
-        Some(("cancelled".to_string(), true))
-    );
+    assert_eq!(query(&app).outcome, Some(("cancelled".to_string(), true)));
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// `shop.db` beside a smaller database that sorts before it, so that the first in focus is not
+/// the one the findings are about.
+fn two_databases() -> tempfile::TempDir {
+    let dir = setup();
+    build(
+        &dir.path().join("aaa.db"),
+        "CREATE TABLE things (id INTEGER PRIMARY KEY, label TEXT);",
+    );
+    dir
+}
+
+fn header(app: &App) -> String {
+    screen(app).lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_jump_from_findings_puts_its_database_in_focus() {
+    let dir = two_databases();
+    let mut app = app_on(dir.path());
+    assert!(header(&app).contains("aaa.db"), "{}", header(&app));
+    key(&mut app, KeyCode::Char('5'));
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "orphan");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.panel(), schema::ID);
+    key(&mut app, KeyCode::Esc);
+    assert!(header(&app).contains("shop.db"), "{}", header(&app));
+    let tree = schema::nodes(app.panels.get::<Schema>().unwrap(), &app.view);
+    let selected = app.panels.get::<Schema>().unwrap().selected;
+    assert_eq!(tree[selected].key, "d1/t/reviews");
+    // Data lists the tables of the database jumped to.
+    key(&mut app, KeyCode::Char('3'));
+    let text = screen(&app);
+    assert!(
+        text.contains("orders") && !text.contains("things"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_jump_command_reveals_an_index_under_its_table_or_moves_nothing() {
+    let dir = two_databases();
+    let mut app = app_on(dir.path());
+    app.apply(Command::Jump {
+        db: 1,
+        object: "no_such_table".into(),
+    });
+    assert_eq!(app.panel(), overview::ID, "an unknown object moves nothing");
+    assert_eq!(app.view.focus, 0);
+    app.apply(Command::Jump {
+        db: 1,
+        object: "orders_customer".into(),
+    });
+    assert_eq!(app.panel(), schema::ID);
+    assert_eq!(app.view.focus, 1);
+    let tree = schema::nodes(app.panels.get::<Schema>().unwrap(), &app.view);
+    let selected = app.panels.get::<Schema>().unwrap().selected;
+    assert_eq!(tree[selected].key, "d1/t/orders");
+}
+
+#[test]
+fn a_message_about_the_database_in_focus_goes_when_the_focus_moves() {
+    let dir = setup();
+    std::fs::write(dir.path().join("aaa.db"), b"").unwrap();
+    let mut app = app_on(dir.path());
+    assert!(header(&app).contains("aaa.db"), "{}", header(&app));
+    run_query(&mut app, "SELECT 1");
+    let refused = "the database in focus cannot be queried";
+    assert!(screen(&app).contains(refused), "{}", screen(&app));
+    key(&mut app, KeyCode::Esc);
+    assert!(
+        screen(&app).contains(refused),
+        "leaving the editor keeps it"
+    );
+    key(&mut app, KeyCode::Char(']'));
+    assert!(header(&app).contains("shop.db"), "{}", header(&app));
+    assert!(!screen(&app).contains(refused), "{}", screen(&app));
+    // The same through the Overview.
+    key(&mut app, KeyCode::Char('1'));
+    key(&mut app, KeyCode::Up);
+    run_query(&mut app, "SELECT 1");
+    assert!(screen(&app).contains(refused));
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('1'));
+    key(&mut app, KeyCode::Down);
+    assert!(!screen(&app).contains(refused), "{}", screen(&app));
+    // A message about no database in particular stays.
+    key(&mut app, KeyCode::Char('r'));
+    key(&mut app, KeyCode::Char('['));
+    let text = app.message.as_ref().map(|m| m.text.as_str());
+    assert_eq!(text, Some("re-reading every database"));
+    app.settle(Duration::from_secs(20));
 }

@@ -1,56 +1,12 @@
 //! Everything a key or a mouse event can ask for. The keymap turns keys into these; `App::update`
-//! is the only place that acts on them.
+//! acts on those that concern the whole screen and hands the rest to the panel in front.
 
 use serde::Deserialize;
 
-/// The eight panels, in the contract's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Panel {
-    Overview,
-    Schema,
-    Data,
-    Query,
-    Findings,
-    Relations,
-    Migrations,
-    Backups,
-}
-
-impl Panel {
-    pub const ALL: [Panel; 8] = [
-        Panel::Overview,
-        Panel::Schema,
-        Panel::Data,
-        Panel::Query,
-        Panel::Findings,
-        Panel::Relations,
-        Panel::Migrations,
-        Panel::Backups,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Panel::Overview => "Overview",
-            Panel::Schema => "Schema",
-            Panel::Data => "Data",
-            Panel::Query => "Query",
-            Panel::Findings => "Findings",
-            Panel::Relations => "Relations",
-            Panel::Migrations => "Migrations",
-            Panel::Backups => "Backups",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        Panel::ALL.iter().position(|p| *p == self).unwrap_or(0)
-    }
-
-    pub fn offset(self, by: isize) -> Panel {
-        let n = Panel::ALL.len() as isize;
-        Panel::ALL[((self.index() as isize + by).rem_euclid(n)) as usize]
-    }
-}
+/// A panel, by the name the config file calls it (`show_schema`). The panels and their order are
+/// listed once, in `panels::REGISTRY`; an id says which one without depending on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PanelId(pub &'static str);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -59,7 +15,9 @@ pub enum Action {
     Help,
     NextPanel,
     PrevPanel,
-    Show(Panel),
+    /// Named `show_<panel>` in the config; the keymap reads those names from the registry.
+    #[serde(skip)]
+    Show(PanelId),
     Filter,
     Refresh,
     /// Close a popup, leave a mode, or cancel the running job.

@@ -1,9 +1,14 @@
-//! The TUI's state and its one update function.
+//! The TUI's state and the one place it changes.
 //!
-//! Keys become [`Action`]s; [`App::update`] changes state and may send jobs to the databases'
-//! workers; workers answer with events carrying their job's id, and answers to jobs nobody waits
-//! for any more are dropped. Drawing (see `draw`) is a function of this state alone.
+//! `App` owns the shared [`View`] (databases, findings, jobs, focus, theme), the [`Panels`] with
+//! their own state, and the workers. Keys become [`Action`]s; [`App::update`] acts on those that
+//! concern the whole screen and hands the rest to the panel in front, which answers with
+//! [`Command`]s that [`App::apply`] carries out. Jobs go to the databases' workers; their answers
+//! come back as events carrying the job's id and go to the handler the sender registered (a
+//! panel's, or the app's own for the loading pipeline); answers nobody waits for any more are
+//! dropped. Drawing (see `draw`) is a function of this state alone.
 
+use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
@@ -14,23 +19,23 @@ use ratatui::crossterm::event::{
 };
 use ratatui::layout::Rect;
 
-use super::action::{Action, Panel};
+use super::action::{Action, PanelId};
+use super::command::{typed, Command, Ctx, Message, Post, Request};
+use super::config::History;
 use super::keymap::Keymap;
 use super::layout::Areas;
-use super::panels::{data, findings, query, relations, schema, PanelState};
+use super::panels::schema::{self, Schema};
+use super::panels::{Panel, Panels, Setup};
 use super::theme::Theme;
+use super::view::{JobInfo, View};
 use super::widgets::popup::Popup;
 use crate::engine::database::Database;
 use crate::engine::discover::Found;
 use crate::engine::error::Error;
-use crate::engine::findings::{self as audit, Finding};
+use crate::engine::findings as audit;
 use crate::engine::jobs::{StageDone, StageJob};
 use crate::engine::pipeline::{self, Stage};
-use crate::engine::relations::Relation;
 use crate::engine::worker::{self, Job, JobId, Payload, Report, Workers};
-
-/// A job shows a spinner once it has run this long.
-pub const SPINNER_AFTER: Duration = Duration::from_millis(200);
 
 /// What wakes the event loop.
 #[derive(Debug)]
@@ -40,65 +45,42 @@ pub enum Msg {
     Worker(worker::Event),
 }
 
-/// One database of the workspace and what its worker has told about it so far.
-pub struct Db {
-    pub found: Found,
-    pub model: Option<Database>,
-    pub findings: Option<Vec<Finding>>,
-    pub relations: Option<Vec<Relation>>,
-}
-
-impl Db {
-    pub fn name(&self) -> &str {
-        &self.found.display
-    }
-}
-
 /// What to do with a job's result, and with what it reports as it runs.
 type OnDone = Box<dyn FnOnce(&mut App, usize, JobId, Result<Payload, Error>)>;
 type OnPartial = Box<dyn FnMut(&mut App, JobId, Payload)>;
 
-/// A job sent and not answered yet.
-pub struct Running {
-    pub db: usize,
-    pub label: String,
-    /// A pass that gives way to what the user asks for.
-    pub background: bool,
-    pub started: Instant,
-    pub progress: Option<(usize, usize)>,
+/// The handlers of a job sent and not answered yet.
+struct Handlers {
     on_done: Option<OnDone>,
     on_partial: Option<OnPartial>,
 }
 
 pub struct App {
-    pub dbs: Vec<Db>,
+    /// What panels read: databases, findings, jobs, focus, theme.
+    pub view: View,
+    pub panels: Panels,
     workers: Workers,
     tx: Sender<Msg>,
     rx: Receiver<Msg>,
-    pub panel: Panel,
-    /// The database in focus: the Overview's selection, the Query panel's target.
-    pub db: usize,
-    pub state: PanelState,
     pub popup: Option<Popup>,
     pub help: bool,
-    /// `/` was pressed: keys edit the focused list's filter.
+    /// `/` was pressed: keys edit the filter of the panel in front.
     pub typing_filter: bool,
-    pub jobs: BTreeMap<JobId, Running>,
+    handlers: BTreeMap<JobId, Handlers>,
     next_job: JobId,
-    pub message: Option<(String, bool)>,
-    pub theme: Theme,
+    pub message: Option<Message>,
     pub keymap: Keymap,
     pub quit: bool,
-    /// Findings that compare databases, recomputed when a model changes (see
+    /// A model changed since the findings across databases were computed (see
     /// [`App::refresh_across`]).
-    pub across: Vec<Finding>,
     across_stale: bool,
     /// Where the last frame put things, for mouse clicks.
     pub areas: Areas,
 }
 
 impl App {
-    /// Starts a worker per database and asks each for its schema.
+    /// Starts the workers, asks each database for its names, and builds the panels (the Query
+    /// panel with the history read from the config dir).
     pub fn new(found: Vec<Found>, theme: Theme, keymap: Keymap) -> App {
         let (tx, rx) = channel();
         let sink_tx = tx.clone();
@@ -107,33 +89,23 @@ impl App {
             let _ = sink_tx.send(Msg::Worker(e));
         });
         let workers = Workers::new(found.clone(), sink);
-        let dbs = found
-            .into_iter()
-            .map(|found| Db {
-                found,
-                model: None,
-                findings: None,
-                relations: None,
-            })
-            .collect();
+        let setup = Setup {
+            history: History::load(),
+        };
         let mut app = App {
-            dbs,
+            view: View::new(found, theme),
+            panels: Panels::new(&setup),
             workers,
             tx,
             rx,
-            panel: Panel::Overview,
-            db: 0,
-            state: PanelState::default(),
             popup: None,
             help: false,
             typing_filter: false,
-            jobs: BTreeMap::new(),
+            handlers: BTreeMap::new(),
             next_job: 1,
             message: None,
-            theme,
             keymap,
             quit: false,
-            across: Vec::new(),
             across_stale: false,
             areas: Areas::default(),
         };
@@ -144,6 +116,11 @@ impl App {
     /// A sender for input events, for the thread that reads the terminal.
     pub fn sender(&self) -> Sender<Msg> {
         self.tx.clone()
+    }
+
+    /// The panel in front.
+    pub fn panel(&self) -> PanelId {
+        self.panels.front_id()
     }
 
     /// Waits up to `timeout` for the next message.
@@ -157,7 +134,7 @@ impl App {
     /// Handles every message until no job is running or `timeout` passes (for tests and scripts).
     pub fn settle(&mut self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
-        while !self.jobs.is_empty() {
+        while self.busy() {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.rx.recv_timeout(left) {
                 Ok(msg) => self.handle(msg),
@@ -180,67 +157,86 @@ impl App {
     }
 
     fn load_all(&mut self) {
-        self.jobs.clear();
-        for db in &mut self.dbs {
+        self.view.jobs.clear();
+        self.handlers.clear();
+        for db in &mut self.view.dbs {
             db.findings = None;
             db.relations = None;
         }
-        for i in 0..self.dbs.len() {
+        for i in 0..self.view.dbs.len() {
             self.run_stage(i, Stage::Names);
         }
     }
 
-    /// Sends `job` to database `db`'s worker; `done` receives its result when it ends.
-    pub fn send<J: Job>(
+    /// Sends `job` to database `db`'s worker for the app itself (the loading pipeline); `done`
+    /// receives its result when it ends. Panels send theirs with `Ctx::send`.
+    fn send<J: Job>(
         &mut self,
         db: usize,
         job: J,
         done: impl FnOnce(&mut App, usize, JobId, Result<J::Output, Error>) + 'static,
     ) -> JobId {
-        let on_done: OnDone = Box::new(move |app, db, id, result| match result {
-            Ok(out) => match out.downcast::<J::Output>() {
-                Ok(out) => done(app, db, id, Ok(*out)),
-                // The worker hands back what `J::run` returned, so this is a bug, not a state.
-                Err(_) => app.fail(db, "a job answered with the wrong type"),
-            },
-            Err(e) => done(app, db, id, Err(e)),
-        });
         let id = self.next_job;
         self.next_job += 1;
-        self.jobs.insert(
-            id,
-            Running {
-                db,
-                label: format!("{} · {}", job.label(), self.dbs[db].name()),
-                background: job.is_background(),
-                started: Instant::now(),
-                progress: None,
-                on_done: Some(on_done),
-                on_partial: None,
-            },
-        );
-        self.workers.send(db, id, job);
+        let on_done: OnDone = Box::new(move |app, db, id, result| match typed(result) {
+            Some(result) => done(app, db, id, result),
+            None => app.fail(db, "a job answered with the wrong type"),
+        });
+        let info = self.job_info(db, job.label(), job.is_background());
+        let post = Box::new(move |workers: &Workers, db, id| workers.send(db, id, job));
+        let handlers = Handlers {
+            on_done: Some(on_done),
+            on_partial: None,
+        };
+        self.register(id, info, post, handlers);
         id
     }
 
-    /// [`App::send`] for a job that reports partial results: `partial` receives each.
-    pub fn send_streaming<J: Job>(
-        &mut self,
-        db: usize,
-        job: J,
-        mut partial: impl FnMut(&mut App, JobId, J::Partial) + 'static,
-        done: impl FnOnce(&mut App, usize, JobId, Result<J::Output, Error>) + 'static,
-    ) -> JobId {
-        let id = self.send(db, job, done);
-        let on_partial: OnPartial = Box::new(move |app, id, payload| {
-            if let Ok(p) = payload.downcast::<J::Partial>() {
-                partial(app, id, *p);
-            }
+    /// Sends a panel's job; its answers go to the panel that asked.
+    fn start(&mut self, request: Request) {
+        let Request {
+            db,
+            id,
+            label,
+            background,
+            target,
+            post,
+            on_done,
+            on_partial,
+        } = request;
+        let on_done: OnDone = Box::new(move |app, _, id, result| {
+            app.deliver(target, |panel, ctx| on_done(panel, ctx, id, result));
         });
-        if let Some(running) = self.jobs.get_mut(&id) {
-            running.on_partial = Some(on_partial);
+        let on_partial = on_partial.map(|mut partial| -> OnPartial {
+            Box::new(move |app, id, payload| {
+                app.deliver(target, |panel, ctx| partial(panel, ctx, id, payload));
+            })
+        });
+        let info = self.job_info(db, label, background);
+        let handlers = Handlers {
+            on_done: Some(on_done),
+            on_partial,
+        };
+        self.register(id, info, post, handlers);
+    }
+
+    /// How the status line shows a job labelled `label` on database `db`.
+    fn job_info(&self, db: usize, label: String, background: bool) -> JobInfo {
+        JobInfo {
+            db,
+            label: format!("{label} · {}", self.view.dbs[db].name()),
+            background,
+            started: Instant::now(),
+            progress: None,
         }
-        id
+    }
+
+    /// Notes job `id` as running, with its handlers, and queues it.
+    fn register(&mut self, id: JobId, info: JobInfo, post: Post, handlers: Handlers) {
+        let db = info.db;
+        self.view.jobs.insert(id, info);
+        self.handlers.insert(id, handlers);
+        post(&self.workers, db, id);
     }
 
     /// Runs one stage of the pipeline on database `db`; each stage sends the next when it ends.
@@ -252,8 +248,8 @@ impl App {
         self.send(db, job, move |app, db, _, result| match result {
             Ok(StageDone::Read(model)) => app.on_read(db, stage, *model),
             Ok(StageDone::Audited(audit)) => {
-                app.dbs[db].findings = Some(audit.findings);
-                app.dbs[db].relations = Some(audit.relations);
+                app.view.dbs[db].findings = Some(audit.findings);
+                app.view.dbs[db].relations = Some(audit.relations);
             }
             Err(why) => app.fail(db, why),
         });
@@ -261,7 +257,7 @@ impl App {
 
     fn on_read(&mut self, i: usize, stage: Stage, model: Database) {
         let next = stage.next(&model);
-        self.dbs[i].model = Some(model);
+        self.view.dbs[i].model = Some(model);
         self.across_stale = true;
         if let Some(next) = next {
             self.run_stage(i, next);
@@ -269,8 +265,9 @@ impl App {
     }
 
     /// Shows why a job on database `db` failed.
-    pub fn fail(&mut self, db: usize, why: impl std::fmt::Display) {
-        self.message = Some((format!("{}: {why}", self.dbs[db].name()), true));
+    fn fail(&mut self, db: usize, why: impl std::fmt::Display) {
+        let text = format!("{}: {why}", self.view.dbs[db].name());
+        self.message = Some(Message::error(text));
     }
 
     /// Any message: a terminal event or a worker's answer.
@@ -278,9 +275,7 @@ impl App {
         match msg {
             Msg::Input(Event::Key(key), _) if key.kind != KeyEventKind::Release => self.on_key(key),
             Msg::Input(Event::Mouse(m), _) => self.on_mouse(m.kind, m.column, m.row),
-            Msg::Input(Event::Paste(text), _) if self.panel == Panel::Query => {
-                self.state.query.editor.insert_str(text);
-            }
+            Msg::Input(Event::Paste(text), _) => self.panels.front_mut().paste(&text),
             Msg::Input(..) => {}
             Msg::Worker(e) => self.on_worker(e),
         }
@@ -291,39 +286,41 @@ impl App {
             self.type_filter(key);
             return;
         }
-        if self.panel == Panel::Query
-            && self.state.query.editing
-            && self.popup.is_none()
-            && !self.help
-        {
-            if let Some(action) = query::editor_key(self, key) {
-                self.update(action);
+        let action = self.keymap.action(&key);
+        if self.popup.is_none() && !self.help {
+            let mut taken = false;
+            self.in_front(|panel, ctx| taken = panel.input(key, action, ctx));
+            if taken {
+                return;
             }
-            return;
         }
-        if let Some(action) = self.keymap.action(&key) {
+        if let Some(action) = action {
             self.update(action);
         }
     }
 
     fn type_filter(&mut self, key: KeyEvent) {
-        let filter = self.state.filter_mut(self.panel);
+        let Some(filter) = self.panels.front_mut().filter_mut() else {
+            self.typing_filter = false;
+            return;
+        };
         match key.code {
             KeyCode::Enter => self.typing_filter = false,
             KeyCode::Esc => {
-                filter.clear();
+                filter.text.clear();
                 self.typing_filter = false;
             }
             KeyCode::Backspace => {
-                filter.pop();
+                filter.text.pop();
             }
-            KeyCode::Char(c) => filter.push(c),
+            KeyCode::Char(c) => filter.text.push(c),
             _ => {}
         }
-        self.state.reset_selection(self.panel);
+        *filter.selected = 0;
     }
 
-    /// The one place actions take effect.
+    /// Acts on an action: those that concern the whole screen here, the rest in the panel in
+    /// front.
     pub fn update(&mut self, action: Action) {
         if self.help {
             self.help = !matches!(action, Action::Escape | Action::Help | Action::Quit);
@@ -343,64 +340,111 @@ impl App {
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.help = true,
-            Action::NextPanel => self.panel = self.panel.offset(1),
-            Action::PrevPanel => self.panel = self.panel.offset(-1),
-            Action::Show(p) => self.panel = p,
-            Action::Filter if self.state.has_filter(self.panel) => self.typing_filter = true,
+            Action::NextPanel => self.panels.step(1),
+            Action::PrevPanel => self.panels.step(-1),
+            Action::Show(p) => self.panels.show(p),
+            Action::Filter if self.panels.front().filter().is_some() => self.typing_filter = true,
             Action::Refresh => {
-                self.message = Some(("re-reading every database".into(), false));
+                self.message = Some(Message::info("re-reading every database"));
                 self.load_all();
             }
             Action::Escape => self.escape(),
             Action::PrevDb | Action::NextDb => {
-                let n = self.dbs.len().max(1);
+                let n = self.view.dbs.len().max(1);
                 let by = if action == Action::NextDb { 1 } else { n - 1 };
-                self.db = (self.db + by) % n;
-                self.state.overview = self.db;
-                self.state.data.list = 0;
+                self.set_focus((self.view.focus + by) % n);
             }
             Action::Theme => {
-                self.theme = if self.theme.name == "dark" {
+                self.view.theme = if self.view.theme.name == "dark" {
                     Theme::light()
                 } else {
                     Theme::dark()
                 };
             }
-            other => self.panel_action(other),
+            other => self.in_front(|panel, ctx| panel.handle(other, ctx)),
         }
     }
 
-    fn panel_action(&mut self, action: Action) {
-        match self.panel {
-            Panel::Overview => super::panels::overview::handle(self, action),
-            Panel::Schema => schema::handle(self, action),
-            Panel::Data => data::handle(self, action),
-            Panel::Query => query::handle(self, action),
-            Panel::Findings => findings::handle(self, action),
-            Panel::Relations => relations::handle(self, action),
-            Panel::Migrations => super::panels::migrations::handle(self, action),
-            Panel::Backups => super::panels::backups::handle(self, action),
+    /// The one place a panel's commands take effect.
+    pub fn apply(&mut self, command: Command) {
+        match command {
+            Command::Focus(db) => self.set_focus(db),
+            Command::Jump { db, object } => {
+                let view = &self.view;
+                let shown = self
+                    .panels
+                    .get_mut::<Schema>()
+                    .is_some_and(|s| s.reveal(db, &object, view));
+                if shown {
+                    // The header, Data and Query follow what is shown, not what was in focus.
+                    self.set_focus(db);
+                    self.panels.show(schema::ID);
+                }
+            }
+            Command::Show(panel) => self.panels.show(panel),
+            Command::Popup(popup) => self.popup = Some(popup),
+            Command::Message(message) => self.message = Some(message),
+            Command::Send(request) => self.start(request),
+        }
+    }
+
+    /// Puts database `db` in focus, drops a message about the one focused before, and tells the
+    /// panels.
+    fn set_focus(&mut self, db: usize) {
+        if db >= self.view.dbs.len() || db == self.view.focus {
+            return;
+        }
+        self.view.focus = db;
+        if self
+            .message
+            .as_ref()
+            .is_some_and(|m| m.about.is_some_and(|about| about != db))
+        {
+            self.message = None;
+        }
+        for panel in self.panels.iter_mut() {
+            panel.focus_moved(&self.view);
+        }
+    }
+
+    /// Lets the panel in front act with a context, then applies what it asked for.
+    fn in_front(&mut self, act: impl FnOnce(&mut dyn Panel, &mut Ctx)) {
+        let mut ctx = Ctx::new(&self.view, &mut self.next_job);
+        act(self.panels.front_mut(), &mut ctx);
+        for command in ctx.into_commands() {
+            self.apply(command);
+        }
+    }
+
+    /// Hands a job's answer to the panel of type `target`, then applies what it asked for.
+    fn deliver(&mut self, target: TypeId, act: impl FnOnce(&mut dyn Any, &mut Ctx)) {
+        let mut ctx = Ctx::new(&self.view, &mut self.next_job);
+        if let Some(panel) = self.panels.by_type_mut(target) {
+            act(panel as &mut dyn Any, &mut ctx);
+        }
+        for command in ctx.into_commands() {
+            self.apply(command);
         }
     }
 
     /// Esc: cancels what the user is waiting for first (a page, a query), then steps back in the
     /// panel, and only then cancels background work.
     fn escape(&mut self) {
-        let interactive = |(_, j): &(&JobId, &Running)| !j.background;
-        let job = self.jobs.iter().rev().find(interactive).or_else(|| {
-            let stepping_back = self.panel == Panel::Data && self.state.data.in_grid;
+        let interactive = |(_, j): &(&JobId, &JobInfo)| !j.background;
+        let job = self.view.jobs.iter().rev().find(interactive).or_else(|| {
+            let stepping_back = self.panels.front().steps_back();
             (!stepping_back)
-                .then(|| self.jobs.iter().next_back())
+                .then(|| self.view.jobs.iter().next_back())
                 .flatten()
         });
         match job {
             Some((&id, job)) => {
                 self.workers.cancel(job.db, id);
-                self.message = Some((format!("cancelled: {}", job.label), false));
+                self.message = Some(Message::info(format!("cancelled: {}", job.label)));
             }
             None => {
                 self.message = None;
-                self.panel_action(Action::Escape);
+                self.in_front(|panel, ctx| panel.handle(Action::Escape, ctx));
             }
         }
     }
@@ -409,17 +453,12 @@ impl App {
         let at = Rect::new(col, row, 1, 1);
         match kind {
             MouseEventKind::Down(MouseButton::Left) => {
+                let body = self.areas.body;
                 if let Some(p) = self.areas.tab_at(col, row) {
-                    self.panel = p;
-                } else if self.areas.body.intersects(at) {
-                    // Tables have a header row under the border; lists do not.
-                    let header =
-                        u16::from(matches!(self.panel, Panel::Findings | Panel::Relations)) + 1;
-                    let top = self.areas.body.y + header;
-                    let visible = self.areas.body.height.saturating_sub(header + 1) as usize;
-                    if row >= top {
-                        self.state.click(self.panel, (row - top) as usize, visible);
-                    }
+                    self.panels.show(p);
+                } else if body.intersects(at) {
+                    let row = row - body.y;
+                    self.in_front(|panel, ctx| panel.click(row, body.height, ctx));
                 }
             }
             MouseEventKind::ScrollDown => self.update(Action::Down),
@@ -431,26 +470,31 @@ impl App {
     fn on_worker(&mut self, e: worker::Event) {
         match e.report {
             Report::Progress { done, total } => {
-                if let Some(job) = self.jobs.get_mut(&e.job) {
+                if let Some(job) = self.view.jobs.get_mut(&e.job) {
                     job.progress = Some((done, total));
                 }
             }
             Report::Partial(payload) => {
-                let handler = self.jobs.get_mut(&e.job).and_then(|j| j.on_partial.take());
+                let handler = self
+                    .handlers
+                    .get_mut(&e.job)
+                    .and_then(|h| h.on_partial.take());
                 if let Some(mut handler) = handler {
                     handler(self, e.job, payload);
-                    if let Some(job) = self.jobs.get_mut(&e.job) {
-                        job.on_partial = Some(handler);
+                    if let Some(h) = self.handlers.get_mut(&e.job) {
+                        h.on_partial = Some(handler);
                     }
                 }
             }
             Report::Done(result) => {
-                if let Some(done) = self.jobs.remove(&e.job).and_then(|j| j.on_done) {
+                self.view.jobs.remove(&e.job);
+                if let Some(done) = self.handlers.remove(&e.job).and_then(|h| h.on_done) {
                     done(self, e.db, e.job, result);
                 }
             }
             Report::Superseded => {
-                self.jobs.remove(&e.job);
+                self.view.jobs.remove(&e.job);
+                self.handlers.remove(&e.job);
             }
         }
     }
@@ -459,25 +503,18 @@ impl App {
     /// answer: with thousands of databases, per answer would cost quadratic time on the UI thread.
     pub fn refresh_across(&mut self) {
         if std::mem::take(&mut self.across_stale) {
-            let models: Vec<&Database> = self.dbs.iter().filter_map(|d| d.model.as_ref()).collect();
-            self.across = audit::across(&models);
+            let models: Vec<&Database> = self
+                .view
+                .dbs
+                .iter()
+                .filter_map(|d| d.model.as_ref())
+                .collect();
+            self.view.across = audit::across(&models);
         }
-    }
-
-    /// Every finding of the workspace known so far, in the contract's order.
-    pub fn all_findings(&self) -> Vec<Finding> {
-        let mut all: Vec<Finding> = self
-            .dbs
-            .iter()
-            .flat_map(|d| d.findings.iter().flatten().cloned())
-            .chain(self.across.iter().cloned())
-            .collect();
-        audit::sort(&mut all);
-        all
     }
 
     /// True while a job runs: the loop then wakes regularly to turn the spinner.
     pub fn busy(&self) -> bool {
-        !self.jobs.is_empty()
+        !self.view.jobs.is_empty()
     }
 }

@@ -1,4 +1,5 @@
-//! Drawing the whole screen from the app's state: header, tabs, the panel, status line, popups.
+//! Drawing the whole screen from the app's state: header, tabs, the panel in front (which draws
+//! itself), status line, popups.
 
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
@@ -6,10 +7,11 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::action::Panel;
-use super::app::{App, SPINNER_AFTER};
+use super::app::App;
 use super::layout::{tab_label, Areas};
-use super::panels;
+use super::panels::REGISTRY;
+use super::view::SPINNER_AFTER;
+use super::widgets::gauge::gauge;
 use super::widgets::popup::Popup;
 use crate::engine::database::Status;
 use crate::units;
@@ -20,48 +22,48 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let areas = Areas::compute(frame.area());
     header(frame, areas.header, app);
     tabs(frame, &areas, app);
-    panels::draw(frame, areas.body, app);
+    app.panels.front().draw(frame, areas.body, &app.view);
     status(frame, areas.status, app);
     if let Some(popup) = &app.popup {
-        popup.render(frame, &app.theme);
+        popup.render(frame, &app.view.theme);
     }
     if app.help {
-        help(app).render(frame, &app.theme);
+        help(app).render(frame, &app.view.theme);
     }
 }
 
 fn header(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
+    let view = &app.view;
+    let t = &view.theme;
     let mut spans = vec![
         Span::styled(" litescope ", t.title),
         Span::styled("│ ", t.dim),
     ];
-    let focus = app
-        .dbs
-        .get(app.db)
+    let focus = view
+        .focused()
         .map_or("no database".to_string(), |d| d.name().to_string());
     spans.push(Span::styled(format!("{focus}  "), t.text));
-    let read: Vec<Status> = app
+    let read: Vec<Status> = view
         .dbs
         .iter()
         .filter_map(|d| d.model.as_ref().map(|m| m.status))
         .collect();
     let ok = read.iter().filter(|s| **s == Status::Ok).count();
     let bad = read.len() - ok;
-    let size: u64 = app
+    let size: u64 = view
         .dbs
         .iter()
         .filter_map(|d| d.model.as_ref().map(|m| m.size_bytes))
         .sum();
     spans.push(Span::styled(
-        format!("│ {} databases, {} ", app.dbs.len(), units::bytes(size)),
+        format!("│ {} databases, {} ", view.dbs.len(), units::bytes(size)),
         t.dim,
     ));
     spans.push(Span::styled(format!("{ok} ok "), t.ok));
     if bad > 0 {
         spans.push(Span::styled(format!("{bad} not ok "), t.error));
     }
-    let unread = app.dbs.len() - read.len();
+    let unread = view.dbs.len() - read.len();
     if unread > 0 {
         spans.push(Span::styled(format!("{unread} reading "), t.dim));
     }
@@ -69,25 +71,27 @@ fn header(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn tabs(frame: &mut Frame, areas: &Areas, app: &App) {
-    let t = &app.theme;
-    let spans: Vec<Span> = Panel::ALL
+    let t = &app.view.theme;
+    let front = app.panel();
+    let spans: Vec<Span> = REGISTRY
         .iter()
-        .map(|p| {
-            let style = if *p == app.panel { t.tab_active } else { t.tab };
-            Span::styled(tab_label(*p), style)
+        .map(|e| {
+            let style = if e.id == front { t.tab_active } else { t.tab };
+            Span::styled(tab_label(e), style)
         })
         .collect();
     frame.render_widget(Paragraph::new(Line::from(spans)), areas.tabs_row);
 }
 
 fn status(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
+    let t = &app.view.theme;
     let mut spans = Vec::new();
     if app.typing_filter {
-        let filter = app.state.filter(app.panel).unwrap_or_default();
+        let filter = app.panels.front().filter().unwrap_or_default();
         spans.push(Span::styled(format!(" filter: {filter}▏"), t.header));
         spans.push(Span::styled("  Enter keep · Esc clear", t.dim));
     } else if let Some(job) = app
+        .view
         .jobs
         .values()
         .find(|j| j.started.elapsed() >= SPINNER_AFTER)
@@ -103,15 +107,15 @@ fn status(frame: &mut Frame, area: Rect, app: &App) {
                 t.gauge,
             ));
         }
-        let more = app.jobs.len().saturating_sub(1);
+        let more = app.view.jobs.len().saturating_sub(1);
         if more > 0 {
             spans.push(Span::styled(format!(" (+{more} more)"), t.dim));
         }
         spans.push(Span::styled("  Esc cancel", t.dim));
-    } else if let Some((text, is_error)) = &app.message {
+    } else if let Some(message) = &app.message {
         spans.push(Span::styled(
-            format!(" {text}"),
-            if *is_error { t.error } else { t.text },
+            format!(" {}", message.text),
+            if message.is_error { t.error } else { t.text },
         ));
     }
     let hints = " ? help · Tab panels · / filter · q quit ";
@@ -122,18 +126,8 @@ fn status(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// `[█████░░░░░] 5/10`
-pub fn gauge(done: usize, total: usize, width: usize) -> String {
-    let filled = (done * width).checked_div(total).unwrap_or(0).min(width);
-    format!(
-        "[{}{}] {done}/{total}",
-        "█".repeat(filled),
-        "░".repeat(width - filled)
-    )
-}
-
 fn help(app: &App) -> Popup {
-    let t = &app.theme;
+    let t = &app.view.theme;
     let mut lines = vec![
         Line::styled(
             "Keys (remap them in the config file's [keys] table)",

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use anyhow::{bail, Result};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::{Action, Panel};
+use super::action::Action;
+use super::panels::{entry, REGISTRY};
 
 /// A key as written in the config: `q`, `G`, `ctrl-r`, `f5`, `pagedown`, `shift-tab`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,9 +133,11 @@ pub struct Keymap {
 
 fn action_named(name: &str) -> Result<Action> {
     if let Some(panel) = name.strip_prefix("show_") {
-        let p: Panel = serde_json::from_value(serde_json::Value::String(panel.into()))
-            .map_err(|_| anyhow::anyhow!("unknown panel {panel:?}"))?;
-        return Ok(Action::Show(p));
+        let p = REGISTRY
+            .iter()
+            .find(|e| e.id.0 == panel)
+            .ok_or_else(|| anyhow::anyhow!("unknown panel {panel:?}"))?;
+        return Ok(Action::Show(p.id));
     }
     serde_json::from_value(serde_json::Value::String(name.into()))
         .map_err(|_| anyhow::anyhow!("unknown action {name:?}"))
@@ -144,8 +147,8 @@ impl Keymap {
     /// The defaults with `overrides` (action name → keys) replacing their actions' keys.
     pub fn new(overrides: &HashMap<String, Vec<String>>) -> Result<Keymap> {
         let mut map = HashMap::new();
-        for (i, panel) in Panel::ALL.iter().enumerate() {
-            map.insert(Key::parse(&(i + 1).to_string())?, Action::Show(*panel));
+        for panel in REGISTRY {
+            map.insert(Key::parse(panel.key)?, Action::Show(panel.id));
         }
         for (name, keys) in DEFAULTS {
             let action = action_named(name)?;
@@ -183,7 +186,10 @@ impl Keymap {
         for (action, mut keys) in by_action {
             keys.sort();
             match action {
-                Action::Show(p) => panels.push(format!("{}={}", keys.join("/"), p.title())),
+                Action::Show(p) => {
+                    let title = entry(p).map_or(p.0, |e| e.title);
+                    panels.push(format!("{}={title}", keys.join("/")));
+                }
                 _ => out.push((keys.join(" "), action.describe())),
             }
         }
@@ -215,7 +221,7 @@ mod tests {
         );
         assert_eq!(
             km.action(&press(KeyCode::Char('3'), none)),
-            Some(Action::Show(Panel::Data))
+            Some(Action::Show(crate::ui::panels::data::ID))
         );
         assert_eq!(
             km.action(&press(KeyCode::BackTab, KeyModifiers::SHIFT)),
@@ -244,6 +250,16 @@ mod tests {
         assert_eq!(km.action(&press(KeyCode::Char('q'), none)), None);
         let bad = HashMap::from([("fly".to_string(), vec!["x".to_string()])]);
         assert!(Keymap::new(&bad).is_err());
+        let show = HashMap::from([("show_query".to_string(), vec!["x".to_string()])]);
+        assert_eq!(
+            Keymap::new(&show)
+                .unwrap()
+                .action(&press(KeyCode::Char('x'), none)),
+            Some(Action::Show(crate::ui::panels::query::ID)),
+            "show_<panel> names come from the registry"
+        );
+        let nowhere = HashMap::from([("show_nowhere".to_string(), vec!["x".to_string()])]);
+        assert!(Keymap::new(&nowhere).is_err());
         assert!(Key::parse("hyper-x").is_err());
     }
 }

@@ -3,21 +3,22 @@
 
 use ratatui::layout::Rect;
 
-use super::action::Panel;
+use super::action::PanelId;
+use super::panels::{Entry, REGISTRY};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Areas {
     pub header: Rect,
     pub tabs_row: Rect,
     /// Each panel's tab as (panel, first column, column after the last).
-    pub tabs: Vec<(Panel, u16, u16)>,
+    pub tabs: Vec<(PanelId, u16, u16)>,
     pub body: Rect,
     pub status: Rect,
 }
 
-/// The text of a panel's tab.
-pub fn tab_label(panel: Panel) -> String {
-    format!(" {} {} ", panel.index() + 1, panel.title())
+/// The text of a panel's tab: its key and title.
+pub fn tab_label(panel: &Entry) -> String {
+    format!(" {} {} ", panel.key, panel.title)
 }
 
 impl Areas {
@@ -25,11 +26,11 @@ impl Areas {
         let line = |y: u16| Rect::new(area.x, y, area.width, 1.min(area.height));
         let body_height = area.height.saturating_sub(3);
         let mut x = area.x;
-        let tabs = Panel::ALL
+        let tabs = REGISTRY
             .iter()
             .map(|p| {
-                let w = tab_label(*p).chars().count() as u16;
-                let tab = (*p, x, x + w);
+                let w = tab_label(p).chars().count() as u16;
+                let tab = (p.id, x, x + w);
                 x += w;
                 tab
             })
@@ -43,7 +44,7 @@ impl Areas {
         }
     }
 
-    pub fn tab_at(&self, col: u16, row: u16) -> Option<Panel> {
+    pub fn tab_at(&self, col: u16, row: u16) -> Option<PanelId> {
         (row == self.tabs_row.y)
             .then(|| {
                 self.tabs

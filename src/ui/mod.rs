@@ -1,11 +1,16 @@
 //! The interactive terminal UI: panels over the shared engine, never blocking on a database.
 //!
-//! One thread reads the terminal, one worker per database does database work (see
+//! One thread reads the terminal and the engine's worker pool does database work (see
 //! `engine::worker`); both send messages to this loop, which updates the state and redraws only
 //! when something changed (or a spinner is turning).
+//!
+//! Layers, each using only those before it: `view` (the state every panel reads), `command`
+//! (what a panel may ask for), `panels` (the components and their registry), then `app` (owns
+//! them all and applies commands) and `draw`.
 
 pub mod action;
 pub mod app;
+pub mod command;
 pub mod config;
 pub mod draw;
 pub mod keymap;
@@ -14,6 +19,7 @@ pub mod panels;
 pub mod terminal;
 pub mod theme;
 pub mod trace;
+pub mod view;
 pub mod widgets;
 
 use std::path::PathBuf;

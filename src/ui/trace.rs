@@ -27,7 +27,7 @@ impl Trace {
     /// Called after each frame; `input_at` is when the event that caused it was read.
     pub fn frame(&mut self, app: &App, input_at: Option<Instant>) {
         let Some(file) = &mut self.file else { return };
-        if !self.ready && app.dbs.iter().any(|d| d.model.is_some()) {
+        if !self.ready && app.view.dbs.iter().any(|d| d.model.is_some()) {
             self.ready = true;
             let _ = writeln!(
                 file,

@@ -7,6 +7,9 @@ use crate::engine::worker::{Ctx, Job};
 
 pub struct QueryJob {
     pub sql: String,
+    /// The database is in rollback-journal mode, where a read delays every writer's commit for
+    /// as long as it runs (see `Database::readers_block_writers`).
+    pub holds_read_lock: bool,
 }
 
 impl Job for QueryJob {
@@ -15,7 +18,12 @@ impl Job for QueryJob {
     type Partial = QueryEvent;
 
     fn label(&self) -> String {
-        "running query".into()
+        match self.holds_read_lock {
+            true => "running query · holding the read lock: writers wait while this runs \
+                     (rollback journal)"
+                .into(),
+            false => "running query".into(),
+        }
     }
 
     fn run(&self, ctx: &mut Ctx<'_, QueryEvent>) -> Result<usize, Error> {

@@ -242,6 +242,7 @@ mod tests {
             7,
             QueryJob {
                 sql: endless.into(),
+                holds_read_lock: false,
             },
         );
         until(&rx, |e| match e.report {

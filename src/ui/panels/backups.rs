@@ -5,19 +5,38 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::ListItem;
 use ratatui::Frame;
 
-use super::{render_list, step};
+use super::{pick, render_list, step, Panel};
 use crate::engine::discover::is_backup_name;
-use crate::ui::action::Action;
-use crate::ui::app::{App, Db};
+use crate::ui::action::{Action, PanelId};
+use crate::ui::command::Ctx;
+use crate::ui::view::{Db, View};
 use crate::units;
 
-pub fn handle(app: &mut App, action: Action) {
-    step(&mut app.state.backups, app.dbs.len(), action);
+pub const ID: PanelId = PanelId("backups");
+
+/// The selected database's row.
+#[derive(Default)]
+pub struct Backups {
+    pub selected: usize,
+}
+
+impl Panel for Backups {
+    fn handle(&mut self, action: Action, ctx: &mut Ctx) {
+        step(&mut self.selected, ctx.view.dbs.len(), action);
+    }
+
+    fn click(&mut self, row: u16, height: u16, _ctx: &mut Ctx) {
+        pick(&mut self.selected, row, height, 0);
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
+        draw(self.selected, frame, area, view);
+    }
 }
 
 /// The backups of `db`: files named `X.backup`/`X.bak` beside it, or under a `backups` folder
 /// with its stem in their name.
-fn backups_of<'a>(app: &'a App, db: &Db) -> Vec<&'a Db> {
+fn backups_of<'a>(view: &'a View, db: &Db) -> Vec<&'a Db> {
     let stem = db
         .found
         .path
@@ -30,7 +49,7 @@ fn backups_of<'a>(app: &'a App, db: &Db) -> Vec<&'a Db> {
         .file_name()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
-    app.dbs
+    view.dbs
         .iter()
         .filter(|b| is_backup_name(&b.found.path))
         .filter(|b| {
@@ -46,9 +65,9 @@ fn backups_of<'a>(app: &'a App, db: &Db) -> Vec<&'a Db> {
         .collect()
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let items: Vec<ListItem> = app
+fn draw(selected: usize, frame: &mut Frame, area: Rect, view: &View) {
+    let t = &view.theme;
+    let items: Vec<ListItem> = view
         .dbs
         .iter()
         .map(|db| {
@@ -65,7 +84,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     Span::styled(format!("{size}  backup copy, {status}"), t.dim),
                 ]));
             }
-            let copies = backups_of(app, db);
+            let copies = backups_of(view, db);
             let state = if copies.is_empty() {
                 Span::styled("  no backup found", t.warning)
             } else {
@@ -80,5 +99,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         })
         .collect();
     let title = " Backups · copies found in the workspace (verified backups: coming) ";
-    render_list(frame, area, items, title.into(), app.state.backups, t);
+    render_list(frame, area, items, title.into(), selected, t);
 }

@@ -5,16 +5,19 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 use ratatui::Frame;
 
-use super::{block, matches, step};
+use super::{block, matches, pick, step, FilterMut, Panel};
 use crate::engine::browse::{Page, Position};
 use crate::engine::jobs::PageJob;
 use crate::engine::worker::JobId;
-use crate::ui::action::Action;
-use crate::ui::app::App;
+use crate::ui::action::{Action, PanelId};
+use crate::ui::command::Ctx;
+use crate::ui::view::View;
 use crate::ui::widgets::cell::full;
 use crate::ui::widgets::grid::Grid;
 use crate::ui::widgets::popup::Popup;
 use crate::units;
+
+pub const ID: PanelId = PanelId("data");
 
 /// Rows fetched per page.
 pub const PAGE_ROWS: usize = 200;
@@ -28,7 +31,8 @@ enum Land {
 }
 
 #[derive(Default)]
-pub struct State {
+pub struct Data {
+    /// The selected row of the focused database's list of tables.
     pub list: usize,
     pub filter: String,
     pub in_grid: bool,
@@ -44,11 +48,10 @@ pub struct State {
 }
 
 /// (database, name, label) of the focused database's tables and views, filtered.
-pub fn entries(app: &App) -> Vec<(usize, String, String)> {
-    let f = &app.state.data.filter;
-    let Some(m) = app
-        .dbs
-        .get(app.db)
+pub fn entries(filter: &str, view: &View) -> Vec<(usize, String, String)> {
+    let f = filter;
+    let Some(m) = view
+        .focused()
         .and_then(|d| d.model.as_ref())
         .filter(|m| m.is_ok())
     else {
@@ -60,152 +63,189 @@ pub fn entries(app: &App) -> Vec<(usize, String, String)> {
         .iter()
         .filter(|t| t.is_user_table() && matches(f, &t.name));
     let views = m.schema.views.iter().filter(|v| matches(f, &v.name));
+    let db = view.focus;
     tables
         .map(|t| {
             (
-                app.db,
+                db,
                 t.name.clone(),
                 format!("{}  {}", t.name, units::rows(t.rows, t.rows_exact)),
             )
         })
-        .chain(views.map(|v| (app.db, v.name.clone(), format!("{}  view", v.name))))
+        .chain(views.map(|v| (db, v.name.clone(), format!("{}  view", v.name))))
         .collect()
 }
 
-fn request(app: &mut App, position: Position, land: Land, page_no: Option<i64>) {
-    let Some((db, table)) = app.state.data.open.clone() else {
-        return;
-    };
-    let job = PageJob {
-        table: table.clone(),
-        position,
-        limit: PAGE_ROWS,
-    };
-    let id = app.send(db, job, move |app, db, id, result| match result {
-        Ok(page) => on_page(app, id, db, table, page),
-        Err(why) => app.fail(db, why),
-    });
-    app.state.data.pending = Some((id, land, page_no));
-}
-
-pub fn handle(app: &mut App, action: Action) {
-    if !app.state.data.in_grid {
-        let list = entries(app);
-        if step(&mut app.state.data.list, list.len(), action) {
+impl Panel for Data {
+    fn handle(&mut self, action: Action, ctx: &mut Ctx) {
+        if !self.in_grid {
+            let list = entries(&self.filter, ctx.view);
+            if step(&mut self.list, list.len(), action) {
+                return;
+            }
+            if matches!(action, Action::Enter | Action::Right) {
+                if let Some((db, name, _)) = list.get(self.list).cloned() {
+                    self.open(db, &name, ctx);
+                }
+            }
             return;
         }
-        if matches!(action, Action::Enter | Action::Right) {
-            if let Some((db, name, _)) = list.get(app.state.data.list).cloned() {
-                open(app, db, &name);
-            }
-        }
-        return;
+        self.grid_action(action, ctx);
     }
-    grid_action(app, action);
-}
 
-/// Opens `table` of database `db` at its first page.
-pub fn open(app: &mut App, db: usize, table: &str) {
-    let s = &mut app.state.data;
-    s.open = Some((db, table.to_string()));
-    s.in_grid = true;
-    s.page = None;
-    (s.row, s.col, s.first_col) = (0, 0, 0);
-    request(app, Position::First, Land::Top, Some(0));
-}
+    fn filter(&self) -> Option<&str> {
+        Some(&self.filter)
+    }
 
-fn grid_action(app: &mut App, action: Action) {
-    let s = &app.state.data;
-    let Some(page) = s.page.clone() else {
-        if action == Action::Escape {
-            app.state.data.in_grid = false;
+    fn filter_mut(&mut self) -> Option<FilterMut<'_>> {
+        Some(FilterMut {
+            text: &mut self.filter,
+            selected: &mut self.list,
+        })
+    }
+
+    fn click(&mut self, row: u16, height: u16, _ctx: &mut Ctx) {
+        if !self.in_grid {
+            pick(&mut self.list, row, height, 0);
         }
-        return;
-    };
-    let rows = page.rows.len();
-    // Relative moves count from the page on screen: while one is on its way, further ones wait.
-    let waiting = s.pending.is_some();
-    let next_no = s.page_no.map(|n| n + 1);
-    let prev_no = s.page_no.map(|n| n - 1);
-    let after = |p: &Page| match p.offset {
-        Some(o) => Position::Offset(o + rows as u64),
-        None => p
-            .keys
-            .last()
-            .map_or(Position::Last, |k| Position::After(k.clone())),
-    };
-    let before = |p: &Page| match p.offset {
-        Some(o) => Position::Offset(o.saturating_sub(PAGE_ROWS as u64)),
-        None => p
-            .keys
-            .first()
-            .map_or(Position::First, |k| Position::Before(k.clone())),
-    };
-    let at_edge =
-        (action == Action::Down && s.row + 1 >= rows) || (action == Action::Up && s.row == 0);
-    match action {
-        Action::PageDown | Action::PageUp if waiting => {}
-        Action::Up | Action::Down if waiting && at_edge => {}
-        Action::Down if s.row + 1 >= rows && !page.at_end => {
-            request(app, after(&page), Land::Top, next_no)
-        }
-        Action::Up if s.row == 0 && !page.at_start => {
-            request(app, before(&page), Land::Bottom, prev_no)
-        }
-        Action::PageDown if !page.at_end => request(app, after(&page), Land::Top, next_no),
-        Action::PageUp if !page.at_start => request(app, before(&page), Land::Top, prev_no),
-        Action::Top => request(app, Position::First, Land::Top, Some(0)),
-        Action::Bottom => request(app, Position::Last, Land::Bottom, None),
-        Action::Up | Action::Down => {
-            step(&mut app.state.data.row, rows, action);
-        }
-        Action::Left => {
-            let s = &mut app.state.data;
-            s.col = s.col.saturating_sub(1);
-            s.first_col = s.first_col.min(s.col);
-        }
-        Action::Right => {
-            let s = &mut app.state.data;
-            s.col = (s.col + 1).min(page.columns.len().saturating_sub(1));
-            if s.col > s.first_col + 3 {
-                s.first_col = s.col - 3;
-            }
-        }
-        Action::Enter => {
-            if let Some(cell) = page.rows.get(s.row).and_then(|r| r.get(s.col)) {
-                let title = page.columns.get(s.col).cloned().unwrap_or_default();
-                app.popup = Some(Popup::new(title, full(cell)));
-            }
-        }
-        Action::Escape => app.state.data.in_grid = false,
-        _ => {}
+    }
+
+    fn steps_back(&self) -> bool {
+        self.in_grid
+    }
+
+    /// The list is another database's now: its first table is selected.
+    fn focus_moved(&mut self, _view: &View) {
+        self.list = 0;
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
+        draw(self, frame, area, view);
     }
 }
 
-fn on_page(app: &mut App, job: JobId, db: usize, table: String, page: Page) {
-    let s = &mut app.state.data;
-    let Some((id, land, page_no)) = s.pending else {
-        return;
-    };
-    if id != job || s.open != Some((db, table)) {
-        return;
+impl Data {
+    /// Opens `table` of database `db` at its first page.
+    pub fn open(&mut self, db: usize, table: &str, ctx: &mut Ctx) {
+        self.open = Some((db, table.to_string()));
+        self.in_grid = true;
+        self.page = None;
+        (self.row, self.col, self.first_col) = (0, 0, 0);
+        self.request(Position::First, Land::Top, Some(0), ctx);
     }
-    s.pending = None;
-    s.row = match land {
-        Land::Top => 0,
-        Land::Bottom => page.rows.len().saturating_sub(1),
-    };
-    s.col = s.col.min(page.columns.len().saturating_sub(1));
-    s.page_no = if page.at_start { Some(0) } else { page_no };
-    s.page = Some(page);
+
+    fn request(&mut self, position: Position, land: Land, page_no: Option<i64>, ctx: &mut Ctx) {
+        let Some((db, table)) = self.open.clone() else {
+            return;
+        };
+        let job = PageJob {
+            table: table.clone(),
+            position,
+            limit: PAGE_ROWS,
+        };
+        let id = ctx.send(
+            db,
+            job,
+            move |data: &mut Data, ctx, id, result| match result {
+                Ok(page) => data.on_page(id, db, table, page),
+                Err(why) => ctx.fail(db, why),
+            },
+        );
+        self.pending = Some((id, land, page_no));
+    }
+
+    fn grid_action(&mut self, action: Action, ctx: &mut Ctx) {
+        let Some(page) = self.page.clone() else {
+            if action == Action::Escape {
+                self.in_grid = false;
+            }
+            return;
+        };
+        let rows = page.rows.len();
+        // Relative moves count from the page on screen: while one is on its way, further ones
+        // wait.
+        let waiting = self.pending.is_some();
+        let next_no = self.page_no.map(|n| n + 1);
+        let prev_no = self.page_no.map(|n| n - 1);
+        let after = |p: &Page| match p.offset {
+            Some(o) => Position::Offset(o + rows as u64),
+            None => p
+                .keys
+                .last()
+                .map_or(Position::Last, |k| Position::After(k.clone())),
+        };
+        let before = |p: &Page| match p.offset {
+            Some(o) => Position::Offset(o.saturating_sub(PAGE_ROWS as u64)),
+            None => p
+                .keys
+                .first()
+                .map_or(Position::First, |k| Position::Before(k.clone())),
+        };
+        let at_edge = (action == Action::Down && self.row + 1 >= rows)
+            || (action == Action::Up && self.row == 0);
+        match action {
+            Action::PageDown | Action::PageUp if waiting => {}
+            Action::Up | Action::Down if waiting && at_edge => {}
+            Action::Down if self.row + 1 >= rows && !page.at_end => {
+                self.request(after(&page), Land::Top, next_no, ctx)
+            }
+            Action::Up if self.row == 0 && !page.at_start => {
+                self.request(before(&page), Land::Bottom, prev_no, ctx)
+            }
+            Action::PageDown if !page.at_end => self.request(after(&page), Land::Top, next_no, ctx),
+            Action::PageUp if !page.at_start => {
+                self.request(before(&page), Land::Top, prev_no, ctx)
+            }
+            Action::Top => self.request(Position::First, Land::Top, Some(0), ctx),
+            Action::Bottom => self.request(Position::Last, Land::Bottom, None, ctx),
+            Action::Up | Action::Down => {
+                step(&mut self.row, rows, action);
+            }
+            Action::Left => {
+                self.col = self.col.saturating_sub(1);
+                self.first_col = self.first_col.min(self.col);
+            }
+            Action::Right => {
+                self.col = (self.col + 1).min(page.columns.len().saturating_sub(1));
+                if self.col > self.first_col + 3 {
+                    self.first_col = self.col - 3;
+                }
+            }
+            Action::Enter => {
+                if let Some(cell) = page.rows.get(self.row).and_then(|r| r.get(self.col)) {
+                    let title = page.columns.get(self.col).cloned().unwrap_or_default();
+                    ctx.popup(Popup::new(title, full(cell)));
+                }
+            }
+            Action::Escape => self.in_grid = false,
+            _ => {}
+        }
+    }
+
+    /// A page arrived: shown if it is the one asked for last, for the table still open.
+    fn on_page(&mut self, job: JobId, db: usize, table: String, page: Page) {
+        let Some((id, land, page_no)) = self.pending else {
+            return;
+        };
+        if id != job || self.open != Some((db, table)) {
+            return;
+        }
+        self.pending = None;
+        self.row = match land {
+            Land::Top => 0,
+            Land::Bottom => page.rows.len().saturating_sub(1),
+        };
+        self.col = self.col.min(page.columns.len().saturating_sub(1));
+        self.page_no = if page.at_start { Some(0) } else { page_no };
+        self.page = Some(page);
+    }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let s = &app.state.data;
+fn draw(s: &Data, frame: &mut Frame, area: Rect, view: &View) {
+    let t = &view.theme;
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(25), Constraint::Fill(1)]).areas(area);
-    let list = entries(app);
+    let list = entries(&s.filter, view);
     let items: Vec<ListItem> = list
         .iter()
         .map(|(_, _, label)| ListItem::new(label.clone()))
@@ -226,7 +266,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(hint.block(block(" Rows ".into(), false, t)), right);
         return;
     };
-    let table = app.dbs[*db]
+    let table = view.dbs[*db]
         .model
         .as_ref()
         .and_then(|m| m.schema.table(name));

@@ -6,14 +6,17 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
-use super::{block, matches, schema, step};
+use super::{block, matches, pick, step, FilterMut, Panel};
 use crate::engine::findings::{Finding, Severity};
-use crate::ui::action::Action;
-use crate::ui::app::App;
+use crate::ui::action::{Action, PanelId};
+use crate::ui::command::{Command, Ctx};
 use crate::ui::theme::Theme;
+use crate::ui::view::View;
 use crate::ui::widgets::cell::fit;
 use crate::ui::widgets::popup::Popup;
 use crate::ui::widgets::sql::highlight;
+
+pub const ID: PanelId = PanelId("findings");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
@@ -24,7 +27,7 @@ pub enum Sort {
 }
 
 #[derive(Default)]
-pub struct State {
+pub struct Findings {
     pub selected: usize,
     pub filter: String,
     /// Only this severity, when set.
@@ -32,91 +35,102 @@ pub struct State {
     pub sort: Sort,
 }
 
-/// The findings as listed: filtered, then sorted.
-pub fn listed(app: &App) -> Vec<Finding> {
-    let s = &app.state.findings;
-    let mut list: Vec<Finding> = app
-        .all_findings()
-        .into_iter()
-        .filter(|f| s.severity.is_none_or(|v| v == f.severity))
-        .filter(|f| {
-            let text = format!("{} {} {} {}", f.rule, f.database, f.object, f.message);
-            matches(&s.filter, &text)
+impl Findings {
+    /// The findings as listed: filtered, then sorted.
+    pub fn listed(&self, view: &View) -> Vec<Finding> {
+        let mut list: Vec<Finding> = view
+            .all_findings()
+            .into_iter()
+            .filter(|f| self.severity.is_none_or(|v| v == f.severity))
+            .filter(|f| {
+                let text = format!("{} {} {} {}", f.rule, f.database, f.object, f.message);
+                matches(&self.filter, &text)
+            })
+            .collect();
+        match self.sort {
+            Sort::Severity => {}
+            Sort::Database => list.sort_by(|a, b| {
+                a.database
+                    .cmp(&b.database)
+                    .then(a.severity.cmp(&b.severity))
+            }),
+            Sort::Rule => list.sort_by(|a, b| a.rule.cmp(b.rule).then(a.database.cmp(&b.database))),
+        }
+        list
+    }
+}
+
+impl Panel for Findings {
+    fn handle(&mut self, action: Action, ctx: &mut Ctx) {
+        let list = self.listed(ctx.view);
+        if step(&mut self.selected, list.len(), action) {
+            return;
+        }
+        match action {
+            Action::Sort => {
+                self.sort = match self.sort {
+                    Sort::Severity => Sort::Database,
+                    Sort::Database => Sort::Rule,
+                    Sort::Rule => Sort::Severity,
+                }
+            }
+            Action::Severity => {
+                self.severity = match self.severity {
+                    None => Some(Severity::Error),
+                    Some(Severity::Error) => Some(Severity::Warning),
+                    Some(Severity::Warning) => Some(Severity::Info),
+                    Some(Severity::Info) => None,
+                };
+                self.selected = 0;
+            }
+            Action::Enter => {
+                if let Some(f) = list.get(self.selected) {
+                    jump(f, ctx);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn filter(&self) -> Option<&str> {
+        Some(&self.filter)
+    }
+
+    fn filter_mut(&mut self) -> Option<FilterMut<'_>> {
+        Some(FilterMut {
+            text: &mut self.filter,
+            selected: &mut self.selected,
         })
-        .collect();
-    match s.sort {
-        Sort::Severity => {}
-        Sort::Database => list.sort_by(|a, b| {
-            a.database
-                .cmp(&b.database)
-                .then(a.severity.cmp(&b.severity))
-        }),
-        Sort::Rule => list.sort_by(|a, b| a.rule.cmp(b.rule).then(a.database.cmp(&b.database))),
     }
-    list
-}
 
-pub fn handle(app: &mut App, action: Action) {
-    let list = listed(app);
-    let s = &mut app.state.findings;
-    if step(&mut s.selected, list.len(), action) {
-        return;
+    /// The table has a header row under its border.
+    fn click(&mut self, row: u16, height: u16, _ctx: &mut Ctx) {
+        pick(&mut self.selected, row, height, 1);
     }
-    match action {
-        Action::Sort => {
-            s.sort = match s.sort {
-                Sort::Severity => Sort::Database,
-                Sort::Database => Sort::Rule,
-                Sort::Rule => Sort::Severity,
-            }
-        }
-        Action::Severity => {
-            s.severity = match s.severity {
-                None => Some(Severity::Error),
-                Some(Severity::Error) => Some(Severity::Warning),
-                Some(Severity::Warning) => Some(Severity::Info),
-                Some(Severity::Info) => None,
-            };
-            s.selected = 0;
-        }
-        Action::Enter => {
-            if let Some(f) = list.get(s.selected) {
-                jump(app, f);
-            }
-        }
-        _ => {}
+
+    fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
+        draw(self, frame, area, view);
     }
 }
 
-/// Shows the finding's table in the Schema panel, with the fix in a popup over it.
-fn jump(app: &mut App, f: &Finding) {
-    let table = f.object.split('.').next().unwrap_or_default().to_string();
-    let db = app
+/// Asks for the finding's object in the Schema panel, with the fix in a popup over it. Of a
+/// finding across databases, the first it names is the one to show.
+fn jump(f: &Finding, ctx: &mut Ctx) {
+    let first = f.databases.first();
+    let db = ctx
+        .view
         .dbs
         .iter()
-        .position(|d| f.databases.first().is_some_and(|first| first == d.name()));
+        .position(|d| first.is_some_and(|p| p == d.name()));
     if let Some(db) = db {
-        let known = app.dbs[db].model.as_ref().is_some_and(|m| {
-            m.schema.table(&table).is_some() || m.schema.indexes.iter().any(|i| i.name == f.object)
+        ctx.push(Command::Jump {
+            db,
+            object: f.object.clone(),
         });
-        if known {
-            let table = app.dbs[db]
-                .model
-                .as_ref()
-                .and_then(|m| {
-                    m.schema
-                        .indexes
-                        .iter()
-                        .find(|i| i.name == f.object)
-                        .map(|i| i.table.clone())
-                })
-                .unwrap_or(table);
-            schema::focus(app, db, &table);
-        }
     }
-    app.popup = Some(Popup::new(
+    ctx.popup(Popup::new(
         format!("{} · {}", f.rule, f.object),
-        detail(f, &app.theme),
+        detail(f, &ctx.view.theme),
     ));
 }
 
@@ -148,10 +162,9 @@ fn detail(f: &Finding, t: &Theme) -> Text<'static> {
     Text::from(lines)
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let s = &app.state.findings;
-    let list = listed(app);
+fn draw(s: &Findings, frame: &mut Frame, area: Rect, view: &View) {
+    let t = &view.theme;
+    let list = s.listed(view);
     let [top, bottom] = Layout::vertical([Constraint::Fill(2), Constraint::Fill(1)]).areas(area);
     let rows = list.iter().map(|f| {
         Row::new(vec![
@@ -162,7 +175,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Line::styled(f.message.clone(), t.text),
         ])
     });
-    let auditing = app.dbs.iter().filter(|d| d.findings.is_none()).count();
+    let auditing = view.dbs.iter().filter(|d| d.findings.is_none()).count();
     let pending = if auditing > 0 {
         format!(" · auditing {auditing} more…")
     } else {

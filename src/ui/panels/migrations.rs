@@ -5,18 +5,37 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::ListItem;
 use ratatui::Frame;
 
-use super::{render_list, step};
+use super::{pick, render_list, step, Panel};
 use crate::engine::migrate;
-use crate::ui::action::Action;
-use crate::ui::app::App;
+use crate::ui::action::{Action, PanelId};
+use crate::ui::command::Ctx;
+use crate::ui::view::View;
 
-pub fn handle(app: &mut App, action: Action) {
-    step(&mut app.state.migrations, app.dbs.len(), action);
+pub const ID: PanelId = PanelId("migrations");
+
+/// The selected database's row.
+#[derive(Default)]
+pub struct Migrations {
+    pub selected: usize,
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let items: Vec<ListItem> = app
+impl Panel for Migrations {
+    fn handle(&mut self, action: Action, ctx: &mut Ctx) {
+        step(&mut self.selected, ctx.view.dbs.len(), action);
+    }
+
+    fn click(&mut self, row: u16, height: u16, _ctx: &mut Ctx) {
+        pick(&mut self.selected, row, height, 0);
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
+        draw(self.selected, frame, area, view);
+    }
+}
+
+fn draw(selected: usize, frame: &mut Frame, area: Rect, view: &View) {
+    let t = &view.theme;
+    let items: Vec<ListItem> = view
         .dbs
         .iter()
         .map(|db| {
@@ -42,5 +61,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         })
         .collect();
     let title = " Migrations · tracking per database (status against a folder: litescope report --migrations, coming) ";
-    render_list(frame, area, items, title.into(), app.state.migrations, t);
+    render_list(frame, area, items, title.into(), selected, t);
 }

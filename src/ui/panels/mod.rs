@@ -1,4 +1,16 @@
-//! The eight panels: each file draws one and handles its keys; this module holds what they share.
+//! The panels as components: the [`Panel`] trait each implements in its own file, the
+//! [`REGISTRY`] that lists them in tab order, and drawing helpers they share.
+//!
+//! A panel owns its state (selection, filter, open table, editor), draws itself from that state
+//! and the read-only [`View`], and handles the actions of the keys pressed while it is in front.
+//! Whatever reaches beyond it (another panel, the database in focus, a popup, a job) it asks for
+//! with a [`Command`](super::command::Command) through its [`Ctx`]; it never sees `App`. This is
+//! gitui's `Component` and rainfrog's components, with drawing kept as a function of state (a
+//! `&self` draw) so that the screen cannot change while it is drawn.
+//!
+//! To add a panel: write its file (a state struct implementing [`Panel`], with an `ID`), and add
+//! one line to [`REGISTRY`]. Nothing else lists panels: tabs, number keys, the config's
+//! `show_<name>` actions and mouse clicks on tabs all read the registry.
 
 pub mod backups;
 pub mod data;
@@ -9,78 +21,201 @@ pub mod query;
 pub mod relations;
 pub mod schema;
 
+use std::any::{Any, TypeId};
+
+use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::widgets::{Block, BorderType, List, ListItem, ListState};
 use ratatui::Frame;
 
-use super::action::{Action, Panel};
-use super::app::App;
+use super::action::{Action, PanelId};
+use super::command::Ctx;
+use super::config::History;
 use super::theme::Theme;
+use super::view::View;
 
-/// Every panel's own state.
-#[derive(Default)]
-pub struct PanelState {
-    pub overview: usize,
-    pub schema: schema::State,
-    pub data: data::State,
-    pub query: query::State,
-    pub findings: findings::State,
-    pub relations: relations::State,
-    pub migrations: usize,
-    pub backups: usize,
+/// What panels are built from at start: what was read from disk for them.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    pub history: History,
 }
 
-impl PanelState {
-    pub fn filter(&self, panel: Panel) -> Option<String> {
-        match panel {
-            Panel::Schema => Some(self.schema.filter.clone()),
-            Panel::Data => Some(self.data.filter.clone()),
-            Panel::Findings => Some(self.findings.filter.clone()),
-            Panel::Relations => Some(self.relations.filter.clone()),
-            _ => None,
+/// One panel of the registry.
+pub struct Entry {
+    pub id: PanelId,
+    /// The key that brings it to the front, as the config writes keys.
+    pub key: &'static str,
+    /// Its tab's title.
+    pub title: &'static str,
+    pub make: fn(&Setup) -> Box<dyn Panel>,
+}
+
+/// Every panel, in tab order.
+pub const REGISTRY: &[Entry] = &[
+    Entry {
+        id: overview::ID,
+        key: "1",
+        title: "Overview",
+        make: |_| Box::new(overview::Overview),
+    },
+    Entry {
+        id: schema::ID,
+        key: "2",
+        title: "Schema",
+        make: |_| Box::<schema::Schema>::default(),
+    },
+    Entry {
+        id: data::ID,
+        key: "3",
+        title: "Data",
+        make: |_| Box::<data::Data>::default(),
+    },
+    Entry {
+        id: query::ID,
+        key: "4",
+        title: "Query",
+        make: |setup| Box::new(query::Query::new(setup.history.clone())),
+    },
+    Entry {
+        id: findings::ID,
+        key: "5",
+        title: "Findings",
+        make: |_| Box::<findings::Findings>::default(),
+    },
+    Entry {
+        id: relations::ID,
+        key: "6",
+        title: "Relations",
+        make: |_| Box::<relations::Relations>::default(),
+    },
+    Entry {
+        id: migrations::ID,
+        key: "7",
+        title: "Migrations",
+        make: |_| Box::<migrations::Migrations>::default(),
+    },
+    Entry {
+        id: backups::ID,
+        key: "8",
+        title: "Backups",
+        make: |_| Box::<backups::Backups>::default(),
+    },
+];
+
+/// The registry's entry for `id`.
+pub fn entry(id: PanelId) -> Option<&'static Entry> {
+    REGISTRY.iter().find(|e| e.id == id)
+}
+
+/// What `/` edits: a panel's filter, and the selection that goes back to the first row as the
+/// filter changes.
+pub struct FilterMut<'a> {
+    pub text: &'a mut String,
+    pub selected: &'a mut usize,
+}
+
+/// A component of the screen's body. Every method but `handle` and `draw` has a default for the
+/// panels that need none of it.
+pub trait Panel: Any {
+    /// Acts on `action`, a key's meaning, while the panel is in front.
+    fn handle(&mut self, action: Action, ctx: &mut Ctx);
+
+    /// Draws the panel into `area` from its own state and `view`.
+    fn draw(&self, frame: &mut Frame, area: Rect, view: &View);
+
+    /// Sees a key before the keymap does (with the action the keymap gives it, if any) and says
+    /// whether it took it: an editor takes every key while it has the focus.
+    fn input(&mut self, _key: KeyEvent, _action: Option<Action>, _ctx: &mut Ctx) -> bool {
+        false
+    }
+
+    /// Text pasted into the terminal while the panel is in front.
+    fn paste(&mut self, _text: &str) {}
+
+    /// The filter `/` edits, for a panel that has one.
+    fn filter(&self) -> Option<&str> {
+        None
+    }
+
+    fn filter_mut(&mut self) -> Option<FilterMut<'_>> {
+        None
+    }
+
+    /// A click on line `row` of the panel's area (0 is its top border), `height` lines high.
+    fn click(&mut self, _row: u16, _height: u16, _ctx: &mut Ctx) {}
+
+    /// True when Esc has something to leave in the panel (an open grid): then Esc does that rather
+    /// than cancel background work.
+    fn steps_back(&self) -> bool {
+        false
+    }
+
+    /// The database in focus changed (it is `view.focus` now).
+    fn focus_moved(&mut self, _view: &View) {}
+}
+
+/// The panels, built from the registry, and which is in front.
+pub struct Panels {
+    list: Vec<Box<dyn Panel>>,
+    front: usize,
+}
+
+impl Panels {
+    pub fn new(setup: &Setup) -> Panels {
+        Panels {
+            list: REGISTRY.iter().map(|e| (e.make)(setup)).collect(),
+            front: 0,
         }
     }
 
-    pub fn has_filter(&self, panel: Panel) -> bool {
-        self.filter(panel).is_some()
+    pub fn front(&self) -> &dyn Panel {
+        self.list[self.front].as_ref()
     }
 
-    /// The filter being typed; panels without one get a scratch string.
-    pub fn filter_mut(&mut self, panel: Panel) -> &mut String {
-        match panel {
-            Panel::Schema => &mut self.schema.filter,
-            Panel::Data => &mut self.data.filter,
-            Panel::Findings => &mut self.findings.filter,
-            _ => &mut self.relations.filter,
+    pub fn front_mut(&mut self) -> &mut dyn Panel {
+        self.list[self.front].as_mut()
+    }
+
+    /// The id of the panel in front.
+    pub fn front_id(&self) -> PanelId {
+        REGISTRY[self.front].id
+    }
+
+    pub fn show(&mut self, id: PanelId) {
+        if let Some(i) = REGISTRY.iter().position(|e| e.id == id) {
+            self.front = i;
         }
     }
 
-    pub fn reset_selection(&mut self, panel: Panel) {
-        match panel {
-            Panel::Schema => self.schema.selected = 0,
-            Panel::Data => self.data.list = 0,
-            Panel::Findings => self.findings.selected = 0,
-            Panel::Relations => self.relations.selected = 0,
-            _ => {}
-        }
+    /// Brings the panel `by` tabs away to the front, wrapping around.
+    pub fn step(&mut self, by: isize) {
+        let n = self.list.len() as isize;
+        self.front = (self.front as isize + by).rem_euclid(n) as usize;
     }
 
-    /// A click on `line` of the panel's list (0 is the first row under its header).
-    pub fn click(&mut self, panel: Panel, line: usize, visible: usize) {
-        let pick = |sel: &mut usize| {
-            let offset = sel.saturating_sub(visible.saturating_sub(1));
-            *sel = offset + line;
-        };
-        match panel {
-            Panel::Overview => pick(&mut self.overview),
-            Panel::Schema => pick(&mut self.schema.selected),
-            Panel::Data if !self.data.in_grid => pick(&mut self.data.list),
-            Panel::Findings => pick(&mut self.findings.selected),
-            Panel::Relations => pick(&mut self.relations.selected),
-            Panel::Migrations => pick(&mut self.migrations),
-            Panel::Backups => pick(&mut self.backups),
-            _ => {}
-        }
+    /// The panel of type `P`, to read its state (tests, the app's own commands).
+    pub fn get<P: Panel>(&self) -> Option<&P> {
+        self.list
+            .iter()
+            .find_map(|p| (p.as_ref() as &dyn Any).downcast_ref::<P>())
+    }
+
+    pub fn get_mut<P: Panel>(&mut self) -> Option<&mut P> {
+        self.list
+            .iter_mut()
+            .find_map(|p| (p.as_mut() as &mut dyn Any).downcast_mut::<P>())
+    }
+
+    /// The panel whose concrete type is `target`, as a job's handler receives it.
+    pub fn by_type_mut(&mut self, target: TypeId) -> Option<&mut dyn Panel> {
+        self.list
+            .iter_mut()
+            .find(|p| (p.as_ref() as &dyn Any).type_id() == target)
+            .map(|p| p.as_mut())
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut dyn Panel> {
+        self.list.iter_mut().map(|p| p.as_mut() as &mut dyn Panel)
     }
 }
 
@@ -97,6 +232,18 @@ pub fn step(sel: &mut usize, len: usize, action: Action) -> bool {
         _ => return false,
     };
     true
+}
+
+/// A click on line `row` of a bordered list `height` lines high, under `header` lines of column
+/// titles: selects the row clicked, as the list scrolled to keep `sel` in view shows it.
+pub fn pick(sel: &mut usize, row: u16, height: u16, header: u16) {
+    let top = header + 1;
+    let Some(line) = row.checked_sub(top) else {
+        return;
+    };
+    let visible = usize::from(height.saturating_sub(top + 1));
+    let offset = sel.saturating_sub(visible.saturating_sub(1));
+    *sel = offset + usize::from(line);
 }
 
 /// A bordered block with a title, highlighted when it has the focus.
@@ -141,19 +288,6 @@ pub fn matches(filter: &str, text: &str) -> bool {
     filter.is_empty() || text.to_lowercase().contains(&filter.to_lowercase())
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    match app.panel {
-        Panel::Overview => overview::draw(frame, area, app),
-        Panel::Schema => schema::draw(frame, area, app),
-        Panel::Data => data::draw(frame, area, app),
-        Panel::Query => query::draw(frame, area, app),
-        Panel::Findings => findings::draw(frame, area, app),
-        Panel::Relations => relations::draw(frame, area, app),
-        Panel::Migrations => migrations::draw(frame, area, app),
-        Panel::Backups => backups::draw(frame, area, app),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +300,31 @@ mod tests {
         assert_eq!(visible(10, 7, area), 4..8);
         assert_eq!(visible(10, 99, area), 6..10);
         assert_eq!(visible(0, 0, area), 0..0);
+    }
+
+    #[test]
+    fn the_registry_names_each_panel_and_key_once() {
+        for (i, e) in REGISTRY.iter().enumerate() {
+            assert!(
+                REGISTRY[i + 1..]
+                    .iter()
+                    .all(|o| o.id != e.id && o.key != e.key),
+                "{} is listed twice",
+                e.id.0
+            );
+        }
+    }
+
+    #[test]
+    fn a_click_selects_the_row_under_it() {
+        // Rows 0 and 1 are the border and a table's header; 20 lines leave 17 rows in view.
+        let mut sel = 0;
+        pick(&mut sel, 1, 20, 1);
+        assert_eq!(sel, 0, "a click on the header selects nothing");
+        pick(&mut sel, 5, 20, 1);
+        assert_eq!(sel, 3);
+        let mut scrolled = 30;
+        pick(&mut scrolled, 2, 20, 1);
+        assert_eq!(scrolled, 14, "the list shows rows 14..=30 with 30 selected");
     }
 }

@@ -5,20 +5,41 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{ListItem, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{block, render_list, step, visible};
+use super::{block, pick, render_list, schema, step, visible, Panel};
 use crate::engine::database::{Database, Integrity, Status};
 use crate::engine::findings::Severity;
-use crate::ui::action::Action;
-use crate::ui::app::{App, Db};
+use crate::ui::action::{Action, PanelId};
+use crate::ui::command::{Command, Ctx};
 use crate::ui::theme::Theme;
+use crate::ui::view::{Db, View};
 use crate::units;
 
-pub fn handle(app: &mut App, action: Action) {
-    if step(&mut app.state.overview, app.dbs.len(), action) {
-        app.db = app.state.overview;
+pub const ID: PanelId = PanelId("overview");
+
+/// The Overview keeps no state of its own: its selection is the database in focus.
+pub struct Overview;
+
+impl Panel for Overview {
+    fn handle(&mut self, action: Action, ctx: &mut Ctx) {
+        let mut selected = ctx.view.focus;
+        if step(&mut selected, ctx.view.dbs.len(), action) {
+            ctx.push(Command::Focus(selected));
+        }
+        if action == Action::Enter {
+            ctx.push(Command::Show(schema::ID));
+        }
     }
-    if action == Action::Enter {
-        app.panel = crate::ui::action::Panel::Schema;
+
+    fn click(&mut self, row: u16, height: u16, ctx: &mut Ctx) {
+        let mut selected = ctx.view.focus;
+        pick(&mut selected, row, height, 0);
+        if selected < ctx.view.dbs.len() {
+            ctx.push(Command::Focus(selected));
+        }
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
+        draw(frame, area, view);
     }
 }
 
@@ -30,12 +51,12 @@ fn status_style(db: &Db, t: &Theme) -> (String, ratatui::style::Style) {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
+fn draw(frame: &mut Frame, area: Rect, view: &View) {
+    let t = &view.theme;
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(35), Constraint::Fill(1)]).areas(area);
-    let shown = visible(app.dbs.len(), app.state.overview, left);
-    let items: Vec<ListItem> = app.dbs[shown.clone()]
+    let shown = visible(view.dbs.len(), view.focus, left);
+    let items: Vec<ListItem> = view.dbs[shown.clone()]
         .iter()
         .map(|db| {
             let (label, style) = status_style(db, t);
@@ -50,19 +71,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ]))
         })
         .collect();
-    let title = format!(" Databases ({}) ", app.dbs.len());
-    let selected = app.state.overview.saturating_sub(shown.start);
+    let title = format!(" Databases ({}) ", view.dbs.len());
+    let selected = view.focus.saturating_sub(shown.start);
     render_list(frame, left, items, title, selected, t);
-    let detail = match app.dbs.get(app.db) {
-        Some(db) => details(app, db),
+    let detail = match view.focused() {
+        Some(db) => details(view, db),
         None => vec![Line::styled(
             "No SQLite databases found under these paths.",
             t.dim,
         )],
     };
-    let name = app
-        .dbs
-        .get(app.db)
+    let name = view
+        .focused()
         .map_or(String::new(), |d| format!(" {} ", d.name()));
     frame.render_widget(
         Paragraph::new(detail)
@@ -72,8 +92,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     );
 }
 
-fn details(app: &App, db: &Db) -> Vec<Line<'static>> {
-    let t = &app.theme;
+fn details(view: &View, db: &Db) -> Vec<Line<'static>> {
+    let t = &view.theme;
     let Some(m) = &db.model else {
         return vec![Line::styled("reading…", t.dim)];
     };
@@ -91,7 +111,7 @@ fn details(app: &App, db: &Db) -> Vec<Line<'static>> {
     }
     lines.extend(facts(m, t));
     lines.push(Line::raw(""));
-    lines.extend(findings_summary(app, db));
+    lines.extend(findings_summary(view, db));
     lines.push(Line::raw(""));
     lines.extend(largest(m, t));
     lines
@@ -160,9 +180,9 @@ fn facts(m: &Database, t: &Theme) -> Vec<Line<'static>> {
     ]
 }
 
-fn findings_summary(app: &App, db: &Db) -> Vec<Line<'static>> {
-    let t = &app.theme;
-    let all = app.all_findings();
+fn findings_summary(view: &View, db: &Db) -> Vec<Line<'static>> {
+    let t = &view.theme;
+    let all = view.all_findings();
     let mine: Vec<_> = all.iter().filter(|f| f.concerns(db.name())).collect();
     if db.findings.is_none() {
         return vec![Line::styled("Findings: auditing…", t.dim)];

@@ -1,7 +1,6 @@
 //! Query (4): a SQL editor with colouring, results streamed into a grid, the plan as a tree, and a
 //! history kept across runs. The session is read-only: SQLite itself refuses writes.
 
-use std::io::Write as _;
 use std::time::Instant;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -12,7 +11,7 @@ use ratatui::Frame;
 use tui_textarea::TextArea;
 use unicode_width::UnicodeWidthChar;
 
-use super::{block, step};
+use super::{block, step, Panel};
 use crate::engine::browse::Cell;
 use crate::engine::database::Database;
 use crate::engine::error::Error;
@@ -20,20 +19,20 @@ use crate::engine::jobs::QueryJob;
 use crate::engine::plan::{depths, PlanRow};
 use crate::engine::query::QueryEvent;
 use crate::engine::worker::JobId;
-use crate::ui::action::Action;
-use crate::ui::app::App;
-use crate::ui::config;
+use crate::ui::action::{Action, PanelId};
+use crate::ui::command::{Ctx, Message};
+use crate::ui::config::History;
 use crate::ui::theme::Theme;
+use crate::ui::view::View;
 use crate::ui::widgets::cell::full;
 use crate::ui::widgets::grid::Grid;
 use crate::ui::widgets::popup::Popup;
 use crate::ui::widgets::sql::{style, tokens, Kind};
 use crate::units;
 
-/// Queries kept in the history file.
-const HISTORY_MAX: usize = 500;
+pub const ID: PanelId = PanelId("query");
 
-pub struct State {
+pub struct Query {
     pub editor: TextArea<'static>,
     pub editing: bool,
     pub columns: Vec<String>,
@@ -46,45 +45,17 @@ pub struct State {
     pub outcome: Option<(String, bool)>,
     pub job: Option<JobId>,
     started: Option<Instant>,
-    pub history: Vec<String>,
+    pub history: History,
     position: Option<usize>,
 }
 
-fn history_path() -> Option<std::path::PathBuf> {
-    config::dir().map(|d| d.join("history.jsonl"))
-}
-
-fn load_history() -> Vec<String> {
-    let text = history_path()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .unwrap_or_default();
-    text.lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-/// Appends one query to the history file; a failure only costs the history.
-fn save_history(sql: &str) {
-    let Some(path) = history_path() else { return };
-    let _ = path.parent().map(std::fs::create_dir_all);
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-    {
-        let _ = writeln!(f, "{}", serde_json::Value::String(sql.to_string()));
-    }
-}
-
-impl Default for State {
-    fn default() -> State {
+impl Query {
+    /// An empty editor over `history`, read at start (see [`History::load`]).
+    pub fn new(history: History) -> Query {
         let mut editor = TextArea::default();
         editor.set_cursor_line_style(ratatui::style::Style::default());
         editor.set_placeholder_text("SELECT … — press i to edit, F5 or ctrl-r to run");
-        let mut history = load_history();
-        let excess = history.len().saturating_sub(HISTORY_MAX);
-        history.drain(..excess);
-        State {
+        Query {
             editor,
             editing: false,
             columns: Vec::new(),
@@ -100,9 +71,7 @@ impl Default for State {
             position: None,
         }
     }
-}
 
-impl State {
     fn set_text(&mut self, text: &str) {
         self.editor = TextArea::new(text.lines().map(String::from).collect());
         self.editor
@@ -112,47 +81,59 @@ impl State {
     }
 }
 
-/// A key while the editor has the focus: run, history and leave; everything else edits.
-pub fn editor_key(app: &mut App, key: KeyEvent) -> Option<Action> {
-    match app.keymap.action(&key) {
-        Some(a @ (Action::Run | Action::HistoryPrev | Action::HistoryNext)) => return Some(a),
-        _ if key.code == KeyCode::Esc => {
-            app.state.query.editing = false;
-            return None;
+impl Panel for Query {
+    /// While the editor has the focus it takes every key but run, history and Esc (leave).
+    fn input(&mut self, key: KeyEvent, action: Option<Action>, ctx: &mut Ctx) -> bool {
+        if !self.editing {
+            return false;
         }
-        _ => {}
-    }
-    app.state.query.editor.input(key);
-    None
-}
-
-pub fn handle(app: &mut App, action: Action) {
-    let s = &mut app.state.query;
-    match action {
-        Action::Edit | Action::Enter if s.rows.is_empty() || action == Action::Edit => {
-            s.editing = true
-        }
-        Action::Enter => {
-            if let Some(cell) = s.rows.get(s.row).and_then(|r| r.get(s.col)) {
-                let title = s.columns.get(s.col).cloned().unwrap_or_default();
-                app.popup = Some(Popup::new(title, full(cell)));
+        match action {
+            Some(a @ (Action::Run | Action::HistoryPrev | Action::HistoryNext)) => {
+                self.handle(a, ctx)
+            }
+            _ if key.code == KeyCode::Esc => self.editing = false,
+            _ => {
+                self.editor.input(key);
             }
         }
-        Action::Run => run(app),
-        Action::HistoryPrev | Action::HistoryNext => {
-            browse_history(s, action == Action::HistoryPrev)
-        }
-        Action::Left => s.col = s.col.saturating_sub(1),
-        Action::Right => s.col = (s.col + 1).min(s.columns.len().saturating_sub(1)),
-        other => {
-            step(&mut s.row, s.rows.len(), other);
-        }
+        true
     }
-    let s = &mut app.state.query;
-    s.first_col = s.first_col.min(s.col).max(s.col.saturating_sub(3));
+
+    fn paste(&mut self, text: &str) {
+        self.editor.insert_str(text);
+    }
+
+    fn handle(&mut self, action: Action, ctx: &mut Ctx) {
+        let s = self;
+        match action {
+            Action::Edit | Action::Enter if s.rows.is_empty() || action == Action::Edit => {
+                s.editing = true
+            }
+            Action::Enter => {
+                if let Some(cell) = s.rows.get(s.row).and_then(|r| r.get(s.col)) {
+                    let title = s.columns.get(s.col).cloned().unwrap_or_default();
+                    ctx.popup(Popup::new(title, full(cell)));
+                }
+            }
+            Action::Run => run(s, ctx),
+            Action::HistoryPrev | Action::HistoryNext => {
+                browse_history(s, action == Action::HistoryPrev)
+            }
+            Action::Left => s.col = s.col.saturating_sub(1),
+            Action::Right => s.col = (s.col + 1).min(s.columns.len().saturating_sub(1)),
+            other => {
+                step(&mut s.row, s.rows.len(), other);
+            }
+        }
+        s.first_col = s.first_col.min(s.col).max(s.col.saturating_sub(3));
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
+        draw(self, frame, area, view);
+    }
 }
 
-fn browse_history(s: &mut State, back: bool) {
+fn browse_history(s: &mut Query, back: bool) {
     if s.history.is_empty() {
         return;
     }
@@ -165,53 +146,43 @@ fn browse_history(s: &mut State, back: bool) {
         (Some(p), false) => p + 1,
     };
     s.position = Some(at);
-    let text = s.history[at].clone();
+    let text = s.history.entries[at].clone();
     s.set_text(&text);
 }
 
-fn run(app: &mut App) {
-    let sql = app.state.query.editor.lines().join("\n");
+fn run(s: &mut Query, ctx: &mut Ctx) {
+    let sql = s.editor.lines().join("\n");
     if sql.trim().is_empty() {
-        app.message = Some(("nothing to run: press i and type SQL".into(), false));
+        ctx.message(Message::info("nothing to run: press i and type SQL"));
         return;
     }
-    let readable = app
-        .dbs
-        .get(app.db)
-        .and_then(|d| d.model.as_ref())
-        .is_some_and(|m| m.is_ok());
+    let readable = ctx.view.focused().is_some_and(|d| d.is_ok());
     if !readable {
         let why = "the database in focus cannot be queried; choose another in Overview or with [ ]";
-        app.message = Some((why.into(), true));
+        ctx.message(Message::error(why).about(ctx.view.focus));
         return;
     }
-    let s = &mut app.state.query;
-    if s.history.last() != Some(&sql) {
-        s.history.push(sql.clone());
-        save_history(&sql);
-    }
+    s.history.push(&sql);
     s.position = None;
     s.editing = false;
     (s.columns, s.rows, s.plan, s.outcome) = (Vec::new(), Vec::new(), Vec::new(), None);
     (s.row, s.col, s.first_col) = (0, 0, 0);
     s.started = Some(Instant::now());
-    let id = app.send_streaming(app.db, QueryJob { sql }, on_event, |app, _, id, result| {
-        on_done(app, id, result)
-    });
-    let model = app.dbs[app.db].model.as_ref();
-    if model.is_some_and(Database::readers_block_writers) {
-        // litescope's own passes go in short slices; a user's query cannot be cut.
-        if let Some(job) = app.jobs.get_mut(&id) {
-            job.label.push_str(
-                " · holding the read lock: writers wait while this runs (rollback journal)",
-            );
-        }
-    }
-    app.state.query.job = Some(id);
+    let db = ctx.view.focus;
+    // litescope's own passes go in short slices; a user's query cannot be cut, and says so.
+    let holds_read_lock = ctx
+        .view
+        .focused()
+        .and_then(|d| d.model.as_ref())
+        .is_some_and(Database::readers_block_writers);
+    let job = QueryJob {
+        sql,
+        holds_read_lock,
+    };
+    s.job = Some(ctx.send_streaming(db, job, on_event, on_done));
 }
 
-fn on_event(app: &mut App, job: JobId, event: QueryEvent) {
-    let s = &mut app.state.query;
+fn on_event(s: &mut Query, _: &mut Ctx, job: JobId, event: QueryEvent) {
     if s.job != Some(job) {
         return;
     }
@@ -244,8 +215,7 @@ fn on_event(app: &mut App, job: JobId, event: QueryEvent) {
     }
 }
 
-fn on_done(app: &mut App, job: JobId, result: Result<usize, Error>) {
-    let s = &mut app.state.query;
+fn on_done(s: &mut Query, _: &mut Ctx, job: JobId, result: Result<usize, Error>) {
     if s.job != Some(job) {
         return;
     }
@@ -267,12 +237,10 @@ fn on_done(app: &mut App, job: JobId, result: Result<usize, Error>) {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let s = &app.state.query;
-    let target = app
-        .dbs
-        .get(app.db)
+fn draw(s: &Query, frame: &mut Frame, area: Rect, view: &View) {
+    let t = &view.theme;
+    let target = view
+        .focused()
         .map_or("no database".to_string(), |d| d.name().to_string());
     let [top, bottom] = Layout::vertical([Constraint::Length(9), Constraint::Fill(1)]).areas(area);
     let mode = if s.editing {

@@ -6,40 +6,64 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
-use super::{block, matches, step};
+use super::{block, matches, pick, step, FilterMut, Panel};
 use crate::engine::relations::Relation;
-use crate::ui::action::Action;
-use crate::ui::app::App;
-use crate::ui::draw::gauge;
+use crate::ui::action::{Action, PanelId};
+use crate::ui::command::Ctx;
 use crate::ui::theme::Theme;
+use crate::ui::view::View;
+use crate::ui::widgets::gauge::gauge;
 use crate::ui::widgets::sql::highlight;
 use crate::units;
 
+pub const ID: PanelId = PanelId("relations");
+
 #[derive(Default)]
-pub struct State {
+pub struct Relations {
     pub selected: usize,
     pub filter: String,
 }
 
 /// (database index, relation) of every database, filtered.
-pub fn listed(app: &App) -> Vec<(usize, &Relation)> {
-    let f = &app.state.relations.filter;
-    app.dbs
+pub fn listed<'v>(filter: &str, view: &'v View) -> Vec<(usize, &'v Relation)> {
+    view.dbs
         .iter()
         .enumerate()
         .flat_map(|(i, d)| d.relations.iter().flatten().map(move |r| (i, r)))
         .filter(|(_, r)| {
             matches(
-                f,
+                filter,
                 &format!("{} {} {}", r.child, r.columns.join(" "), r.parent),
             )
         })
         .collect()
 }
 
-pub fn handle(app: &mut App, action: Action) {
-    let len = listed(app).len();
-    step(&mut app.state.relations.selected, len, action);
+impl Panel for Relations {
+    fn handle(&mut self, action: Action, ctx: &mut Ctx) {
+        let len = listed(&self.filter, ctx.view).len();
+        step(&mut self.selected, len, action);
+    }
+
+    fn filter(&self) -> Option<&str> {
+        Some(&self.filter)
+    }
+
+    fn filter_mut(&mut self) -> Option<FilterMut<'_>> {
+        Some(FilterMut {
+            text: &mut self.filter,
+            selected: &mut self.selected,
+        })
+    }
+
+    /// The table has a header row under its border.
+    fn click(&mut self, row: u16, height: u16, _ctx: &mut Ctx) {
+        pick(&mut self.selected, row, height, 1);
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
+        draw(self, frame, area, view);
+    }
 }
 
 fn name(r: &Relation) -> String {
@@ -52,16 +76,12 @@ fn name(r: &Relation) -> String {
     )
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let list = listed(app);
-    let selected = app
-        .state
-        .relations
-        .selected
-        .min(list.len().saturating_sub(1));
+fn draw(s: &Relations, frame: &mut Frame, area: Rect, view: &View) {
+    let t = &view.theme;
+    let list = listed(&s.filter, view);
+    let selected = s.selected.min(list.len().saturating_sub(1));
     let [top, bottom] = Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(area);
-    let many = app.dbs.len() > 1;
+    let many = view.dbs.len() > 1;
     let rows = list.iter().map(|(db, r)| {
         let orphans = r.orphans.map_or("?".into(), units::count);
         let style = if r.orphans.unwrap_or(0) > 0 {
@@ -71,7 +91,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         };
         let mut cells = Vec::new();
         if many {
-            cells.push(Line::styled(app.dbs[*db].name().to_string(), t.dim));
+            cells.push(Line::styled(view.dbs[*db].name().to_string(), t.dim));
         }
         cells.push(Line::styled(name(r), t.text));
         cells.push(Line::styled(
@@ -94,8 +114,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         widths.insert(0, Constraint::Length(24));
     }
     // Only the audit reports progress; a database read but not audited yet is still to count.
-    let counted = app.jobs.values().find_map(|j| j.progress);
-    let waiting = app
+    let counted = view.jobs.values().find_map(|j| j.progress);
+    let waiting = view
         .dbs
         .iter()
         .any(|d| d.model.as_ref().is_some_and(|m| m.is_ok()) && d.relations.is_none());
@@ -122,7 +142,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 t.dim,
             )]
         },
-        |(db, r)| detail(app, *db, r, t),
+        |(db, r)| detail(view, *db, r, t),
     );
     frame.render_widget(
         Paragraph::new(lines)
@@ -132,13 +152,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     );
 }
 
-fn detail(app: &App, db: usize, r: &Relation, t: &Theme) -> Vec<Line<'static>> {
+fn detail(view: &View, db: usize, r: &Relation, t: &Theme) -> Vec<Line<'static>> {
     let mut lines = vec![Line::styled(format!("why: {}", r.why), t.dim)];
     if let Some(e) = &r.error {
         lines.push(Line::styled(format!("! {e}"), t.error));
     }
     lines.push(Line::styled("Tables around it", t.header));
-    let rels = app.dbs[db].relations.as_deref().unwrap_or_default();
+    let rels = view.dbs[db].relations.as_deref().unwrap_or_default();
     for p in rels.iter().filter(|x| x.child == r.child) {
         lines.push(Line::styled(
             format!("  {} ← {}.{}", p.parent, p.child, p.columns.join(",")),

@@ -8,18 +8,21 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{List, ListItem, ListState};
 use ratatui::Frame;
 
-use super::{block, matches, step};
+use super::{block, matches, pick, step, FilterMut, Panel};
 use crate::engine::database::Database;
 use crate::engine::schema::{pretty_ddl, Table, TableKind};
-use crate::ui::action::{Action, Panel};
-use crate::ui::app::App;
+use crate::ui::action::{Action, PanelId};
+use crate::ui::command::Ctx;
 use crate::ui::theme::Theme;
+use crate::ui::view::View;
 use crate::ui::widgets::popup::Popup;
 use crate::ui::widgets::sql::highlight;
 use crate::units;
 
+pub const ID: PanelId = PanelId("schema");
+
 #[derive(Default)]
-pub struct State {
+pub struct Schema {
     pub selected: usize,
     pub filter: String,
     /// Nodes whose open/closed state differs from their default.
@@ -39,7 +42,7 @@ pub struct Node {
 
 struct Builder<'a> {
     nodes: Vec<Node>,
-    state: &'a State,
+    state: &'a Schema,
     theme: &'a Theme,
     filtering: bool,
 }
@@ -69,16 +72,15 @@ impl Builder<'_> {
     }
 }
 
-/// The visible tree for the current state.
-pub fn nodes(app: &App) -> Vec<Node> {
-    let state = &app.state.schema;
+/// The visible tree for `state`.
+pub fn nodes(state: &Schema, view: &View) -> Vec<Node> {
     let mut b = Builder {
         nodes: Vec::new(),
         state,
-        theme: &app.theme,
+        theme: &view.theme,
         filtering: !state.filter.is_empty(),
     };
-    for (i, db) in app.dbs.iter().enumerate() {
+    for (i, db) in view.dbs.iter().enumerate() {
         let ok = db.model.as_ref().is_some_and(|m| m.is_ok());
         let status = db
             .model
@@ -88,7 +90,7 @@ pub fn nodes(app: &App) -> Vec<Node> {
             Span::styled(db.name().to_string(), b.theme.title),
             Span::styled(format!("  {status}"), b.theme.dim),
         ];
-        let open_by_default = app.dbs.len() <= 3 || b.filtering;
+        let open_by_default = view.dbs.len() <= 3 || b.filtering;
         if b.add(
             0,
             format!("d{i}"),
@@ -300,73 +302,105 @@ fn table_node(b: &mut Builder, i: usize, m: &Database, t: &Table) {
     }
 }
 
-pub fn handle(app: &mut App, action: Action) {
-    let tree = nodes(app);
-    let state = &mut app.state.schema;
-    if step(&mut state.selected, tree.len(), action) {
-        return;
-    }
-    let Some(node) = tree.get(state.selected) else {
-        return;
-    };
-    match action {
-        Action::Enter => match &node.ddl {
-            Some((title, sql)) => {
-                app.popup = Some(Popup::new(
+impl Panel for Schema {
+    fn handle(&mut self, action: Action, ctx: &mut Ctx) {
+        let tree = nodes(self, ctx.view);
+        if step(&mut self.selected, tree.len(), action) {
+            return;
+        }
+        let Some(node) = tree.get(self.selected) else {
+            return;
+        };
+        match action {
+            Action::Enter => match &node.ddl {
+                Some((title, sql)) => ctx.popup(Popup::new(
                     title.clone(),
-                    Text::from(highlight(sql, &app.theme)),
-                ))
+                    Text::from(highlight(sql, &ctx.view.theme)),
+                )),
+                None if node.expandable => self.toggle(&node.key),
+                None => {}
+            },
+            Action::Right if node.expandable && !node.open => self.toggle(&node.key),
+            Action::Left if node.expandable && node.open => self.toggle(&node.key),
+            Action::Left => {
+                if let Some(parent) = tree[..self.selected]
+                    .iter()
+                    .rposition(|n| n.depth < node.depth)
+                {
+                    self.selected = parent;
+                }
             }
-            None if node.expandable => toggle(state, &node.key),
-            None => {}
-        },
-        Action::Right if node.expandable && !node.open => toggle(state, &node.key),
-        Action::Left if node.expandable && node.open => toggle(state, &node.key),
-        Action::Left => {
-            if let Some(parent) = tree[..state.selected]
-                .iter()
-                .rposition(|n| n.depth < node.depth)
-            {
-                state.selected = parent;
-            }
-        }
-        _ => {}
-    }
-}
-
-fn toggle(state: &mut State, key: &str) {
-    if !state.toggled.remove(key) {
-        state.toggled.insert(key.to_string());
-    }
-}
-
-/// Shows `table` of database `db` in the tree, opening what hides it.
-pub fn focus(app: &mut App, db: usize, table: &str) {
-    app.panel = Panel::Schema;
-    app.state.schema.filter.clear();
-    let Some(schema) = app.dbs[db].model.as_ref().map(|m| &m.schema) else {
-        return;
-    };
-    let group = match schema.table(table).map(|t| t.kind) {
-        Some(TableKind::Table) => "Tables",
-        Some(TableKind::System) => "System",
-        Some(_) => "Virtual tables",
-        None => "views",
-    };
-    for key in [format!("d{db}"), format!("d{db}/{group}")] {
-        if nodes(app).iter().any(|n| n.key == key && !n.open) {
-            toggle(&mut app.state.schema, &key);
+            _ => {}
         }
     }
-    let targets = [format!("d{db}/t/{table}"), format!("d{db}/v/{table}")];
-    if let Some(at) = nodes(app).iter().position(|n| targets.contains(&n.key)) {
-        app.state.schema.selected = at;
+
+    fn filter(&self) -> Option<&str> {
+        Some(&self.filter)
+    }
+
+    fn filter_mut(&mut self) -> Option<FilterMut<'_>> {
+        Some(FilterMut {
+            text: &mut self.filter,
+            selected: &mut self.selected,
+        })
+    }
+
+    fn click(&mut self, row: u16, height: u16, _ctx: &mut Ctx) {
+        pick(&mut self.selected, row, height, 0);
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
+        draw(self, frame, area, view);
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let tree = nodes(app);
+impl Schema {
+    fn toggle(&mut self, key: &str) {
+        if !self.toggled.remove(key) {
+            self.toggled.insert(key.to_string());
+        }
+    }
+
+    /// Shows `object` of database `db` in the tree, opening what hides it, and says whether the
+    /// database has it: a table, `table.column`, or an index (shown under its table).
+    pub fn reveal(&mut self, db: usize, object: &str, view: &View) -> bool {
+        let Some(schema) = view
+            .dbs
+            .get(db)
+            .and_then(|d| d.model.as_ref())
+            .map(|m| &m.schema)
+        else {
+            return false;
+        };
+        let table = match schema.indexes.iter().find(|i| i.name == object) {
+            Some(index) => index.table.clone(),
+            None => object.split('.').next().unwrap_or_default().to_string(),
+        };
+        let Some(kind) = schema.table(&table).map(|t| t.kind) else {
+            return false;
+        };
+        self.filter.clear();
+        let group = match kind {
+            TableKind::Table => "Tables",
+            TableKind::System => "System",
+            _ => "Virtual tables",
+        };
+        for key in [format!("d{db}"), format!("d{db}/{group}")] {
+            if nodes(self, view).iter().any(|n| n.key == key && !n.open) {
+                self.toggle(&key);
+            }
+        }
+        let target = format!("d{db}/t/{table}");
+        if let Some(at) = nodes(self, view).iter().position(|n| n.key == target) {
+            self.selected = at;
+        }
+        true
+    }
+}
+
+fn draw(state: &Schema, frame: &mut Frame, area: Rect, view: &View) {
+    let t = &view.theme;
+    let tree = nodes(state, view);
     let items: Vec<ListItem> = tree
         .iter()
         .map(|n| {
@@ -380,7 +414,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ListItem::new(Line::from(spans))
         })
         .collect();
-    let filter = &app.state.schema.filter;
+    let filter = &state.filter;
     let title = if filter.is_empty() {
         " Schema · Enter DDL · ←→ fold ".to_string()
     } else {
@@ -389,8 +423,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let list = List::new(items)
         .block(block(title, true, t))
         .highlight_style(t.selected);
-    let mut state = ListState::default().with_selected(Some(
-        app.state.schema.selected.min(tree.len().saturating_sub(1)),
-    ));
-    frame.render_stateful_widget(list, area, &mut state);
+    let mut list_state =
+        ListState::default().with_selected(Some(state.selected.min(tree.len().saturating_sub(1))));
+    frame.render_stateful_widget(list, area, &mut list_state);
 }
