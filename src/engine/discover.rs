@@ -19,12 +19,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use super::backups;
 use super::header::{sniff, Sniff};
 use super::names::escape_path;
 
 const SKIPPED_DIRS: &[&str] = &[".git", "target", "node_modules"];
 const DB_EXTENSIONS: &[&str] = &["db", "sqlite", "sqlite3", "db3", "gpkg"];
-const BACKUP_EXTENSIONS: &[&str] = &["backup", "bak"];
 
 /// A file to inspect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,18 +168,6 @@ fn io_cause(e: &io::Error) -> String {
     cause.to_lowercase()
 }
 
-/// True for a backup's name: `x.backup`, `x.bak`, or anything under a `backups` folder.
-pub fn is_backup_name(path: &Path) -> bool {
-    let in_backups = path
-        .parent()
-        .and_then(|p| p.file_name())
-        .is_some_and(|n| n.eq_ignore_ascii_case("backups"));
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    in_backups || ext.is_some_and(|e| BACKUP_EXTENSIONS.contains(&e.as_str()))
-}
-
 /// True for names like `app.db`, `x.sqlite3`, `gateway.db.backup`, or `app.bak` beside `app.db`.
 /// The name is read as bytes: `café\xe9.db` is named like a database whatever its encoding.
 pub fn has_database_name(path: &Path) -> bool {
@@ -194,7 +182,7 @@ pub fn has_database_name(path: &Path) -> bool {
     if is_one_of(DB_EXTENSIONS, ext) {
         return true;
     }
-    if !is_one_of(BACKUP_EXTENSIONS, ext) {
+    if !is_one_of(backups::EXTENSIONS, ext) {
         return false;
     }
     if split_extension(stem).is_some_and(|(_, e)| is_one_of(DB_EXTENSIONS, e)) {

@@ -3,6 +3,7 @@
 //! The CLI commands and the TUI's workers call the same functions here. Inspection is read-only
 //! at the SQLite level (see [`connect`]); writing lives only in the modules that say so.
 
+pub mod backups;
 pub mod browse;
 pub mod connect;
 pub mod database;

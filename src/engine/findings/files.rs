@@ -1,12 +1,12 @@
 //! Rules about the file itself: empty, not SQLite, corrupt, WAL size, journal mode, free pages.
 
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::Finding;
+use crate::engine::backups::sibling_copy;
 use crate::engine::connect;
 use crate::engine::database::{Database, Status};
-use crate::engine::header::{self, Sniff};
 use crate::engine::migrate;
 use crate::engine::names::escape_path;
 use crate::units;
@@ -61,18 +61,6 @@ fn hex_bytes(out: &mut String, bytes: impl AsRef<[u8]>) {
     for b in bytes.as_ref() {
         out.push_str(&format!("\\x{b:02x}"));
     }
-}
-
-/// A readable SQLite copy beside `path`: `X.backup`, `X.bak`, `X.db.backup`…
-fn sibling_copy(path: &Path) -> Option<(PathBuf, u64)> {
-    ["backup", "bak", "orig", "old"].iter().find_map(|ext| {
-        let mut name = path.as_os_str().to_owned();
-        name.push(format!(".{ext}"));
-        let candidate = PathBuf::from(name);
-        // Only a regular file is read: a FIFO named like a backup would block the read.
-        let size = candidate.metadata().ok().filter(|m| m.is_file())?.len();
-        matches!(header::sniff(&candidate), Ok(Sniff::Sqlite(_))).then_some((candidate, size))
-    })
 }
 
 pub fn empty(db: &Database) -> Option<Finding> {

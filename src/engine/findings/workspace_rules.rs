@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use super::schema_rules::{styled_columns, Style};
 use super::Finding;
+use crate::engine::backups::is_backup_name;
 use crate::engine::database::Database;
-use crate::engine::discover::is_backup_name;
 use crate::engine::schema::{Column, Table, TableKind};
 
 /// The databases to compare: readable, and not backups, which are expected to lag their source

@@ -6,7 +6,7 @@ use ratatui::widgets::ListItem;
 use ratatui::Frame;
 
 use super::{pick, render_list, step, Panel};
-use crate::engine::discover::is_backup_name;
+use crate::engine::backups::{is_backup_name, is_copy_of};
 use crate::ui::action::{Action, PanelId};
 use crate::ui::command::Ctx;
 use crate::ui::view::{Db, View};
@@ -34,34 +34,11 @@ impl Panel for Backups {
     }
 }
 
-/// The backups of `db`: files named `X.backup`/`X.bak` beside it, or under a `backups` folder
-/// with its stem in their name.
+/// The backups of `db` among the workspace's files.
 fn backups_of<'a>(view: &'a View, db: &Db) -> Vec<&'a Db> {
-    let stem = db
-        .found
-        .path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let name = db
-        .found
-        .path
-        .file_name()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
     view.dbs
         .iter()
-        .filter(|b| is_backup_name(&b.found.path))
-        .filter(|b| {
-            let bname = b
-                .found
-                .path
-                .file_name()
-                .map(|s| s.to_string_lossy().to_string())
-                .unwrap_or_default();
-            bname.starts_with(&format!("{name}."))
-                || (b.found.path.parent() != db.found.path.parent() && bname.starts_with(&stem))
-        })
+        .filter(|b| is_copy_of(&b.found.path, &db.found.path))
         .collect()
 }
 
