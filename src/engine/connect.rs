@@ -37,6 +37,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 use super::error::Error;
 use super::header::{self, Sniff};
 use super::hot_journal;
+use super::locks::lock;
 
 /// How long a reader waits for another process's lock before reporting the file as locked.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -161,10 +162,6 @@ impl Conn {
             let _ = self.db.execute_batch("ROLLBACK");
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// True when `err` is SQLite's "interrupted", from a budget or a user's cancel.

@@ -15,6 +15,7 @@ pub mod header;
 pub mod hot_journal;
 pub mod jobs;
 pub mod limits;
+pub mod locks;
 pub mod migrate;
 pub mod names;
 pub mod pipeline;

@@ -11,6 +11,7 @@ use super::connect::{self, Conn};
 use super::database::Database;
 use super::discover::Found;
 use super::error::Error;
+use super::locks::lock;
 
 /// A database being worked on.
 pub struct Session {
@@ -30,10 +31,6 @@ pub struct StopHandle(Arc<Mutex<Option<Stopper>>>);
 struct Stopper {
     handle: InterruptHandle,
     flag: Arc<AtomicBool>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl StopHandle {

@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{ffi, Connection, ErrorCode};
 
+use crate::engine::locks::lock;
+
 /// The last thing the authorizer refused on a connection.
 pub type Refusals = Arc<Mutex<Option<String>>>;
 
@@ -82,7 +84,7 @@ extern "C" fn authorize(
     let (guard, first, second) = unsafe { (&*(data as *const Guard), arg(first), arg(second)) };
     match refuses(code, first.as_deref(), second.as_deref()) {
         Some(what) => {
-            *guard.refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(what);
+            *lock(&guard.refused) = Some(what);
             ffi::SQLITE_DENY
         }
         None => ffi::SQLITE_OK,
@@ -118,7 +120,7 @@ fn refused_pragma(name: &str, value: Option<&str>) -> Option<String> {
 
 /// What the authorizer refused, when `err` is its refusal.
 pub fn refusal(refused: &Refusals, err: &rusqlite::Error) -> Option<String> {
-    let what = refused.lock().unwrap_or_else(|p| p.into_inner()).take()?;
+    let what = lock(refused).take()?;
     // A refused function is reported as a plain error, not as SQLITE_AUTH.
     let denied = err.sqlite_error_code() == Some(ErrorCode::AuthorizationForStatementDenied)
         || err.to_string().starts_with("not authorized");

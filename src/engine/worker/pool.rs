@@ -10,10 +10,11 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
-use super::run::{lock, Slot};
+use super::run::Slot;
 use super::{coalesce, Entry, Job, JobId, Queued, Sink};
 use crate::engine::discover::Found;
 use crate::engine::limits;
+use crate::engine::locks::lock;
 
 /// Handle to the pool serving every database of a workspace.
 pub struct Workers {

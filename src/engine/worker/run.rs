@@ -33,10 +33,6 @@ pub(super) struct Flags {
     cancelled: AtomicU64,
 }
 
-pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// Sends a running job's reports to its caller.
 pub struct Emitter<P> {
     sink: Sink,
