@@ -45,7 +45,7 @@ CASES = [
     {"id": "inspect-10k-tables", "description": "schema of a database with 10,000 small tables",
      "litescope": ["{bin}", "inspect", "{data}/tables10k.db", "--fast", "--json"],
      "baseline": ["sqlite3", "{data}/tables10k.db", ".schema"],
-     "target": "ratio <= 2", "check": {"max_ratio": 2}},
+     "target": "ratio <= 1.5", "check": {"max_ratio": 1.5}},
     {"id": "inspect-10k-tables-full", "description": "full measuring pass on 10,000 small tables",
      "litescope": ["{bin}", "inspect", "{data}/tables10k.db", "--json"],
      "baseline": ["sqlite3", "{data}/tables10k.db", ".schema"],
@@ -76,8 +76,8 @@ CASES = [
      "baseline": ["sqlite3", "{data}/big.db", ".tables"], "target": "under 100 ms", "check": {"max_ms": 100}},
     {"id": "tui-start-10k", "description": "TUI launch until a table name of the 10,000-table database is "
      "on screen", "run": "tui_start", "litescope": ["{bin}", "{data}/tables10k.db"],
-     "baseline": ["sqlite3", "{data}/tables10k.db", ".tables"], "target": "under 200 ms",
-     "check": {"max_ms": 200}},
+     "baseline": ["sqlite3", "{data}/tables10k.db", ".tables"], "target": "under 100 ms",
+     "check": {"max_ms": 100}},
     {"id": "tui-start-10k-files", "description": "TUI launch on a folder of 10,000 small databases until "
      "the first file names are on screen", "run": "tui_start", "litescope": ["{bin}", "{data}/files10k"],
      "baseline": ["find", "{data}/files10k", "-name", "*.db"], "target": "under 200 ms",
