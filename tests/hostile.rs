@@ -147,3 +147,34 @@ fn a_reader_that_closes_the_pipe_ends_litescope_quietly() {
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
     }
 }
+
+#[test]
+fn table_options_read_from_sql_agree_with_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("options.db");
+    build(
+        &path,
+        r#"CREATE TABLE plain(a);
+           CREATE TABLE wr(a PRIMARY KEY, b) WITHOUT ROWID;
+           CREATE TABLE st(a INTEGER, b TEXT) STRICT;
+           CREATE TABLE both_ (a INTEGER PRIMARY KEY, b ANY) STRICT, WITHOUT ROWID;
+           CREATE TABLE "q(uoted) strict" (a, "b)" CHECK ("b)" <> ')')) /* strict? */ ;
+           CREATE TABLE lower_case (a primary key) without rowid;
+           CREATE TABLE [br)acket] (a);"#,
+    );
+    let (db, _) = pipeline::run(&Found::given(&path), Depth::SCHEMA, None);
+    let conn = Connection::open(&path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name, wr, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .unwrap();
+    let sqlite: Vec<(String, bool, bool)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(sqlite.len(), 7);
+    for (name, wr, strict) in sqlite {
+        let table = db.schema.table(&name).unwrap();
+        assert_eq!((table.without_rowid, table.strict), (wr, strict), "{name}");
+    }
+}

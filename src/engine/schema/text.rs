@@ -68,6 +68,79 @@ pub fn pretty_ddl(sql: &str) -> String {
     format!("{head} (\n{}\n){}", body.join(",\n"), &sql[close + 1..])
 }
 
+/// `(WITHOUT ROWID, STRICT)` from the table options that follow a CREATE TABLE's column list.
+pub(super) fn table_options(sql: &str) -> (bool, bool) {
+    let Some(end) = list_end(sql) else {
+        return (false, false);
+    };
+    let tail = strip_comments(&sql[end..]).to_ascii_uppercase();
+    let words: Vec<&str> = tail
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let without_rowid = words.windows(2).any(|w| w == ["WITHOUT", "ROWID"]);
+    (without_rowid, words.contains(&"STRICT"))
+}
+
+/// The index just past the parenthesis that closes the first one, skipping quoted names, strings
+/// and comments.
+fn list_end(sql: &str) -> Option<usize> {
+    let bytes = sql.as_bytes();
+    let (mut depth, mut i) = (0usize, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' | b'"' | b'`' => i = closing(bytes, i + 1, bytes[i])?,
+            b'[' => i = closing(bytes, i + 1, b']')?,
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n)
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => i = sql[i + 2..].find("*/")? + i + 3,
+            b'(' => depth += 1,
+            b')' if depth == 1 => return Some(i + 1),
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The index of the `quote` that ends a quoted run starting at `from` (a doubled quote is part of
+/// the text).
+fn closing(bytes: &[u8], from: usize, quote: u8) -> Option<usize> {
+    let mut i = from;
+    while i < bytes.len() {
+        if bytes[i] == quote {
+            if quote != b']' && bytes.get(i + 1) == Some(&quote) {
+                i += 2;
+                continue;
+            }
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `text` without `--` and `/* */` comments.
+fn strip_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(['-', '/']) {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        if let Some(after) = from.strip_prefix("--") {
+            rest = after.find('\n').map_or("", |n| &after[n..]);
+        } else if let Some(after) = from.strip_prefix("/*") {
+            rest = after.find("*/").map_or("", |n| &after[n + 2..]);
+        } else {
+            out.push_str(&from[..1]);
+            rest = &from[1..];
+        }
+    }
+    out + rest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +156,27 @@ mod tests {
             Some("rtree")
         );
         assert_eq!(virtual_module("CREATE TABLE t(a)"), None);
+    }
+
+    #[test]
+    fn reads_table_options_after_the_column_list() {
+        assert_eq!(table_options("CREATE TABLE t(a)"), (false, false));
+        assert_eq!(
+            table_options("CREATE TABLE t(a PRIMARY KEY) WITHOUT ROWID"),
+            (true, false)
+        );
+        assert_eq!(
+            table_options("create table \"x(\" (a, b CHECK (b > ')')) strict, without  rowid"),
+            (true, true)
+        );
+        assert_eq!(
+            table_options("CREATE TABLE t(a /* ) strict */, b) -- strict\n"),
+            (false, false)
+        );
+        assert_eq!(
+            table_options("CREATE TABLE t(a) /* note */ STRICT"),
+            (false, true)
+        );
     }
 
     #[test]
