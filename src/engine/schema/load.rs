@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row};
 
 use super::text::{index_terms, table_options, virtual_module};
@@ -215,6 +216,7 @@ fn fill_columns(conn: &Connection, tables: &mut [Table]) -> rusqlite::Result<()>
 /// Rows of `sql` grouped by their first column (a table name), in the order they came. The joined
 /// pragma queries need no ORDER BY: each pragma yields its rows in order (column id, foreign key
 /// id and sequence), and sorting 10,000 tables' rows would cost more than the rest of the query.
+/// A table's rows come together, so its name is decoded and hashed once per table, not per row.
 fn query_grouped<T>(
     conn: &Connection,
     sql: &str,
@@ -223,9 +225,26 @@ fn query_grouped<T>(
     let mut stmt = conn.prepare(sql)?;
     let mut rows = stmt.query([])?;
     let mut out: HashMap<String, Vec<T>> = HashMap::new();
+    let mut flush = |group: Option<(Vec<u8>, Vec<T>)>| {
+        if let Some((key, items)) = group {
+            out.entry(names::decode(&key)).or_default().extend(items);
+        }
+    };
+    let mut group: Option<(Vec<u8>, Vec<T>)> = None;
     while let Some(r) = rows.next()? {
-        out.entry(names::text(r, 0)?).or_default().push(item(r)?);
+        let key = match r.get_ref(0)? {
+            ValueRef::Text(b) | ValueRef::Blob(b) => b,
+            _ => &[],
+        };
+        match &mut group {
+            Some((current, items)) if current.as_slice() == key => items.push(item(r)?),
+            _ => {
+                let next = (key.to_vec(), vec![item(r)?]);
+                flush(group.replace(next));
+            }
+        }
     }
+    flush(group);
     Ok(out)
 }
 
