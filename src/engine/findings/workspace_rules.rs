@@ -1,6 +1,15 @@
 //! Rules that compare the databases of a workspace: conflicting tables, naming across services.
+//!
+//! Only related databases are compared: two databases that merely happen to hold a table of one
+//! name (Chinook's `Customer`, sakila's `customer`) are not meant to agree, and reporting them
+//! would bury the conflicts that matter. Two databases are related when they are meant to share
+//! their tables: the same file name in two places (`staging/app.db`, `prod/app.db`), a database
+//! and its backup, or one table name whose columns mostly match once naming style is set aside
+//! ([`overlapping`]). Tables are grouped by name first, so a workspace of thousands of databases
+//! compares only the owners of each table name, never every pair of databases.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use super::schema_rules::{styled_columns, Style};
 use super::Finding;
@@ -8,19 +17,90 @@ use crate::engine::database::Database;
 use crate::engine::discover::is_backup_name;
 use crate::engine::schema::{Column, Table, TableKind};
 
-/// The databases to compare: readable, and not backups, which are expected to lag their source
-/// (comparing the two would only report that).
-fn live<'a>(dbs: &[&'a Database]) -> Vec<&'a Database> {
-    dbs.iter()
-        .copied()
-        .filter(|d| d.is_ok() && !is_backup_name(&d.file))
+/// The databases that can be compared: those SQLite can read.
+fn readable<'a>(dbs: &[&'a Database]) -> Vec<&'a Database> {
+    dbs.iter().copied().filter(|d| d.is_ok()).collect()
+}
+
+/// A file name up to its first dot (`app` for `app.db.backup`).
+fn stem(file: &Path) -> String {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name.split('.').next().unwrap_or_default().to_string()
+}
+
+/// True when `backup` is named as a backup of `source`: `app.db.backup`, `app.bak`, or
+/// `backups/app-20261001.db` beside `app.db` (the backup's name starts with the source's stem,
+/// then a separator).
+fn backup_of(backup: &Path, source: &Path) -> bool {
+    if !is_backup_name(backup) || is_backup_name(source) {
+        return false;
+    }
+    let (b, s) = (stem(backup), stem(source));
+    !s.is_empty()
+        && b.strip_prefix(&s)
+            .is_some_and(|rest| rest.is_empty() || !rest.starts_with(char::is_alphanumeric))
+}
+
+/// Related by their files alone: one file name in two places, or a database and its backup.
+fn same_file(a: &Path, b: &Path) -> bool {
+    a.file_name() == b.file_name() || backup_of(a, b) || backup_of(b, a)
+}
+
+/// A column name with its naming style set aside: `thread_id`, `threadId` and `ThreadID` are
+/// all `threadid`.
+fn normalised(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '_')
+        .flat_map(char::to_lowercase)
         .collect()
 }
 
-pub fn schema_conflicts(dbs: &[&Database]) -> Vec<Finding> {
-    let dbs = live(dbs);
-    let mut by_name: BTreeMap<String, Vec<(&Database, &Table)>> = BTreeMap::new();
-    for db in dbs {
+/// A table of one database, with what comparing it needs computed once.
+struct Owned<'a> {
+    /// The database's place in the list the tables were gathered from.
+    at: usize,
+    db: &'a Database,
+    table: &'a Table,
+    columns: Vec<String>,
+}
+
+impl<'a> Owned<'a> {
+    fn new(at: usize, db: &'a Database, table: &'a Table) -> Owned<'a> {
+        let mut columns: Vec<String> = table.columns.iter().map(|c| normalised(&c.name)).collect();
+        columns.sort();
+        columns.dedup();
+        Owned {
+            at,
+            db,
+            table,
+            columns,
+        }
+    }
+}
+
+/// True when at least two thirds of the smaller table's columns are the other's too, naming style
+/// aside: tables meant to be one.
+fn overlapping(a: &Owned, b: &Owned) -> bool {
+    let (small, large) = if a.columns.len() <= b.columns.len() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let shared = small
+        .columns
+        .iter()
+        .filter(|c| large.columns.binary_search(c).is_ok())
+        .count();
+    !small.columns.is_empty() && 3 * shared >= 2 * small.columns.len()
+}
+
+/// Every user table of `dbs`, grouped by name (case aside).
+fn by_table_name<'a>(dbs: &[&'a Database]) -> BTreeMap<String, Vec<Owned<'a>>> {
+    let mut by_name: BTreeMap<String, Vec<Owned>> = BTreeMap::new();
+    for (at, &db) in dbs.iter().enumerate() {
         for t in db
             .schema
             .tables
@@ -30,19 +110,30 @@ pub fn schema_conflicts(dbs: &[&Database]) -> Vec<Finding> {
             by_name
                 .entry(t.name.to_ascii_lowercase())
                 .or_default()
-                .push((db, t));
+                .push(Owned::new(at, db, t));
         }
     }
+    by_name
+}
+
+pub fn schema_conflicts(dbs: &[&Database]) -> Vec<Finding> {
     let mut out = Vec::new();
-    for owners in by_name.values() {
-        for (i, (db_a, a)) in owners.iter().enumerate() {
-            for (db_b, b) in &owners[i + 1..] {
-                if let Some(diff) = column_differences(a, b) {
+    for owners in by_table_name(&readable(dbs)).values() {
+        for (i, a) in owners.iter().enumerate() {
+            for b in &owners[i + 1..] {
+                // Same columns is the common case among related copies: no work beyond this.
+                if a.columns == b.columns && column_differences(a.table, b.table).is_none() {
+                    continue;
+                }
+                if !(same_file(&a.db.file, &b.db.file) || overlapping(a, b)) {
+                    continue;
+                }
+                if let Some(diff) = column_differences(a.table, b.table) {
                     out.push(Finding::across(
                         "schema-conflict",
-                        vec![db_a.path.clone(), db_b.path.clone()],
-                        &a.name,
-                        format!("{} differs: {diff}", a.name),
+                        vec![a.db.path.clone(), b.db.path.clone()],
+                        &a.table.name,
+                        format!("{} differs: {diff}", a.table.name),
                     ));
                 }
             }
@@ -103,12 +194,102 @@ fn column_differences(a: &Table, b: &Table) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
-/// One database all snake_case and another all camelCase: the workspace mixes styles even
-/// where each database is consistent (mixing inside one database is reported per database).
-pub fn naming_across(dbs: &[&Database]) -> Option<Finding> {
+/// Groups of related databases (see the module doc), as sets joined through any relation, so
+/// that `a` related to `b` and `b` to `c` compare all three. Each pair is looked at only when it
+/// shares a table name or a file stem, and not at all once both are in one group.
+fn related_groups<'a>(dbs: &[&'a Database]) -> Vec<Vec<&'a Database>> {
+    let dbs = readable(dbs);
+    let mut groups = Groups::new(dbs.len());
+    // One file name in two places, and backups with their sources, meet under the name's first
+    // word: a backup's stem starts with its source's whole stem.
+    let mut by_stem: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, d) in dbs.iter().enumerate() {
+        let stem = stem(&d.file);
+        let word = stem.split(|c: char| !c.is_alphanumeric()).next();
+        by_stem
+            .entry(word.unwrap_or_default().to_string())
+            .or_default()
+            .push(i);
+    }
+    for members in by_stem.values() {
+        for (k, &i) in members.iter().enumerate() {
+            for &j in &members[k + 1..] {
+                if !groups.joined(i, j) && same_file(&dbs[i].file, &dbs[j].file) {
+                    groups.join(i, j);
+                }
+            }
+        }
+    }
+    for owners in by_table_name(&dbs).values() {
+        for (k, a) in owners.iter().enumerate() {
+            for b in &owners[k + 1..] {
+                let (i, j) = (a.at, b.at);
+                if !groups.joined(i, j) && overlapping(a, b) {
+                    groups.join(i, j);
+                }
+            }
+        }
+    }
+    let mut out: BTreeMap<usize, Vec<&Database>> = BTreeMap::new();
+    for (i, d) in dbs.iter().enumerate() {
+        out.entry(groups.root(i)).or_default().push(d);
+    }
+    out.into_values().filter(|g| g.len() > 1).collect()
+}
+
+/// Disjoint sets over `0..n` (union by size, path halving).
+struct Groups {
+    parent: Vec<usize>,
+    size: Vec<usize>,
+}
+
+impl Groups {
+    fn new(n: usize) -> Groups {
+        Groups {
+            parent: (0..n).collect(),
+            size: vec![1; n],
+        }
+    }
+
+    fn root(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    fn joined(&mut self, i: usize, j: usize) -> bool {
+        self.root(i) == self.root(j)
+    }
+
+    fn join(&mut self, i: usize, j: usize) {
+        let (mut a, mut b) = (self.root(i), self.root(j));
+        if a == b {
+            return;
+        }
+        if self.size[a] < self.size[b] {
+            std::mem::swap(&mut a, &mut b);
+        }
+        self.parent[b] = a;
+        self.size[a] += self.size[b];
+    }
+}
+
+/// Within each group of related databases, one all snake_case and another all camelCase: they
+/// mix styles even where each database is consistent (mixing inside one database is reported per
+/// database).
+pub fn naming_across(dbs: &[&Database]) -> Vec<Finding> {
+    related_groups(dbs)
+        .iter()
+        .filter_map(|g| naming_in_group(g))
+        .collect()
+}
+
+fn naming_in_group(dbs: &[&Database]) -> Option<Finding> {
     let mut snake = Vec::new();
     let mut camel = Vec::new();
-    for db in live(dbs) {
+    for db in dbs {
         let styles = styled_columns(db);
         let has = |s: Style| {
             styles
