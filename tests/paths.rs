@@ -205,13 +205,16 @@ fn naming_is_compared_across_related_databases_only() {
         "api.db",
         "CREATE TABLE threads (threadId INTEGER, userName TEXT, createdAt TEXT);",
     );
+    // One migration tool's tracking table in both relates nothing.
     make(
         "shop.db",
-        "CREATE TABLE orders (order_id INTEGER, placed_at TEXT);",
+        "CREATE TABLE orders (order_id INTEGER, placed_at TEXT);
+         CREATE TABLE schema_migrations (version TEXT PRIMARY KEY);",
     );
     make(
         "game.db",
-        "CREATE TABLE scores (playerId INTEGER, bestScore INTEGER);",
+        "CREATE TABLE scores (playerId INTEGER, bestScore INTEGER);
+         CREATE TABLE schema_migrations (version TEXT PRIMARY KEY);",
     );
     let report = report_json(&[root]);
     let across: Vec<&str> = by_rule(&report, "naming-mixed")

@@ -5,8 +5,13 @@
 //! would bury the conflicts that matter. Two databases are related when they are meant to share
 //! their tables: the same file name in two places (`staging/app.db`, `prod/app.db`), a database
 //! and its backup, or one table name whose columns mostly match once naming style is set aside
-//! ([`overlapping`]). Tables are grouped by name first, so a workspace of thousands of databases
-//! compares only the owners of each table name, never every pair of databases.
+//! ([`overlapping`]). A migration tool's tracking table (`schema_migrations`) is the same in
+//! every application that uses the tool, so it never makes two databases related by itself.
+//!
+//! The cost stays near linear in the number of tables, even for thousands of databases that all
+//! hold one table name: tables are grouped by name, then by exact shape (tables of one shape
+//! never conflict, and whether two shapes overlap is decided once for all their owners), and
+//! files are matched by name through an index rather than pair by pair.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -15,6 +20,7 @@ use super::schema_rules::{styled_columns, Style};
 use super::Finding;
 use crate::engine::database::Database;
 use crate::engine::discover::is_backup_name;
+use crate::engine::migrate;
 use crate::engine::schema::{Column, Table, TableKind};
 
 /// The databases that can be compared: those SQLite can read.
@@ -64,11 +70,14 @@ struct Owned<'a> {
     at: usize,
     db: &'a Database,
     table: &'a Table,
+    /// Column names with naming style set aside, sorted.
     columns: Vec<String>,
+    /// Whether this is the database's migration tracking table.
+    tracking: bool,
 }
 
 impl<'a> Owned<'a> {
-    fn new(at: usize, db: &'a Database, table: &'a Table) -> Owned<'a> {
+    fn new(at: usize, db: &'a Database, table: &'a Table, tracking: bool) -> Owned<'a> {
         let mut columns: Vec<String> = table.columns.iter().map(|c| normalised(&c.name)).collect();
         columns.sort();
         columns.dedup();
@@ -77,13 +86,75 @@ impl<'a> Owned<'a> {
             db,
             table,
             columns,
+            tracking,
         }
     }
 }
 
+/// A table's columns as [`column_differences`] compares them: two tables of one shape never
+/// differ.
+type Shape = Vec<(String, String, bool, bool)>;
+
+fn shape_of(t: &Table) -> Shape {
+    let mut shape: Shape = t
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                c.name.to_ascii_lowercase(),
+                c.decl_type.to_ascii_lowercase(),
+                c.notnull,
+                c.pk > 0,
+            )
+        })
+        .collect();
+    shape.sort();
+    shape
+}
+
+/// The owners of one table name, split by shape.
+fn by_shape<'o, 'a>(owners: &'o [Owned<'a>]) -> Vec<Vec<&'o Owned<'a>>> {
+    let mut shapes: BTreeMap<Shape, Vec<&Owned>> = BTreeMap::new();
+    for o in owners {
+        shapes.entry(shape_of(o.table)).or_default().push(o);
+    }
+    shapes.into_values().collect()
+}
+
+/// The first word of a file's name (`app` for `app.db` and `app-20261001.db`): a file and its
+/// backup, or one file name in two places, share it, so files are matched through it.
+fn name_word(file: &Path) -> String {
+    let stem = stem(file);
+    let word = stem.split(|c: char| !c.is_alphanumeric()).next();
+    word.unwrap_or_default().to_string()
+}
+
+/// The pairs, one owner from each side, whose files are related by name.
+fn related_by_file<'o, 'a>(
+    x: &[&'o Owned<'a>],
+    y: &[&'o Owned<'a>],
+) -> Vec<(&'o Owned<'a>, &'o Owned<'a>)> {
+    let mut by_word: HashMap<String, Vec<&Owned>> = HashMap::new();
+    for q in y {
+        by_word.entry(name_word(&q.db.file)).or_default().push(q);
+    }
+    let mut out = Vec::new();
+    for p in x {
+        for q in by_word.get(&name_word(&p.db.file)).into_iter().flatten() {
+            if same_file(&p.db.file, &q.db.file) {
+                out.push((*p, *q));
+            }
+        }
+    }
+    out
+}
+
 /// True when at least two thirds of the smaller table's columns are the other's too, naming style
-/// aside: tables meant to be one.
+/// aside: tables meant to be one. Tracking tables never are (see the module doc).
 fn overlapping(a: &Owned, b: &Owned) -> bool {
+    if a.tracking || b.tracking {
+        return false;
+    }
     let (small, large) = if a.columns.len() <= b.columns.len() {
         (a, b)
     } else {
@@ -101,6 +172,7 @@ fn overlapping(a: &Owned, b: &Owned) -> bool {
 fn by_table_name<'a>(dbs: &[&'a Database]) -> BTreeMap<String, Vec<Owned<'a>>> {
     let mut by_name: BTreeMap<String, Vec<Owned>> = BTreeMap::new();
     for (at, &db) in dbs.iter().enumerate() {
+        let tracking = migrate::detect(&db.schema).map(|t| t.table);
         for t in db
             .schema
             .tables
@@ -110,7 +182,7 @@ fn by_table_name<'a>(dbs: &[&'a Database]) -> BTreeMap<String, Vec<Owned<'a>>> {
             by_name
                 .entry(t.name.to_ascii_lowercase())
                 .or_default()
-                .push(Owned::new(at, db, t));
+                .push(Owned::new(at, db, t, tracking.as_deref() == Some(&t.name)));
         }
     }
     by_name
@@ -119,22 +191,27 @@ fn by_table_name<'a>(dbs: &[&'a Database]) -> BTreeMap<String, Vec<Owned<'a>>> {
 pub fn schema_conflicts(dbs: &[&Database]) -> Vec<Finding> {
     let mut out = Vec::new();
     for owners in by_table_name(&readable(dbs)).values() {
-        for (i, a) in owners.iter().enumerate() {
-            for b in &owners[i + 1..] {
-                // Same columns is the common case among related copies: no work beyond this.
-                if a.columns == b.columns && column_differences(a.table, b.table).is_none() {
-                    continue;
-                }
-                if !(same_file(&a.db.file, &b.db.file) || overlapping(a, b)) {
-                    continue;
-                }
-                if let Some(diff) = column_differences(a.table, b.table) {
-                    out.push(Finding::across(
-                        "schema-conflict",
-                        vec![a.db.path.clone(), b.db.path.clone()],
-                        &a.table.name,
-                        format!("{} differs: {diff}", a.table.name),
-                    ));
+        let shapes = by_shape(owners);
+        for (i, x) in shapes.iter().enumerate() {
+            for y in &shapes[i + 1..] {
+                let pairs = if overlapping(x[0], y[0]) {
+                    x.iter()
+                        .flat_map(|p| y.iter().map(move |q| (*p, *q)))
+                        .collect()
+                } else {
+                    related_by_file(x, y)
+                };
+                for (p, q) in pairs {
+                    // In the order the databases were found, as the message says "first".
+                    let (a, b) = if p.at < q.at { (p, q) } else { (q, p) };
+                    if let Some(diff) = column_differences(a.table, b.table) {
+                        out.push(Finding::across(
+                            "schema-conflict",
+                            vec![a.db.path.clone(), b.db.path.clone()],
+                            &a.table.name,
+                            format!("{} differs: {diff}", a.table.name),
+                        ));
+                    }
                 }
             }
         }
@@ -195,21 +272,14 @@ fn column_differences(a: &Table, b: &Table) -> Option<String> {
 }
 
 /// Groups of related databases (see the module doc), as sets joined through any relation, so
-/// that `a` related to `b` and `b` to `c` compare all three. Each pair is looked at only when it
-/// shares a table name or a file stem, and not at all once both are in one group.
+/// that `a` related to `b` and `b` to `c` compare all three. Files are paired only within one
+/// name word, tables by shape within one table name.
 fn related_groups<'a>(dbs: &[&'a Database]) -> Vec<Vec<&'a Database>> {
     let dbs = readable(dbs);
     let mut groups = Groups::new(dbs.len());
-    // One file name in two places, and backups with their sources, meet under the name's first
-    // word: a backup's stem starts with its source's whole stem.
     let mut by_stem: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, d) in dbs.iter().enumerate() {
-        let stem = stem(&d.file);
-        let word = stem.split(|c: char| !c.is_alphanumeric()).next();
-        by_stem
-            .entry(word.unwrap_or_default().to_string())
-            .or_default()
-            .push(i);
+        by_stem.entry(name_word(&d.file)).or_default().push(i);
     }
     for members in by_stem.values() {
         for (k, &i) in members.iter().enumerate() {
@@ -221,11 +291,19 @@ fn related_groups<'a>(dbs: &[&'a Database]) -> Vec<Vec<&'a Database>> {
         }
     }
     for owners in by_table_name(&dbs).values() {
-        for (k, a) in owners.iter().enumerate() {
-            for b in &owners[k + 1..] {
-                let (i, j) = (a.at, b.at);
-                if !groups.joined(i, j) && overlapping(a, b) {
-                    groups.join(i, j);
+        let shapes = by_shape(owners);
+        // One shape overlaps itself: its owners are related (unless it is a tracking table).
+        for x in &shapes {
+            for p in &x[1..] {
+                if overlapping(x[0], p) {
+                    groups.join(x[0].at, p.at);
+                }
+            }
+        }
+        for (k, x) in shapes.iter().enumerate() {
+            for y in &shapes[k + 1..] {
+                if !groups.joined(x[0].at, y[0].at) && overlapping(x[0], y[0]) {
+                    groups.join(x[0].at, y[0].at);
                 }
             }
         }
