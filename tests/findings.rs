@@ -111,12 +111,16 @@ fn file_rules_and_cross_database_conflicts() {
     std::fs::write(root.join("gateway.db"), b"").unwrap();
     build(&root.join("gateway.db.backup"), "CREATE TABLE t(a);");
     std::fs::write(root.join("notes.sqlite"), b"just some text").unwrap();
+    // One file name in two places: meant to share their tables.
+    for sub in ["a", "b"] {
+        std::fs::create_dir(root.join(sub)).unwrap();
+    }
     build(
-        &root.join("a.db"),
+        &root.join("a/app.db"),
         "CREATE TABLE thread_summaries (id INTEGER PRIMARY KEY, summary TEXT);",
     );
     build(
-        &root.join("b.db"),
+        &root.join("b/app.db"),
         "CREATE TABLE thread_summaries (id TEXT PRIMARY KEY, body TEXT);",
     );
     let found = findings(&[root]);
@@ -132,7 +136,7 @@ fn file_rules_and_cross_database_conflicts() {
     );
     let conflict = by_rule(&found, "schema-conflict");
     assert_eq!(conflict.len(), 1);
-    assert_eq!(conflict[0]["database"], "a.db <> b.db");
+    assert_eq!(conflict[0]["database"], "a/app.db <> b/app.db");
     let message = conflict[0]["message"].as_str().unwrap();
     assert!(message.contains("only in the first: summary"), "{message}");
     assert!(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use crate::engine::database::{Database, Depth, Integrity};
 use crate::engine::schema::{Index, Table};
@@ -36,6 +36,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         Depth::full(Duration::from_secs(args.budget))
     };
     let ws = Workspace::open(&args.paths, depth)?;
+    if ws.databases.is_empty() {
+        // Nothing to inspect is a failed operation: a script must not take it for a clean run.
+        bail!("{}: no SQLite databases found", super::shown(&args.paths));
+    }
     if args.json {
         super::print_text(&(super::json_text(&ws)? + "\n"));
     } else {
@@ -61,9 +65,6 @@ pub fn run(args: &Args) -> Result<ExitCode> {
 /// The text report of a whole workspace.
 pub fn render(ws: &Workspace) -> String {
     let mut out = String::new();
-    if ws.databases.is_empty() {
-        out.push_str("no SQLite databases found\n");
-    }
     for db in &ws.databases {
         render_database(&mut out, db);
     }
@@ -105,7 +106,7 @@ fn render_database(out: &mut String, db: &Database) {
     );
     let integrity = match &db.integrity {
         Integrity::Ok => "ok".to_string(),
-        Integrity::Problems(p) => format!("{} problem(s)", p.len()),
+        Integrity::Problems(p) => units::counted(p.len() as u64, "problem"),
         Integrity::Unchecked(why) => format!("not checked ({why})"),
     };
     let _ = writeln!(
@@ -136,7 +137,10 @@ fn render_table<'a>(out: &mut String, t: &Table, indexes: impl Iterator<Item = &
     let mut traits = vec![format!("{:?}", t.kind).to_lowercase()];
     traits.extend(t.module.as_ref().map(|m| format!("using {m}")));
     traits.extend(t.shadow_of.as_ref().map(|o| format!("of {o}")));
-    traits.push(format!("{} rows", units::rows(t.rows, t.rows_exact)));
+    traits.push(match (t.rows, t.rows_exact) {
+        (Some(n), true) => units::counted(n, "row"),
+        _ => format!("{} rows", units::rows(t.rows, t.rows_exact)),
+    });
     traits.extend(t.bytes.map(units::bytes));
     traits.extend(t.without_rowid.then(|| "without rowid".to_string()));
     traits.extend(t.strict.then(|| "strict".to_string()));

@@ -78,6 +78,52 @@ pub fn print_text(text: &str) {
     }
 }
 
+/// Stops with clap's usage error (exit 2) when the first argument reads as a subcommand that
+/// does not exist: a bare lowercase word naming no file. Without this, `litescope migrate --help`
+/// would take `migrate` for a PATH and print the top-level help, as if the command were there.
+fn refuse_unknown_subcommand(args: impl Iterator<Item = std::ffi::OsString>) {
+    use clap::CommandFactory as _;
+    let Some(first) = args
+        .into_iter()
+        .find(|a| !a.to_string_lossy().starts_with('-'))
+    else {
+        return;
+    };
+    let Some(word) = first.to_str() else {
+        return;
+    };
+    let bare = word
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && word.starts_with(|c: char| c.is_ascii_lowercase());
+    let mut cmd = Cli::command();
+    let known = word == "help" || cmd.find_subcommand(word).is_some();
+    if !bare || known || std::path::Path::new(word).exists() {
+        return;
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    cmd.error(
+        clap::error::ErrorKind::InvalidSubcommand,
+        format!(
+            "unrecognized subcommand '{word}' (the commands are {}; a PATH must exist)",
+            names.join(", ")
+        ),
+    )
+    .exit();
+}
+
+/// The paths as the user gave them, for a message about all of them.
+pub fn shown(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(crate::engine::names::escape_path)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Prints the one-line `litescope: <file>: <cause>` failure to stderr, kept to one line.
 pub fn print_failure(line: &str) {
     eprintln!("litescope: {}", printable(line).replace('\n', r"\x0a"));
@@ -85,6 +131,7 @@ pub fn print_failure(line: &str) {
 
 /// Parses the arguments, runs the command, and turns its outcome into an exit code.
 pub fn run() -> ExitCode {
+    refuse_unknown_subcommand(std::env::args_os().skip(1));
     let cli = Cli::parse();
     crate::engine::limits::raise_open_files();
     let outcome = match cli.command {

@@ -1,15 +1,22 @@
-//! `litescope orphans`: every relation of one database, with its orphaned rows.
+//! `litescope orphans`: every relation of a database, with its orphaned rows.
+//!
+//! Given a file, it prints that database's relations (`{"database", "relations"}` in JSON). Given
+//! a folder, it does the same for every database found under it, one after the other, and the
+//! JSON is `{"databases": [{"database", "relations"}, ...]}` whatever the folder holds, so that a
+//! script knows the shape from what it passed. A file named directly that cannot be read fails
+//! the command (exit 2); one found in a folder only gets its status, as with `inspect`.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use serde_json::json;
 
 use crate::engine::database::{Database, Depth};
-use crate::engine::discover::Found;
+use crate::engine::discover::{discover, Found};
+use crate::engine::names::escape_path;
 use crate::engine::pipeline;
 use crate::engine::relations::{self, Relation};
 use crate::engine::session::Session;
@@ -17,8 +24,10 @@ use crate::units;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The database file.
+    /// The database file, or a folder: every database found under it.
     db: PathBuf,
+    /// Print JSON: `{"database","relations"}` for a file, `{"databases":[...]}` of those for a
+    /// folder.
     #[arg(long)]
     json: bool,
     /// Orphan rows to show per relation.
@@ -30,41 +39,96 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let mut session = Session::new(Found::given(&args.db));
+    if !args.db.is_dir() {
+        let (db, rels) = relations_of(&Found::given(&args.db), args);
+        let Some(rels) = rels else {
+            return failed(args, &db);
+        };
+        if args.json {
+            print_json(&one_json(&db, &rels))?;
+        } else {
+            super::print_text(&(note(&db) + &render(&rels)));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let found = discover(std::slice::from_ref(&args.db))?;
+    if found.is_empty() {
+        bail!("{}: no SQLite databases found", escape_path(&args.db));
+    }
+    let mut all = Vec::new();
+    let mut text = String::new();
+    for f in &found {
+        let (db, rels) = relations_of(f, args);
+        let rels = rels.unwrap_or_default();
+        if args.json {
+            all.push(one_json(&db, &rels));
+        } else {
+            let _ = writeln!(text, "{}  [{}]", db.path, db.status.label());
+            let body = note(&db)
+                + &if db.is_ok() {
+                    render(&rels)
+                } else {
+                    String::new()
+                };
+            text.push_str(&indent(&body));
+            text.push('\n');
+        }
+    }
+    if args.json {
+        print_json(&json!({"databases": all}))?;
+    } else {
+        super::print_text(&text);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The relations of one database, counted; `None` when it cannot be read (its status says why).
+fn relations_of(found: &Found, args: &Args) -> (Database, Option<Vec<Relation>>) {
+    let mut session = Session::new(found.clone());
     let mut db = Database::clone(&pipeline::read(&mut session, Depth::SCHEMA, false));
     let conn = match db.is_ok() {
         true => session.conn(false).map_err(|e| db.fail(&e)).ok(),
         false => None,
     };
     let Some(conn) = conn else {
-        return failed(args, &db);
+        return (db, None);
     };
     let budget = Duration::from_secs(args.budget);
     let schema = db.schema.queryable_part();
     let rels = relations::find_with(conn, &schema, budget, args.sample, &mut |_, _| {});
-    if args.json {
-        print_json(&db, &rels)?;
-    } else {
-        let note = db.error.as_ref().map(|e| format!("! {e}\n"));
-        super::print_text(&(note.unwrap_or_default() + &render(&rels)));
-    }
-    Ok(ExitCode::SUCCESS)
+    (db, Some(rels))
+}
+
+/// The database's one-line reason or caveat, if it has one.
+fn note(db: &Database) -> String {
+    db.error
+        .as_ref()
+        .map(|e| format!("! {e}\n"))
+        .unwrap_or_default()
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
 /// A database that could not be read: its status as JSON when asked for (every `--json` prints
 /// JSON), and the one line on stderr.
 fn failed(args: &Args, db: &Database) -> Result<ExitCode> {
     if args.json {
-        print_json(db, &[])?;
+        print_json(&one_json(db, &[]))?;
     }
     super::print_failure(&db.failure_line().unwrap_or_default());
     Ok(ExitCode::from(2))
 }
 
 /// `{"database": {"path", "status", "error"}, "relations": [...]}`.
-fn print_json(db: &Database, rels: &[Relation]) -> Result<()> {
+fn one_json(db: &Database, rels: &[Relation]) -> serde_json::Value {
     let database = json!({"path": db.path, "status": db.status, "error": db.error});
-    let text = super::json_text(&json!({"database": database, "relations": rels}))?;
+    json!({"database": database, "relations": rels})
+}
+
+fn print_json(value: &serde_json::Value) -> Result<()> {
+    let text = super::json_text(value)?;
     super::print_text(&(text + "\n"));
     Ok(())
 }

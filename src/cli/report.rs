@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use serde_json::json;
 
 use crate::engine::database::{Database, Depth};
@@ -43,10 +43,16 @@ pub struct CheckArgs {
     fail_on: String,
 }
 
+/// The audit of every database under the paths. Finding none is a failed operation, as for
+/// `inspect`: a gate that audited nothing must not pass as if all were well.
 fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
     let budget = Duration::from_secs(args.budget);
     let opts = findings::Options { budget };
-    Workspace::audit(&args.paths, Depth::full(budget), &opts)
+    let audited = Workspace::audit(&args.paths, Depth::full(budget), &opts)?;
+    if audited.0.databases.is_empty() {
+        bail!("{}: no SQLite databases found", super::shown(&args.paths));
+    }
+    Ok(audited)
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
@@ -72,25 +78,25 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
     })
 }
 
-/// One line per finding and a count, for a CI log.
+/// One line per finding and a count, for a CI log. A finding about a whole database has that
+/// database as its object, and its message often opens with its path: the path is printed once.
 fn check_text(found: &[Finding], threshold: Severity) -> String {
     let mut out = String::new();
     for f in found {
-        let _ = writeln!(
-            out,
-            "{:<7} {:<22} {}: {}: {}",
-            f.severity.label(),
-            f.rule,
-            f.database,
-            f.object,
-            f.message
-        );
+        let what = if f.object != f.database {
+            format!("{}: {}: {}", f.database, f.object, f.message)
+        } else if f.message.starts_with(&format!("{} ", f.database)) {
+            f.message.clone()
+        } else {
+            format!("{}: {}", f.database, f.message)
+        };
+        let _ = writeln!(out, "{:<7} {:<22} {what}", f.severity.label(), f.rule);
     }
     let failing = found.iter().filter(|f| f.severity <= threshold).count();
     let _ = writeln!(
         out,
-        "{} findings, {failing} at or above {}",
-        found.len(),
+        "{}, {failing} at or above {}",
+        units::counted(found.len() as u64, "finding"),
         threshold.label()
     );
     out

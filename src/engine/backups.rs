@@ -26,21 +26,25 @@ pub fn is_backup_name(path: &Path) -> bool {
     in_folder || ext.is_some_and(|e| EXTENSIONS.contains(&e.as_str()))
 }
 
-/// True when `copy` is a backup of the database at `db`: `db`'s name with a backup ending beside
-/// it (`app.db.backup`), or a file in another folder (a `backups` folder) whose name starts with
-/// `db`'s stem (`app-2026-11-01.db`). Names are compared as bytes, never lossily.
+/// True when `copy` is named as a backup of the database at `db`: its name up to the first dot
+/// is `db`'s, or starts with it and then a separator (`app.db.backup`, `app.bak` beside
+/// `app.db`, `backups/app-20261001.db`). Names are compared as bytes, never lossily.
 pub fn is_copy_of(copy: &Path, db: &Path) -> bool {
-    if !is_backup_name(copy) || copy == db {
+    if !is_backup_name(copy) || is_backup_name(db) {
         return false;
     }
-    let (copy_name, name) = (bytes(copy.file_name()), bytes(db.file_name()));
-    let beside = copy.parent() == db.parent()
-        && copy_name.len() > name.len()
-        && copy_name.starts_with(name)
-        && copy_name[name.len()] == b'.';
-    let stem = bytes(db.file_stem());
-    let elsewhere = copy.parent() != db.parent() && !stem.is_empty() && copy_name.starts_with(stem);
-    beside || elsewhere
+    let stem = |p: &Path| {
+        let name = bytes(p.file_name());
+        name.split(|b| *b == b'.')
+            .next()
+            .unwrap_or_default()
+            .to_vec()
+    };
+    let (copy_stem, db_stem) = (stem(copy), stem(db));
+    !db_stem.is_empty()
+        && copy_stem
+            .strip_prefix(db_stem.as_slice())
+            .is_some_and(|rest| rest.first().is_none_or(|b| !b.is_ascii_alphanumeric()))
 }
 
 fn bytes(name: Option<&OsStr>) -> &[u8] {
@@ -68,7 +72,8 @@ mod tests {
         let db = Path::new("/srv/app.db");
         assert!(is_copy_of(Path::new("/srv/app.db.backup"), db));
         assert!(is_copy_of(Path::new("/srv/backups/app-2026-11-01.db"), db));
-        assert!(!is_copy_of(Path::new("/srv/app.dbx.backup"), db));
+        assert!(is_copy_of(Path::new("/srv/app.bak"), db));
+        assert!(!is_copy_of(Path::new("/srv/apple.db.backup"), db));
         assert!(!is_copy_of(Path::new("/srv/other.db.bak"), db));
         assert!(!is_copy_of(Path::new("/srv/app.db"), db));
         assert!(!is_copy_of(Path::new("/srv/backups/gateway.db"), db));

@@ -9,13 +9,21 @@
 //! is ([`not_a_file`]) instead of going missing. Only regular files are ever opened: a FIFO can
 //! block a reader forever and a device never ends, so the rest is told apart by metadata alone.
 //! Nothing here opens a database; `inspect` does that.
+//!
+//! Files are told apart by their real path (a file reached twice, through two arguments or
+//! twice the same one, is kept once). The printed path is made so that it names one file too:
+//! with several arguments, a path found under a folder starts with that folder's name
+//! (`staging/app.db`, `prod/app.db`), and where two folders share a name more of their path is
+//! kept until the names differ ([`labels`]). Code keys databases by [`Found::path`]; the display
+//! string is for people, and is unique only because it is built this way.
 
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::fs::{self, FileType};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileTypeExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -56,28 +64,121 @@ impl Found {
 /// status.
 pub fn discover(args: &[PathBuf]) -> Result<Vec<Found>> {
     let mut found = Vec::new();
-    for arg in args {
+    let prefixes = labels(args);
+    let mut seen = HashSet::new();
+    for (arg, prefix) in args.iter().zip(&prefixes) {
         // lstat: a broken symlink given by name exists, and gets a status.
         fs::symlink_metadata(arg).with_context(|| escape_path(arg))?;
         if !arg.is_dir() {
-            found.push(Found::given(arg));
+            if seen.insert(identity(arg)) {
+                found.push(Found::given(arg));
+            }
             continue;
         }
         let mut files = Vec::new();
         walk(arg, &mut files).with_context(|| escape_path(arg))?;
         files.sort();
-        found.extend(
-            files
-                .into_iter()
-                .filter(|f| is_candidate(f))
-                .map(|f| Found {
-                    display: relative(&f, arg),
-                    path: f,
-                    explicit: false,
-                }),
-        );
+        for f in files.into_iter().filter(|f| is_candidate(f)) {
+            if !seen.insert(identity(&f)) {
+                continue;
+            }
+            let display = match prefix {
+                Some(p) => format!("{p}/{}", relative(&f, arg)),
+                None => relative(&f, arg),
+            };
+            found.push(Found {
+                display,
+                path: f,
+                explicit: false,
+            });
+        }
     }
+    disambiguate(&mut found);
     Ok(found)
+}
+
+/// A file named directly can still print like one found under a folder (`staging/app.db` given,
+/// beside a folder `/srv/staging` holding another `app.db`): those print as their whole path.
+fn disambiguate(found: &mut [Found]) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for f in found.iter() {
+        *seen.entry(f.display.as_str()).or_default() += 1;
+    }
+    let clashing: HashSet<String> = seen
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(d, _)| d.to_string())
+        .collect();
+    for f in found.iter_mut().filter(|f| clashing.contains(&f.display)) {
+        f.display = escape_path(&f.path);
+    }
+}
+
+/// What tells a file apart from every other: its canonical path, or the path itself when it
+/// cannot be resolved (a broken symlink is still one file, named by its own path).
+fn identity(path: &Path) -> PathBuf {
+    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The prefix each folder argument's paths print under: none with a single argument (paths are
+/// relative to it), else the folder's name, lengthened by one parent at a time for as long as
+/// another folder argument ends the same way. Files named directly print as given.
+fn labels(args: &[PathBuf]) -> Vec<Option<String>> {
+    let names: Vec<Option<Vec<String>>> = args
+        .iter()
+        .map(|a| (args.len() > 1 && a.is_dir()).then(|| name_parts(a)))
+        .collect();
+    let ids: Vec<PathBuf> = args.iter().map(|a| identity(a)).collect();
+    let mut depth = vec![1usize; args.len()];
+    let label = |i: usize, depth: &[usize]| {
+        names[i].as_ref().map(|parts| {
+            let keep = depth[i].min(parts.len());
+            parts[parts.len() - keep..].join("/")
+        })
+    };
+    // Each round lengthens every label that still collides with another folder's; it ends when
+    // none does, or when the colliding ones cannot grow. One folder given twice is no collision.
+    loop {
+        let current: Vec<Option<String>> = (0..args.len()).map(|i| label(i, &depth)).collect();
+        let mut grew = false;
+        for i in 0..args.len() {
+            let clashes = current[i].is_some()
+                && (0..args.len()).any(|j| ids[j] != ids[i] && current[j] == current[i]);
+            let room = names[i].as_ref().is_some_and(|p| depth[i] < p.len());
+            if clashes && room {
+                depth[i] += 1;
+                grew = true;
+            }
+        }
+        if !grew {
+            return current;
+        }
+    }
+}
+
+/// The components a folder argument is named by, escaped: as given, unless the path ends in `.`
+/// or `..` (then its resolved path, so that `.` prints as the folder's name).
+fn name_parts(arg: &Path) -> Vec<String> {
+    let plain = |p: &Path| -> Vec<String> {
+        p.components()
+            .filter_map(|c| match c {
+                Component::Normal(n) => Some(escape_path(n)),
+                _ => None,
+            })
+            .collect()
+    };
+    let ends_plain = matches!(arg.components().next_back(), Some(Component::Normal(_)));
+    let parts = if ends_plain {
+        plain(arg)
+    } else {
+        plain(&identity(arg))
+    };
+    if parts.is_empty() {
+        // The root folder: `/` is its only name.
+        vec![String::new()]
+    } else {
+        parts
+    }
 }
 
 /// Collects every entry under `dir` that is not a folder, and every subfolder that cannot be read
@@ -241,6 +342,61 @@ mod tests {
         let names: Vec<_> = found.iter().map(|f| f.display.as_str()).collect();
         assert_eq!(names, ["svc/data.bin", "svc/gateway.db"]);
         assert!(found.iter().all(|f| !f.explicit));
+    }
+
+    fn displays(args: &[PathBuf]) -> Vec<String> {
+        discover(args)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.display)
+            .collect()
+    }
+
+    #[test]
+    fn several_folders_print_under_their_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for sub in ["staging", "prod", "x/svc", "y/svc"] {
+            fs::create_dir_all(root.join(sub)).unwrap();
+            fs::write(root.join(sub).join("app.db"), b"").unwrap();
+        }
+        let staging = root.join("staging");
+        assert_eq!(displays(std::slice::from_ref(&staging)), ["app.db"]);
+        assert_eq!(
+            displays(&[staging.clone(), root.join("prod")]),
+            ["staging/app.db", "prod/app.db"]
+        );
+        // Two arguments with one name keep more of their path; one folder twice is one file.
+        assert_eq!(
+            displays(&[root.join("x/svc"), root.join("y/svc"), root.join("x/svc")]),
+            ["x/svc/app.db", "y/svc/app.db"]
+        );
+        // A file named directly prints as given, and is not listed again under its folder.
+        let file = staging.join("app.db");
+        let shown = displays(&[file.clone(), staging.clone(), root.join("prod")]);
+        assert_eq!(shown, [escape_path(&file), "prod/app.db".to_string()]);
+        // `.` prints as the folder's name.
+        let dot = staging.join(".");
+        assert_eq!(
+            displays(&[dot, root.join("prod")]),
+            ["staging/app.db", "prod/app.db"]
+        );
+    }
+
+    #[test]
+    fn a_file_and_a_folder_printing_alike_print_whole() {
+        // `staging/app.db` named directly, beside a folder `/srv/staging` holding an `app.db`.
+        let mut list = vec![
+            Found::given(Path::new("staging/app.db")),
+            Found {
+                display: "staging/app.db".into(),
+                path: PathBuf::from("/srv/staging/app.db"),
+                explicit: false,
+            },
+        ];
+        disambiguate(&mut list);
+        let shown: Vec<_> = list.iter().map(|f| f.display.as_str()).collect();
+        assert_eq!(shown, ["staging/app.db", "/srv/staging/app.db"]);
     }
 
     #[test]
