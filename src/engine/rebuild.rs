@@ -64,7 +64,14 @@ pub fn declare_foreign_keys(schema: &Schema, table: &Table, keys: &[NewKey]) -> 
         })
         .collect::<Vec<_>>()
         .join(", ");
-    script(schema, table, &create, keys, &format!("to declare {what}"))
+    script(
+        schema,
+        table,
+        &create,
+        &[],
+        keys,
+        &format!("to declare {what}"),
+    )
 }
 
 /// `table`'s CREATE TABLE text with `keys` appended as table constraints before its closing
@@ -101,12 +108,15 @@ pub fn with_foreign_keys(table: &Table, keys: &[NewKey]) -> Result<String> {
 }
 
 /// The rebuild of `table` into the definition `create` (a CREATE TABLE naming the table by its
-/// own name), for the `sqlite3` shell. `checked` are the foreign keys that must hold before the
-/// script commits; `why` ends the script's first comment (`to declare …`).
+/// own name), for the `sqlite3` shell. `dropped` names the columns `create` leaves out on
+/// purpose; any other column it lacks is refused, since the copy would silently lose its values.
+/// `checked` are the foreign keys that must hold before the script commits; `why` ends the
+/// script's first comment (`to declare …`).
 pub fn script(
     schema: &Schema,
     table: &Table,
     create: &str,
+    dropped: &[String],
     checked: &[NewKey],
     why: &str,
 ) -> Result<String> {
@@ -127,16 +137,23 @@ pub fn script(
     );
     // Rows are copied through the columns both definitions have; generated columns compute
     // themselves and cannot be written.
+    let kept = |name: &str| shape.columns.iter().any(|n| n.eq_ignore_ascii_case(name));
+    let dropped_by_choice = |name: &str| dropped.iter().any(|d| d.eq_ignore_ascii_case(name));
+    if let Some(lost) = table
+        .columns
+        .iter()
+        .find(|c| !kept(&c.name) && !dropped_by_choice(&c.name))
+    {
+        bail!(
+            "{}: the new definition has no column {} and it is not being dropped",
+            table.name,
+            lost.name
+        );
+    }
     let copied: Vec<&str> = table
         .columns
         .iter()
-        .filter(|c| !c.hidden)
-        .filter(|c| {
-            shape
-                .columns
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(&c.name))
-        })
+        .filter(|c| !c.hidden && kept(&c.name))
         .map(|c| c.name.as_str())
         .collect();
     // The rowid is copied under whichever of its names no column takes.
@@ -451,6 +468,43 @@ mod tests {
             error: None,
             name_valid: true,
         }
+    }
+
+    fn column(name: &str) -> crate::engine::schema::Column {
+        crate::engine::schema::Column {
+            name: name.into(),
+            decl_type: String::new(),
+            notnull: false,
+            pk: 0,
+            default: None,
+            hidden: false,
+            name_valid: true,
+        }
+    }
+
+    #[test]
+    fn refuses_a_definition_that_would_lose_a_column_it_does_not_drop() {
+        let mut t = table("CREATE TABLE t(a, b)");
+        t.columns = vec![column("a"), column("b")];
+        let schema = Schema::default();
+        let lost = script(&schema, &t, "CREATE TABLE t(a)", &[], &[], "to test");
+        assert!(lost.unwrap_err().to_string().contains("no column b"));
+        let ok = script(
+            &schema,
+            &t,
+            "CREATE TABLE t(a)",
+            &["b".into()],
+            &[],
+            "to test",
+        )
+        .unwrap();
+        assert!(ok.contains(
+            "INSERT INTO \"t_litescope_new\" (rowid, \"a\") SELECT rowid, \"a\" FROM \"t\";"
+        ));
+        assert!(
+            ok.starts_with("-- litescope")
+                && ok.contains("\n.bail on\nPRAGMA foreign_keys = OFF;\nBEGIN")
+        );
     }
 
     fn key() -> NewKey {
