@@ -82,10 +82,17 @@ fn run_sql(db: &Path, fix: &str) -> (i32, String) {
     )
 }
 
-/// Runs a fix's command with `sh` from `root`.
+/// Runs a fix's command with `sh` from `root`, with the `litescope` under test first on PATH
+/// (a fix may name a litescope command).
 fn run_command(root: &Path, fix: &str) -> (i32, String) {
+    let bin = Path::new(env!("CARGO_BIN_EXE_litescope")).parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
     let out = Command::new("sh")
         .args(["-c", fix])
+        .env("PATH", path)
         .current_dir(root)
         .output()
         .unwrap();
