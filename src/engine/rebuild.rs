@@ -180,7 +180,7 @@ pub fn script(
         .collect();
 
     let mut out = vec![
-        format!("-- litescope: rebuild of table {name} {why}."),
+        format!("-- litescope: rebuild of table {}.", comment(&format!("{name} {why}"))),
         "-- The steps are SQLite's: https://www.sqlite.org/lang_altertable.html (\"Making Other Kinds Of Table".into(),
         "-- Schema Changes\"). Run it with the sqlite3 shell: sqlite3 FILE < fix.sql".into(),
         "-- Stop every program that writes to this database first, and take a backup. `.bail on`".into(),
@@ -296,6 +296,14 @@ fn unquote(token: &str) -> String {
         }
         _ => token.to_string(),
     }
+}
+
+/// `text` made safe to print after `--`: a name may hold a line break, and the rest of a
+/// comment's line would then reach the shell as a statement or a dot-command (`.shell …`).
+pub fn comment(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// `text` as an SQL string literal.
@@ -501,6 +509,15 @@ mod tests {
         assert!(ok.contains(
             "INSERT INTO \"t_litescope_new\" (rowid, \"a\") SELECT rowid, \"a\" FROM \"t\";"
         ));
+        // A line break in a name must not end a comment: what followed would run in the shell.
+        let mut evil = t.clone();
+        evil.name = "t\n.shell touch x".into();
+        let out = script(&schema, &evil, "CREATE TABLE t(a, b)", &[], &[], "to test").unwrap();
+        let header = out.lines().take_while(|l| !l.starts_with(".bail")).count();
+        assert!(
+            out.lines().take(header).all(|l| l.starts_with("--")),
+            "{out}"
+        );
         assert!(
             ok.starts_with("-- litescope")
                 && ok.contains("\n.bail on\nPRAGMA foreign_keys = OFF;\nBEGIN")

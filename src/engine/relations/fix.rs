@@ -80,7 +80,7 @@ pub(super) fn declare_fix(schema: &Schema, child: &Table, rels: &[&Relation]) ->
     Some(format!(
         "-- Some rows of {} point at no parent ({}): run the orphan-rows fix first, or this\n\
          -- script stops before COMMIT and changes nothing.\n{script}",
-        child.name,
-        orphaned.join("; ")
+        rebuild::comment(&child.name),
+        rebuild::comment(&orphaned.join("; "))
     ))
 }
