@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod query;
 pub mod quote;
+pub mod rebuild;
 pub mod relations;
 pub mod schema;
 pub mod session;

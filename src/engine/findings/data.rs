@@ -59,16 +59,33 @@ pub fn orphan_rows(db: &Database, _: &Conn, rels: &[Relation], _: &Options) -> V
 }
 
 pub fn fk_missing(db: &Database, _: &Conn, rels: &[Relation], _: &Options) -> Vec<Finding> {
-    rels.iter()
-        .filter(|r| !r.declared)
+    let inferred: Vec<&Relation> = rels.iter().filter(|r| !r.declared).collect();
+    inferred
+        .iter()
         .map(|rel| {
             let (object, target) = names(rel);
-            let message = format!(
+            let mut message = format!(
                 "{object} refers to {target} ({}) but no FOREIGN KEY is declared",
                 rel.why
             );
-            Finding::new("fk-missing", &db.path, &object, message)
-                .fix(rel.declare_fix.clone().unwrap_or_default())
+            // The fix is the child table's one rebuild: say what else it declares.
+            let others: Vec<String> = inferred
+                .iter()
+                .filter(|r| r.child == rel.child && !std::ptr::eq(**r, *rel))
+                .map(|r| names(r).0)
+                .collect();
+            if rel.declare_fix.is_some() && !others.is_empty() {
+                message.push_str(&format!(
+                    "; the fix rebuilds {} once, declaring also {}",
+                    rel.child,
+                    others.join(", ")
+                ));
+            }
+            let finding = Finding::new("fk-missing", &db.path, &object, message);
+            match &rel.declare_fix {
+                Some(fix) => finding.fix(fix.clone()),
+                None => finding,
+            }
         })
         .collect()
 }

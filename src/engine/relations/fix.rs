@@ -1,7 +1,8 @@
-//! The SQL that fixes a relation: cleaning its orphans, and the table rebuild that declares an
-//! inferred FOREIGN KEY.
+//! The SQL that fixes a relation: cleaning its orphans, and the table rebuild (built by
+//! [`crate::engine::rebuild`]) that declares inferred FOREIGN KEYs.
 
 use super::*;
+use crate::engine::rebuild::{self, NewKey};
 
 /// `FROM … WHERE …` selecting the orphans of `rel` as `c`, by a LEFT JOIN: SQLite builds an
 /// automatic index when the parent column has none, where `NOT EXISTS` would scan every parent
@@ -54,47 +55,32 @@ pub(super) fn clean_fix(child: &Table, rel: &Relation) -> String {
     }
 }
 
-/// The table rebuild that adds the FOREIGN KEY (SQLite's ALTER TABLE cannot).
-pub(super) fn declare_fix(schema: &Schema, child: &Table, rel: &Relation) -> Option<String> {
-    let sql = child.sql.as_deref()?;
-    let open = sql.find('(')?;
-    let close = sql.rfind(')')?;
-    let temp = format!("{}_new", child.name);
-    let fk = format!(
-        ",\n  FOREIGN KEY ({}) REFERENCES {}({})",
-        ident_list(&rel.columns),
-        ident(&rel.parent),
-        ident_list(&rel.parent_columns)
-    );
-    let create = format!(
-        "CREATE TABLE {} {}{fk}{}",
-        ident(&temp),
-        &sql[open..close],
-        &sql[close..]
-    );
-    let mut out = vec![
-        "PRAGMA foreign_keys = OFF;".to_string(),
-        "BEGIN;".into(),
-        format!("{create};"),
-        format!(
-            "INSERT INTO {} SELECT * FROM {};",
-            ident(&temp),
-            ident(&child.name)
-        ),
-        format!("DROP TABLE {};", ident(&child.name)),
-        format!(
-            "ALTER TABLE {} RENAME TO {};",
-            ident(&temp),
-            ident(&child.name)
-        ),
-    ];
-    out.extend(
-        schema
-            .indexes_of(&child.name)
-            .filter_map(|i| i.sql.as_ref().map(|s| format!("{s};"))),
-    );
-    out.push(format!("PRAGMA foreign_key_check({});", ident(&child.name)));
-    out.push("COMMIT;".into());
-    out.push("PRAGMA foreign_keys = ON;".into());
-    Some(out.join("\n"))
+/// The table rebuild that declares, in one go, the FOREIGN KEY of every inferred relation of
+/// `child` among `rels` (see [`rebuild`]): declaring them one rebuild at a time would make each
+/// printed fix drop the keys the others declared, since each starts from today's CREATE TABLE.
+pub(super) fn declare_fix(schema: &Schema, child: &Table, rels: &[&Relation]) -> Option<String> {
+    let keys: Vec<NewKey> = rels
+        .iter()
+        .map(|r| NewKey {
+            columns: r.columns.clone(),
+            parent: r.parent.clone(),
+            parent_columns: r.parent_columns.clone(),
+        })
+        .collect();
+    let script = rebuild::declare_foreign_keys(schema, child, &keys).ok()?;
+    let orphaned: Vec<String> = rels
+        .iter()
+        .filter(|r| r.orphans.unwrap_or(0) > 0)
+        .map(|r| r.columns.join(", "))
+        .collect();
+    if orphaned.is_empty() {
+        return Some(script);
+    }
+    // The script checks the keys before COMMIT and stops there; say why up front.
+    Some(format!(
+        "-- Some rows of {} point at no parent ({}): run the orphan-rows fix first, or this\n\
+         -- script stops before COMMIT and changes nothing.\n{script}",
+        rebuild::comment(&child.name),
+        rebuild::comment(&orphaned.join("; "))
+    ))
 }

@@ -127,7 +127,6 @@ pub(super) fn candidates(schema: &Schema, declared: &[Relation]) -> Vec<Relation
                 col.name, parent.name, key
             );
             out.push(new_relation(
-                schema,
                 child,
                 vec![col.name.clone()],
                 &parent.name,

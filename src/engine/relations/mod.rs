@@ -39,7 +39,7 @@ mod fix;
 mod infer;
 mod keys;
 
-use crate::engine::quote::{ident, ident_list};
+use crate::engine::quote::ident;
 use crate::engine::schema::{Column, Schema, Table, TableKind};
 use crate::engine::slices::{self, Pace, Scan, Snapshot, Stopped};
 use count::*;
@@ -76,7 +76,8 @@ pub struct Relation {
     pub sample: Vec<Sample>,
     /// SQL that cleans the orphans (shown, never run).
     pub fix: String,
-    /// For an inferred relation: the table rebuild that declares the FOREIGN KEY.
+    /// For an inferred relation: the table rebuild that declares its FOREIGN KEY, together with
+    /// those of the child table's other inferred relations.
     pub declare_fix: Option<String>,
     /// Why an inferred relation was kept, or `declared`.
     pub why: String,
@@ -132,7 +133,29 @@ pub fn find_with(
             kept.push(rel);
         }
     }
+    attach_declare_fixes(schema, &mut kept);
     kept
+}
+
+/// Gives each kept inferred relation the one rebuild of its child table that declares all of
+/// that table's inferred relations (see [`declare_fix`]).
+fn attach_declare_fixes(schema: &Schema, rels: &mut [Relation]) {
+    for child in children(rels) {
+        let Some(table) = schema.table(&child) else {
+            continue;
+        };
+        let inferred: Vec<&Relation> = rels
+            .iter()
+            .filter(|r| !r.declared && r.child == child)
+            .collect();
+        if inferred.is_empty() {
+            continue;
+        }
+        let fix = declare_fix(schema, table, &inferred);
+        for r in rels.iter_mut().filter(|r| !r.declared && r.child == child) {
+            r.declare_fix = fix.clone();
+        }
+    }
 }
 
 /// Child tables in the order their first relation appears.
@@ -154,7 +177,6 @@ fn declared(schema: &Schema) -> Vec<Relation> {
         .flat_map(|t| {
             t.foreign_keys.iter().map(move |fk| {
                 new_relation(
-                    schema,
                     t,
                     fk.columns.clone(),
                     &fk.parent,
@@ -168,7 +190,6 @@ fn declared(schema: &Schema) -> Vec<Relation> {
 }
 
 fn new_relation(
-    schema: &Schema,
     child: &Table,
     columns: Vec<String>,
     parent: &str,
@@ -193,9 +214,6 @@ fn new_relation(
         one_snapshot: true,
     };
     rel.fix = clean_fix(child, &rel);
-    if !declared {
-        rel.declare_fix = declare_fix(schema, child, &rel);
-    }
     rel
 }
 
