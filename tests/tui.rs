@@ -386,3 +386,85 @@ fn a_message_about_the_database_in_focus_goes_when_the_focus_moves() {
     assert_eq!(text, Some("re-reading every database"));
     app.settle(Duration::from_secs(20));
 }
+
+fn buffer(app: &App, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| draw(f, app)).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+/// The text of line `y` of a buffer.
+fn line(buf: &ratatui::buffer::Buffer, y: u16) -> String {
+    (0..buf.area.width)
+        .map(|x| buf[(x, y)].symbol().to_string())
+        .collect()
+}
+
+/// Where `text` starts on line `y`, in columns.
+fn column_of(buf: &ratatui::buffer::Buffer, y: u16, text: &str) -> Option<u16> {
+    let l = line(buf, y);
+    let at = l.find(text)?;
+    Some(l[..at].chars().count() as u16)
+}
+
+fn open_orders(app: &mut App) {
+    key(app, KeyCode::Char('3'));
+    key(app, KeyCode::Char('/'));
+    type_text(app, "orders");
+    key(app, KeyCode::Enter);
+    key(app, KeyCode::Enter);
+    app.settle(Duration::from_secs(10));
+}
+
+#[test]
+fn the_grid_shows_its_selected_cell_and_scrolls_only_when_it_must() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    open_orders(&mut app);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Right);
+    let buf = buffer(&app, 110, 32);
+    let theme = Theme::dark();
+    // Line 3 is the header, line 5 the second row, selected.
+    let x = column_of(&buf, 3, "customer_id").unwrap();
+    assert_eq!(
+        buf[(x + 10, 5)].bg,
+        theme.selected_cell.bg.unwrap(),
+        "the cell"
+    );
+    let id = column_of(&buf, 3, "id ").unwrap();
+    assert_eq!(
+        buf[(id, 5)].bg,
+        theme.selected.bg.unwrap(),
+        "the rest of the row"
+    );
+    assert_ne!(buf[(id, 5)].bg, buf[(x + 10, 5)].bg);
+    // Every column fits at 110: moving to the last scrolls nothing away.
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Right);
+    }
+    assert_eq!(data(&app).col, 4);
+    let header = line(&buffer(&app, 110, 32), 3);
+    assert!(header.contains("│id  customer_id"), "{header}");
+    assert!(!header.contains("columns"), "{header}");
+    // At 60 columns, some are out of view and the grid says so.
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Left);
+    }
+    let buf = buffer(&app, 60, 20);
+    let bottom = line(&buf, 18);
+    assert!(bottom.contains("columns 1–"), "{bottom}");
+    assert!(bottom.contains("of 5 ›"), "{bottom}");
+    assert!(
+        line(&buf, 3).trim_end().ends_with("›│"),
+        "{}",
+        line(&buf, 3)
+    );
+    // The selected column stays in view however narrow.
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Right);
+    }
+    let buf = buffer(&app, 60, 20);
+    assert!(line(&buf, 3).contains("created_at"), "{}", line(&buf, 3));
+    assert!(line(&buf, 18).contains("‹ columns"), "{}", line(&buf, 18));
+}

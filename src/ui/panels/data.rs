@@ -41,7 +41,8 @@ pub struct Data {
     pub page: Option<Page>,
     pub row: usize,
     pub col: usize,
-    pub first_col: usize,
+    /// First column shown; drawing keeps the selected column in view.
+    pub first_col: std::cell::Cell<usize>,
     /// Pages from the first (Some) or the last (None) page.
     pub page_no: Option<i64>,
     pending: Option<(JobId, Land, Option<i64>)>,
@@ -130,7 +131,8 @@ impl Data {
         self.open = Some((db, table.to_string()));
         self.in_grid = true;
         self.page = None;
-        (self.row, self.col, self.first_col) = (0, 0, 0);
+        (self.row, self.col) = (0, 0);
+        self.first_col.set(0);
         self.request(Position::First, Land::Top, Some(0), ctx);
     }
 
@@ -201,16 +203,8 @@ impl Data {
             Action::Up | Action::Down => {
                 step(&mut self.row, rows, action);
             }
-            Action::Left => {
-                self.col = self.col.saturating_sub(1);
-                self.first_col = self.first_col.min(self.col);
-            }
-            Action::Right => {
-                self.col = (self.col + 1).min(page.columns.len().saturating_sub(1));
-                if self.col > self.first_col + 3 {
-                    self.first_col = self.col - 3;
-                }
-            }
+            Action::Left => self.col = self.col.saturating_sub(1),
+            Action::Right => self.col = (self.col + 1).min(page.columns.len().saturating_sub(1)),
             Action::Enter => {
                 if let Some(cell) = page.rows.get(self.row).and_then(|r| r.get(self.col)) {
                     let title = page.columns.get(self.col).cloned().unwrap_or_default();
@@ -293,7 +287,7 @@ fn draw(s: &Data, frame: &mut Frame, area: Rect, view: &View) {
         columns: &page.columns,
         rows: &page.rows,
         selected: Some(s.row),
-        first_col: s.first_col,
+        first_col: &s.first_col,
         selected_col: Some(s.col),
     };
     grid.render(frame, right, block(title, s.in_grid, t), t);

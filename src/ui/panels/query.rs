@@ -40,7 +40,8 @@ pub struct Query {
     pub plan: Vec<PlanRow>,
     pub row: usize,
     pub col: usize,
-    pub first_col: usize,
+    /// First column shown; drawing keeps the selected column in view.
+    pub first_col: std::cell::Cell<usize>,
     /// The last run's outcome: rows and time, or the error.
     pub outcome: Option<(String, bool)>,
     pub job: Option<JobId>,
@@ -63,7 +64,7 @@ impl Query {
             plan: Vec::new(),
             row: 0,
             col: 0,
-            first_col: 0,
+            first_col: Default::default(),
             outcome: None,
             job: None,
             started: None,
@@ -125,7 +126,6 @@ impl Panel for Query {
                 step(&mut s.row, s.rows.len(), other);
             }
         }
-        s.first_col = s.first_col.min(s.col).max(s.col.saturating_sub(3));
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
@@ -166,7 +166,8 @@ fn run(s: &mut Query, ctx: &mut Ctx) {
     s.position = None;
     s.editing = false;
     (s.columns, s.rows, s.plan, s.outcome) = (Vec::new(), Vec::new(), Vec::new(), None);
-    (s.row, s.col, s.first_col) = (0, 0, 0);
+    (s.row, s.col) = (0, 0);
+    s.first_col.set(0);
     s.started = Some(Instant::now());
     let db = ctx.view.focus;
     // litescope's own passes go in short slices; a user's query cannot be cut, and says so.
@@ -277,7 +278,7 @@ fn draw(s: &Query, frame: &mut Frame, area: Rect, view: &View) {
             columns: &s.columns,
             rows: &s.rows,
             selected: Some(s.row),
-            first_col: s.first_col,
+            first_col: &s.first_col,
             selected_col: Some(s.col),
         };
         grid.render(frame, results, block(title, !s.editing, t), t);
