@@ -468,3 +468,35 @@ fn the_grid_shows_its_selected_cell_and_scrolls_only_when_it_must() {
     assert!(line(&buf, 3).contains("created_at"), "{}", line(&buf, 3));
     assert!(line(&buf, 18).contains("‹ columns"), "{}", line(&buf, 18));
 }
+
+#[test]
+fn help_groups_keys_by_panel_with_room_between_keys_and_labels() {
+    let keymap = Keymap::new(&HashMap::new()).unwrap();
+    let groups: Vec<&str> = keymap.help().iter().map(|(g, _)| g.title()).collect();
+    assert_eq!(groups[0], "Global", "{groups:?}");
+    assert!(groups.iter().any(|g| g.starts_with("Query")), "{groups:?}");
+    assert!(
+        groups.iter().any(|g| g.starts_with("Findings")),
+        "{groups:?}"
+    );
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('?'));
+    let text = (0..60)
+        .map(|y| line(&buffer(&app, 110, 80), y))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        text.contains("8                     go to Backups"),
+        "{text}"
+    );
+    assert!(!text.contains("Backupsgo"), "{text}");
+    let at = |s: &str| {
+        text.find(s)
+            .unwrap_or_else(|| panic!("{s} missing: {text}"))
+    };
+    assert!(at("Global") < at("quit") && at("quit") < at("In every panel"));
+    assert!(at("In every panel") < at("move down") && at("move down") < at("Query (4)"));
+    assert!(at("Query (4)") < at("run the query") && at("run the query") < at("Findings (5)"));
+    assert!(at("  y                     copy") > at("In every panel"));
+}
