@@ -500,3 +500,125 @@ fn help_groups_keys_by_panel_with_room_between_keys_and_labels() {
     assert!(at("Query (4)") < at("run the query") && at("run the query") < at("Findings (5)"));
     assert!(at("  y                     copy") > at("In every panel"));
 }
+
+/// What the app queued for the clipboard last, and what the status line says of it.
+fn copied(app: &App) -> (String, String) {
+    let text = app.clipboard.last().cloned().unwrap_or_default();
+    let said = app
+        .message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default();
+    (text, said)
+}
+
+#[test]
+fn y_copies_what_is_selected_in_every_panel() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('y'));
+    let (text, said) = copied(&app);
+    assert!(
+        text.ends_with("shop.db"),
+        "Overview copies the path: {text}"
+    );
+    assert!(said.starts_with("copied the path of shop.db"), "{said}");
+    // Data: a value, and the row as JSON.
+    open_orders(&mut app);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(
+        copied(&app),
+        ("3".to_string(), "copied 1 value (1 byte)".to_string())
+    );
+    key(&mut app, KeyCode::Char('Y'));
+    let (text, said) = copied(&app);
+    assert!(
+        text.starts_with(r#"{"id":2,"customer_id":3,"total":3.0,"note":"line one\nline two"#),
+        "{text}"
+    );
+    assert!(said.starts_with("copied 1 row as JSON ("), "{said}");
+    // In the value popup, the value.
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('y'));
+    assert!(copied(&app).0.starts_with("line one"), "{:?}", copied(&app));
+    key(&mut app, KeyCode::Esc);
+    // Schema: the DDL.
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char('y'));
+    let (text, said) = copied(&app);
+    assert!(text.contains("CREATE TABLE customers"), "{text}");
+    assert!(said.contains("DDL"), "{said}");
+    // Findings: a fix.
+    key(&mut app, KeyCode::Char('5'));
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "orphan");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('y'));
+    let (text, said) = copied(&app);
+    assert!(text.contains("reviews"), "{text}");
+    assert!(said.starts_with("copied the fix for orphan-rows"), "{said}");
+    // Relations: the fix and the rebuild.
+    key(&mut app, KeyCode::Char('6'));
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "reviews");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('y'));
+    assert!(copied(&app).0.contains("reviews"), "{:?}", copied(&app));
+    // Query: the results as CSV.
+    run_query(&mut app, "SELECT id, name FROM customers WHERE id <= 2");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('y'));
+    let (text, said) = copied(&app);
+    assert_eq!(text, "id,name\r\n1,Customer 1\r\n2,Customer 2\r\n");
+    assert_eq!(said, "copied 2 rows as CSV (37 bytes)");
+}
+
+#[test]
+fn long_text_ends_in_an_ellipsis_and_the_message_column_keeps_its_room() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('5'));
+    let list = app.panels.get::<Findings>().unwrap().listed(&app.view);
+    let (_, _, message) = findings::column_widths(&list, 90);
+    assert!(
+        message >= 25,
+        "the message column is {message} wide at 90 columns"
+    );
+    let buf = buffer(&app, 90, 30);
+    let text: Vec<String> = (0..30).map(|y| line(&buf, y)).collect();
+    assert!(text.iter().any(|l| l.contains('…')), "{}", text.join("\n"));
+    // Relations: a name too long for its column keeps its end as `…`, and Enter shows it whole.
+    key(&mut app, KeyCode::Char('6'));
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "reviews");
+    key(&mut app, KeyCode::Enter);
+    let buf = buffer(&app, 60, 30);
+    let row = line(&buf, 4);
+    assert!(
+        row.contains("reviews(customerId) → custo…"),
+        "{}",
+        (0..30)
+            .map(|y| line(&buf, y))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    key(&mut app, KeyCode::Enter);
+    let popup = app.popup.as_ref().expect("Enter opens the relation");
+    assert_eq!(popup.title, "reviews(customerId) → customers(id)");
+    let body: String = popup
+        .body
+        .lines
+        .iter()
+        .map(|l| l.to_string() + "\n")
+        .collect();
+    assert!(
+        body.contains("CREATE TABLE"),
+        "the rebuild is all there: {body}"
+    );
+}

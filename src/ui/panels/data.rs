@@ -12,7 +12,7 @@ use crate::engine::worker::JobId;
 use crate::ui::action::{Action, PanelId};
 use crate::ui::command::Ctx;
 use crate::ui::view::View;
-use crate::ui::widgets::cell::full;
+use crate::ui::widgets::cell::{full, plain, row_json};
 use crate::ui::widgets::grid::Grid;
 use crate::ui::widgets::popup::Popup;
 use crate::units;
@@ -83,6 +83,11 @@ impl Panel for Data {
             let list = entries(&self.filter, ctx.view);
             if step(&mut self.list, list.len(), action) {
                 return;
+            }
+            if matches!(action, Action::Copy | Action::CopyRow) {
+                if let Some((_, name, _)) = list.get(self.list) {
+                    ctx.copy(name.clone(), format!("the name {name}"));
+                }
             }
             if matches!(action, Action::Enter | Action::Right) {
                 if let Some((db, name, _)) = list.get(self.list).cloned() {
@@ -209,6 +214,16 @@ impl Data {
                 if let Some(cell) = page.rows.get(self.row).and_then(|r| r.get(self.col)) {
                     let title = page.columns.get(self.col).cloned().unwrap_or_default();
                     ctx.popup(Popup::new(title, full(cell)));
+                }
+            }
+            Action::Copy => {
+                if let Some(cell) = page.rows.get(self.row).and_then(|r| r.get(self.col)) {
+                    ctx.copy(plain(cell), "1 value");
+                }
+            }
+            Action::CopyRow => {
+                if let Some(row) = page.rows.get(self.row) {
+                    ctx.copy(row_json(&page.columns, row), "1 row as JSON");
                 }
             }
             Action::Escape => self.in_grid = false,

@@ -25,6 +25,12 @@ impl Panel for Overview {
         if step(&mut selected, ctx.view.dbs.len(), action) {
             ctx.push(Command::Focus(selected));
         }
+        if matches!(action, Action::Copy | Action::CopyRow) {
+            if let Some(db) = ctx.view.focused() {
+                let path = db.found.path.display().to_string();
+                ctx.copy(path, format!("the path of {}", db.name()));
+            }
+        }
         if action == Action::Enter {
             ctx.push(Command::Show(schema::ID));
         }

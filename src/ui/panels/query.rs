@@ -20,11 +20,12 @@ use crate::engine::plan::{depths, PlanRow};
 use crate::engine::query::QueryEvent;
 use crate::engine::worker::JobId;
 use crate::ui::action::{Action, PanelId};
+use crate::ui::clipboard::csv;
 use crate::ui::command::{Ctx, Message};
 use crate::ui::config::History;
 use crate::ui::theme::Theme;
 use crate::ui::view::View;
-use crate::ui::widgets::cell::full;
+use crate::ui::widgets::cell::{full, plain, row_json};
 use crate::ui::widgets::grid::Grid;
 use crate::ui::widgets::popup::Popup;
 use crate::ui::widgets::sql::{style, tokens, Kind};
@@ -117,6 +118,16 @@ impl Panel for Query {
                 }
             }
             Action::Run => run(s, ctx),
+            Action::Copy if !s.columns.is_empty() => {
+                let rows = s.rows.iter().map(|r| r.iter().map(plain).collect());
+                let what = format!("{} as CSV", units::counted(s.rows.len() as u64, "row"));
+                ctx.copy(csv(&s.columns, rows), what);
+            }
+            Action::CopyRow => {
+                if let Some(row) = s.rows.get(s.row) {
+                    ctx.copy(row_json(&s.columns, row), "1 row as JSON");
+                }
+            }
             Action::HistoryPrev | Action::HistoryNext => {
                 browse_history(s, action == Action::HistoryPrev)
             }

@@ -12,7 +12,7 @@ use super::{block, matches, pick, step, FilterMut, Panel};
 use crate::engine::database::Database;
 use crate::engine::schema::{pretty_ddl, Table, TableKind};
 use crate::ui::action::{Action, PanelId};
-use crate::ui::command::Ctx;
+use crate::ui::command::{Command, Ctx, Message};
 use crate::ui::theme::Theme;
 use crate::ui::view::View;
 use crate::ui::widgets::popup::Popup;
@@ -319,6 +319,10 @@ impl Panel for Schema {
                 )),
                 None if node.expandable => self.toggle(&node.key),
                 None => {}
+            },
+            Action::Copy | Action::CopyRow => match &node.ddl {
+                Some((title, sql)) => ctx.copy(sql.clone(), format!("the DDL of {title}")),
+                None => ctx.push(Command::Message(Message::info("nothing to copy here"))),
             },
             Action::Right if node.expandable && !node.open => self.toggle(&node.key),
             Action::Left if node.expandable && node.open => self.toggle(&node.key),
