@@ -622,3 +622,32 @@ fn long_text_ends_in_an_ellipsis_and_the_message_column_keeps_its_room() {
         "the rebuild is all there: {body}"
     );
 }
+
+#[test]
+fn backups_are_listed_after_the_database_they_copy_and_a_live_one_is_in_focus() {
+    let dir = setup();
+    std::fs::create_dir(dir.path().join("backups")).unwrap();
+    std::fs::copy(
+        dir.path().join("shop.db"),
+        dir.path().join("backups/shop-20261001T000000Z.db"),
+    )
+    .unwrap();
+    std::fs::copy(
+        dir.path().join("shop.db"),
+        dir.path().join("shop.db.backup"),
+    )
+    .unwrap();
+    build(&dir.path().join("zeta.db"), "CREATE TABLE z (id INTEGER);");
+    let app = app_on(dir.path());
+    let names: Vec<&str> = app.view.dbs.iter().map(|d| d.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "shop.db",
+            "backups/shop-20261001T000000Z.db",
+            "shop.db.backup",
+            "zeta.db"
+        ]
+    );
+    assert!(header(&app).contains("│ shop.db "), "{}", header(&app));
+}

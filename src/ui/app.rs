@@ -84,6 +84,7 @@ impl App {
     /// Starts the workers, asks each database for its names, and builds the panels (the Query
     /// panel with the history read from the config dir).
     pub fn new(found: Vec<Found>, theme: Theme, keymap: Keymap) -> App {
+        let found = super::view::in_order(found);
         let (tx, rx) = channel();
         let sink_tx = tx.clone();
         let sink: worker::Sink = Arc::new(move |e| {
