@@ -651,3 +651,52 @@ fn backups_are_listed_after_the_database_they_copy_and_a_live_one_is_in_focus() 
     );
     assert!(header(&app).contains("│ shop.db "), "{}", header(&app));
 }
+
+#[test]
+fn a_damaged_file_shows_consistent_facts_and_what_can_be_read() {
+    let (dir, _) = corpus_copy("edge/sqlite-altercorrupt-t1-freelist.db");
+    std::env::set_var(
+        "LITESCOPE_CONFIG_DIR",
+        std::env::temp_dir().join(format!("litescope-test-config-{}", std::process::id())),
+    );
+    let mut app = app_on(dir.path());
+    let m = app.view.dbs[0].model.clone().unwrap();
+    let problems = m.integrity.problems().len();
+    let text = screen(&app);
+    // The count shown is the one the summary counts: the first and "(and N more)".
+    assert!(
+        text.contains(&format!("quick_check {problems} problems")),
+        "{text}"
+    );
+    let summary = m.error.clone().unwrap_or_default();
+    assert!(
+        summary.contains(&format!("(and {} more)", problems - 1)),
+        "{summary}"
+    );
+    assert!(!text.contains("389120"), "{text}");
+    assert!(
+        m.free_bytes().is_none_or(|b| b <= m.size_bytes),
+        "{:?}",
+        m.free_bytes()
+    );
+    assert!(text.contains("the header claims 389,120"), "{text}");
+    // Schema shows what SQLite could read, marked as from a damaged file.
+    key(&mut app, KeyCode::Char('2'));
+    let text = screen(&app);
+    assert!(text.contains("damaged file"), "{text}");
+    assert!(text.contains("t1"), "{text}");
+    // Data lists the tables and reads t1's 10 rows, as the sqlite3 shell does.
+    key(&mut app, KeyCode::Char('3'));
+    let text = screen(&app);
+    assert!(text.contains("This file is damaged"), "{text}");
+    key(&mut app, KeyCode::Enter);
+    app.settle(Duration::from_secs(10));
+    let page = data(&app).page.clone().expect("t1 reads");
+    assert_eq!(data(&app).open.as_ref().unwrap().1, "t1");
+    assert_eq!(page.rows.len(), 10);
+    assert!(
+        screen(&app).contains("t1 · damaged file"),
+        "{}",
+        screen(&app)
+    );
+}

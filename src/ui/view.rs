@@ -40,6 +40,14 @@ impl Db {
         &self.found.display
     }
 
+    /// True once the database's schema has been read, from a healthy file or, as far as it
+    /// reads, from a damaged one: its tables can be browsed.
+    pub fn is_readable(&self) -> bool {
+        self.model
+            .as_ref()
+            .is_some_and(|m| m.is_ok() || m.is_damaged_but_readable())
+    }
+
     /// True once the database has been read and can be queried.
     pub fn is_ok(&self) -> bool {
         self.model.as_ref().is_some_and(|m| m.is_ok())

@@ -53,8 +53,8 @@ pub fn entries(filter: &str, view: &View) -> Vec<(usize, String, String)> {
     let f = filter;
     let Some(m) = view
         .focused()
+        .filter(|d| d.is_readable())
         .and_then(|d| d.model.as_ref())
-        .filter(|m| m.is_ok())
     else {
         return Vec::new();
     };
@@ -270,8 +270,31 @@ fn draw(s: &Data, frame: &mut Frame, area: Rect, view: &View) {
     let mut state =
         ListState::default().with_selected(Some(s.list.min(list.len().saturating_sub(1))));
     frame.render_stateful_widget(widget, left, &mut state);
+    let damaged = view
+        .focused()
+        .and_then(|d| d.model.as_ref())
+        .filter(|m| !m.is_ok());
     let Some((db, name)) = &s.open else {
-        let hint = Paragraph::new(Line::styled("Choose a table and press Enter.", t.dim));
+        let hint = match damaged {
+            Some(m) if m.is_damaged_but_readable() => Paragraph::new(vec![
+                Line::styled(
+                    "This file is damaged: its tables are listed as far as SQLite can read them, \
+                     and a table may stop early or fail with an error.",
+                    t.warning,
+                ),
+                Line::styled(m.error.clone().unwrap_or_default(), t.dim),
+                Line::styled("Choose a table and press Enter.", t.dim),
+            ]),
+            Some(m) => Paragraph::new(vec![
+                Line::styled(
+                    format!("Nothing can be read from this file ({}).", m.status.label()),
+                    t.error,
+                ),
+                Line::styled(m.error.clone().unwrap_or_default(), t.dim),
+            ]),
+            None => Paragraph::new(Line::styled("Choose a table and press Enter.", t.dim)),
+        }
+        .wrap(ratatui::widgets::Wrap { trim: false });
         frame.render_widget(hint.block(block(" Rows ".into(), false, t)), right);
         return;
     };
@@ -289,7 +312,12 @@ fn draw(s: &Data, frame: &mut Frame, area: Rect, view: &View) {
         (Some(_), Some(n)) => format!("page {}", n + 1),
         (Some(_), None) => "last page".into(),
     };
-    let title = format!(" {name} · {count} · {where_} · Enter value · PgDn/PgUp · g/G ");
+    let mark = if damaged.is_some() {
+        " · damaged file"
+    } else {
+        ""
+    };
+    let title = format!(" {name}{mark} · {count} · {where_} · Enter value · PgDn/PgUp · g/G ");
     let Some(page) = &s.page else {
         frame.render_widget(
             Paragraph::new(Line::from(vec![Span::styled("reading rows…", t.dim)]))

@@ -127,6 +127,26 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map_or("?".into(), T::to_string)
 }
 
+/// Free pages and bytes, or why they cannot be told: a damaged header can claim more free pages
+/// than the file has.
+fn free(m: &Database) -> String {
+    match (m.free_pages(), m.free_bytes(), m.freelist_count) {
+        (Some(pages), Some(bytes), _) => {
+            format!(
+                "{} ({})",
+                units::counted(pages, "page"),
+                units::bytes(bytes)
+            )
+        }
+        (None, _, Some(claimed)) => format!(
+            "? (the header claims {} free pages; the file has {})",
+            units::count(claimed),
+            opt(&m.page_count)
+        ),
+        _ => "?".into(),
+    }
+}
+
 fn facts(m: &Database, t: &Theme) -> Vec<Line<'static>> {
     let kv = |k: &str, v: String| {
         vec![
@@ -141,7 +161,7 @@ fn facts(m: &Database, t: &Theme) -> Vec<Line<'static>> {
     let user_tables = s.tables.iter().filter(|x| x.is_user_table()).count();
     let integrity = match &m.integrity {
         Integrity::Ok => "ok".to_string(),
-        Integrity::Problems(p) => format!("{} problems", p.len()),
+        Integrity::Problems(_) => units::counted(m.integrity.problems().len() as u64, "problem"),
         Integrity::Unchecked(_) => "pending".to_string(),
     };
     vec![
@@ -152,7 +172,7 @@ fn facts(m: &Database, t: &Theme) -> Vec<Line<'static>> {
                     "pages",
                     format!("{} × {}", opt(&m.page_count), opt(&m.page_size)),
                 ),
-                kv("free", opt(&m.freelist_count)),
+                kv("free", free(m)),
             ]
             .concat(),
         ),

@@ -81,14 +81,31 @@ pub fn nodes(state: &Schema, view: &View) -> Vec<Node> {
         filtering: !state.filter.is_empty(),
     };
     for (i, db) in view.dbs.iter().enumerate() {
-        let ok = db.model.as_ref().is_some_and(|m| m.is_ok());
-        let status = db
-            .model
-            .as_ref()
-            .map_or("…".to_string(), |m| m.status.label().to_string());
+        let ok = db.is_readable();
+        // A damaged file shows what SQLite could read of it, and says so; one with nothing
+        // readable says why.
+        let (status, style) = match db.model.as_ref() {
+            None => ("…".to_string(), b.theme.dim),
+            Some(m) if m.is_damaged_but_readable() => (
+                format!(
+                    "{}: damaged file, the schema as far as it reads",
+                    m.status.label()
+                ),
+                b.theme.warning,
+            ),
+            Some(m) if !m.is_ok() => (
+                format!(
+                    "{}: {}",
+                    m.status.label(),
+                    m.error.as_deref().unwrap_or("cannot be read")
+                ),
+                b.theme.error,
+            ),
+            Some(m) => (m.status.label().to_string(), b.theme.dim),
+        };
         let text = vec![
             Span::styled(db.name().to_string(), b.theme.title),
-            Span::styled(format!("  {status}"), b.theme.dim),
+            Span::styled(format!("  {status}"), style),
         ];
         let open_by_default = view.dbs.len() <= 3 || b.filtering;
         if b.add(
