@@ -700,3 +700,20 @@ fn a_damaged_file_shows_consistent_facts_and_what_can_be_read() {
         screen(&app)
     );
 }
+
+#[test]
+fn the_query_grid_highlights_its_selected_cell_too() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    run_query(&mut app, "SELECT id, name, email FROM customers");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Right);
+    let buf = buffer(&app, 110, 32);
+    let theme = Theme::dark();
+    let y = (0..32)
+        .find(|&y| line(&buf, y).contains("│id"))
+        .expect("the results header");
+    let x = column_of(&buf, y, "name").unwrap();
+    assert_eq!(buf[(x, y + 1)].bg, theme.selected_cell.bg.unwrap());
+    assert_eq!(buf[(x - 3, y + 1)].bg, theme.selected.bg.unwrap());
+}

@@ -167,7 +167,9 @@ fn run(s: &mut Query, ctx: &mut Ctx) {
         ctx.message(Message::info("nothing to run: press i and type SQL"));
         return;
     }
-    let readable = ctx.view.focused().is_some_and(|d| d.is_ok());
+    // A damaged file whose schema reads is queried as the sqlite3 shell would; errors say where
+    // it is damaged.
+    let readable = ctx.view.focused().is_some_and(|d| d.is_readable());
     if !readable {
         let why = "the database in focus cannot be queried; choose another in Overview or with [ ]";
         ctx.message(Message::error(why).about(ctx.view.focus));
