@@ -333,6 +333,11 @@ impl App {
         if let Some(popup) = &mut self.popup {
             match action {
                 Action::Escape | Action::Enter | Action::Quit => self.popup = None,
+                Action::Copy | Action::CopyRow if popup.copy.is_some() => {
+                    if let Some((text, what)) = popup.copy.clone() {
+                        self.apply(Command::Copy { text, what });
+                    }
+                }
                 Action::Copy | Action::CopyRow => {
                     let text = popup
                         .body

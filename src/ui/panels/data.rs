@@ -213,7 +213,7 @@ impl Data {
             Action::Enter => {
                 if let Some(cell) = page.rows.get(self.row).and_then(|r| r.get(self.col)) {
                     let title = page.columns.get(self.col).cloned().unwrap_or_default();
-                    ctx.popup(Popup::new(title, full(cell)));
+                    ctx.popup(Popup::new(title, full(cell)).copying(plain(cell), "1 value"));
                 }
             }
             Action::Copy => {

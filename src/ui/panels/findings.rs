@@ -136,10 +136,14 @@ fn jump(f: &Finding, ctx: &mut Ctx) {
             object: f.object.clone(),
         });
     }
-    ctx.popup(Popup::new(
+    let mut popup = Popup::new(
         format!("{} · {}", f.rule, f.object),
         detail(f, &ctx.view.theme),
-    ));
+    );
+    if let Some(fix) = &f.fix {
+        popup = popup.copying(fix.clone(), format!("the fix for {}", f.rule));
+    }
+    ctx.popup(popup);
 }
 
 fn severity_style(s: Severity, t: &Theme) -> ratatui::style::Style {

@@ -114,7 +114,7 @@ impl Panel for Query {
             Action::Enter => {
                 if let Some(cell) = s.rows.get(s.row).and_then(|r| r.get(s.col)) {
                     let title = s.columns.get(s.col).cloned().unwrap_or_default();
-                    ctx.popup(Popup::new(title, full(cell)));
+                    ctx.popup(Popup::new(title, full(cell)).copying(plain(cell), "1 value"));
                 }
             }
             Action::Run => run(s, ctx),

@@ -52,21 +52,16 @@ impl Panel for Relations {
         };
         match action {
             // The whole of it, fix and rebuild included, where it can be scrolled.
-            Action::Enter => ctx.popup(Popup::new(
-                name(r),
-                detail(ctx.view, db, r, &ctx.view.theme),
-            )),
+            Action::Enter => {
+                let (text, what) = to_copy(r);
+                ctx.popup(
+                    Popup::new(name(r), detail(ctx.view, db, r, &ctx.view.theme))
+                        .copying(text, what),
+                )
+            }
             Action::Copy | Action::CopyRow => {
-                let fixes: Vec<&str> = (r.orphans.unwrap_or(0) > 0)
-                    .then_some(r.fix.as_str())
-                    .into_iter()
-                    .chain(r.declare_fix.as_deref())
-                    .collect();
-                if fixes.is_empty() {
-                    ctx.copy(name(r), "the relation");
-                } else {
-                    ctx.copy(fixes.join("\n\n"), format!("the fix for {}", name(r)));
-                }
+                let (text, what) = to_copy(r);
+                ctx.copy(text, what);
             }
             _ => {}
         }
@@ -90,6 +85,21 @@ impl Panel for Relations {
 
     fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
         draw(self, frame, area, view);
+    }
+}
+
+/// What `y` copies of a relation: its fixes (orphans, then the rebuild that declares it), or its
+/// name when it needs none; and what to call that.
+fn to_copy(r: &Relation) -> (String, String) {
+    let fixes: Vec<&str> = (r.orphans.unwrap_or(0) > 0)
+        .then_some(r.fix.as_str())
+        .into_iter()
+        .chain(r.declare_fix.as_deref())
+        .collect();
+    if fixes.is_empty() {
+        (name(r), "the relation".into())
+    } else {
+        (fixes.join("\n\n"), format!("the fix for {}", name(r)))
     }
 }
 

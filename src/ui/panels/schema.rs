@@ -330,10 +330,10 @@ impl Panel for Schema {
         };
         match action {
             Action::Enter => match &node.ddl {
-                Some((title, sql)) => ctx.popup(Popup::new(
-                    title.clone(),
-                    Text::from(highlight(sql, &ctx.view.theme)),
-                )),
+                Some((title, sql)) => ctx.popup(
+                    Popup::new(title.clone(), Text::from(highlight(sql, &ctx.view.theme)))
+                        .copying(sql.clone(), format!("the DDL of {title}")),
+                ),
                 None if node.expandable => self.toggle(&node.key),
                 None => {}
             },
