@@ -523,6 +523,16 @@ fn y_copies_what_is_selected_in_every_panel() {
         "Overview copies the path: {text}"
     );
     assert!(said.starts_with("copied the path of shop.db"), "{said}");
+    for panel in ['7', '8'] {
+        key(&mut app, KeyCode::Char(panel));
+        app.clipboard.clear();
+        key(&mut app, KeyCode::Char('y'));
+        assert!(
+            copied(&app).0.ends_with("shop.db"),
+            "panel {panel}: {:?}",
+            copied(&app)
+        );
+    }
     // Data: a value, and the row as JSON.
     open_orders(&mut app);
     key(&mut app, KeyCode::Down);

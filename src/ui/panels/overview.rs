@@ -213,12 +213,15 @@ fn findings_summary(view: &View, db: &Db) -> Vec<Line<'static>> {
     if db.findings.is_none() {
         return vec![Line::styled("Findings: auditing…", t.dim)];
     }
-    let count = |s: Severity| mine.iter().filter(|f| f.severity == s).count();
+    let count = |s: Severity| mine.iter().filter(|f| f.severity == s).count() as u64;
     let mut lines = vec![Line::from(vec![
         Span::styled("Findings  ", t.header),
-        Span::styled(format!("{} errors  ", count(Severity::Error)), t.error),
         Span::styled(
-            format!("{} warnings  ", count(Severity::Warning)),
+            format!("{}  ", units::counted(count(Severity::Error), "error")),
+            t.error,
+        ),
+        Span::styled(
+            format!("{}  ", units::counted(count(Severity::Warning), "warning")),
             t.warning,
         ),
         Span::styled(format!("{} info", count(Severity::Info)), t.info),
