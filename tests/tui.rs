@@ -729,3 +729,22 @@ fn the_query_grid_highlights_its_selected_cell_too() {
     assert_eq!(buf[(x, y + 1)].bg, theme.selected_cell.bg.unwrap());
     assert_eq!(buf[(x - 3, y + 1)].bg, theme.selected.bg.unwrap());
 }
+
+#[test]
+fn a_file_with_nothing_readable_says_why_in_schema_and_data() {
+    let (dir, _) = corpus_copy("edge/sqlite-corruptL-t2-malformed-schema.db");
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('2'));
+    let text = screen(&app);
+    assert!(
+        text.contains("corrupt: malformed database schema"),
+        "{text}"
+    );
+    key(&mut app, KeyCode::Char('3'));
+    let text = screen(&app);
+    assert!(
+        text.contains("Nothing can be read from this file"),
+        "{text}"
+    );
+    assert!(text.contains("malformed database schema"), "{text}");
+}
