@@ -386,3 +386,365 @@ fn a_message_about_the_database_in_focus_goes_when_the_focus_moves() {
     assert_eq!(text, Some("re-reading every database"));
     app.settle(Duration::from_secs(20));
 }
+
+fn buffer(app: &App, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| draw(f, app)).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+/// The text of line `y` of a buffer.
+fn line(buf: &ratatui::buffer::Buffer, y: u16) -> String {
+    (0..buf.area.width)
+        .map(|x| buf[(x, y)].symbol().to_string())
+        .collect()
+}
+
+/// Where `text` starts on line `y`, in columns.
+fn column_of(buf: &ratatui::buffer::Buffer, y: u16, text: &str) -> Option<u16> {
+    let l = line(buf, y);
+    let at = l.find(text)?;
+    Some(l[..at].chars().count() as u16)
+}
+
+fn open_orders(app: &mut App) {
+    key(app, KeyCode::Char('3'));
+    key(app, KeyCode::Char('/'));
+    type_text(app, "orders");
+    key(app, KeyCode::Enter);
+    key(app, KeyCode::Enter);
+    app.settle(Duration::from_secs(10));
+}
+
+#[test]
+fn the_grid_shows_its_selected_cell_and_scrolls_only_when_it_must() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    open_orders(&mut app);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Right);
+    let buf = buffer(&app, 110, 32);
+    let theme = Theme::dark();
+    // Line 3 is the header, line 5 the second row, selected.
+    let x = column_of(&buf, 3, "customer_id").unwrap();
+    assert_eq!(
+        buf[(x + 10, 5)].bg,
+        theme.selected_cell.bg.unwrap(),
+        "the cell"
+    );
+    let id = column_of(&buf, 3, "id ").unwrap();
+    assert_eq!(
+        buf[(id, 5)].bg,
+        theme.selected.bg.unwrap(),
+        "the rest of the row"
+    );
+    assert_ne!(buf[(id, 5)].bg, buf[(x + 10, 5)].bg);
+    // Every column fits at 110: moving to the last scrolls nothing away.
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Right);
+    }
+    assert_eq!(data(&app).col, 4);
+    let header = line(&buffer(&app, 110, 32), 3);
+    assert!(header.contains("│id  customer_id"), "{header}");
+    assert!(!header.contains("columns"), "{header}");
+    // At 60 columns, some are out of view and the grid says so.
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Left);
+    }
+    let buf = buffer(&app, 60, 20);
+    let bottom = line(&buf, 18);
+    assert!(bottom.contains("columns 1–"), "{bottom}");
+    assert!(bottom.contains("of 5 ›"), "{bottom}");
+    assert!(
+        line(&buf, 3).trim_end().ends_with("›│"),
+        "{}",
+        line(&buf, 3)
+    );
+    // The selected column stays in view however narrow.
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Right);
+    }
+    let buf = buffer(&app, 60, 20);
+    assert!(line(&buf, 3).contains("created_at"), "{}", line(&buf, 3));
+    assert!(line(&buf, 18).contains("‹ columns"), "{}", line(&buf, 18));
+}
+
+#[test]
+fn help_groups_keys_by_panel_with_room_between_keys_and_labels() {
+    let keymap = Keymap::new(&HashMap::new()).unwrap();
+    let groups: Vec<&str> = keymap.help().iter().map(|(g, _)| g.title()).collect();
+    assert_eq!(groups[0], "Global", "{groups:?}");
+    assert!(groups.iter().any(|g| g.starts_with("Query")), "{groups:?}");
+    assert!(
+        groups.iter().any(|g| g.starts_with("Findings")),
+        "{groups:?}"
+    );
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('?'));
+    let text = (0..60)
+        .map(|y| line(&buffer(&app, 110, 80), y))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        text.contains("8                     go to Backups"),
+        "{text}"
+    );
+    assert!(!text.contains("Backupsgo"), "{text}");
+    let at = |s: &str| {
+        text.find(s)
+            .unwrap_or_else(|| panic!("{s} missing: {text}"))
+    };
+    assert!(at("Global") < at("quit") && at("quit") < at("In every panel"));
+    assert!(at("In every panel") < at("move down") && at("move down") < at("Query (4)"));
+    assert!(at("Query (4)") < at("run the query") && at("run the query") < at("Findings (5)"));
+    assert!(at("  y                     copy") > at("In every panel"));
+}
+
+/// What the app queued for the clipboard last, and what the status line says of it.
+fn copied(app: &App) -> (String, String) {
+    let text = app.clipboard.last().cloned().unwrap_or_default();
+    let said = app
+        .message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default();
+    (text, said)
+}
+
+#[test]
+fn y_copies_what_is_selected_in_every_panel() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('y'));
+    let (text, said) = copied(&app);
+    assert!(
+        text.ends_with("shop.db"),
+        "Overview copies the path: {text}"
+    );
+    assert!(said.starts_with("copied the path of shop.db"), "{said}");
+    for panel in ['7', '8'] {
+        key(&mut app, KeyCode::Char(panel));
+        app.clipboard.clear();
+        key(&mut app, KeyCode::Char('y'));
+        assert!(
+            copied(&app).0.ends_with("shop.db"),
+            "panel {panel}: {:?}",
+            copied(&app)
+        );
+    }
+    // Data: a value, and the row as JSON.
+    open_orders(&mut app);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(
+        copied(&app),
+        ("3".to_string(), "copied 1 value (1 byte)".to_string())
+    );
+    key(&mut app, KeyCode::Char('Y'));
+    let (text, said) = copied(&app);
+    assert!(
+        text.starts_with(r#"{"id":2,"customer_id":3,"total":3.0,"note":"line one\nline two"#),
+        "{text}"
+    );
+    assert!(said.starts_with("copied 1 row as JSON ("), "{said}");
+    // In the value popup, the value.
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('y'));
+    let (text, said) = copied(&app);
+    assert_eq!(text, "line one\nline two\u{1b}[31m", "the value as stored");
+    assert_eq!(said, "copied 1 value (22 bytes)");
+    key(&mut app, KeyCode::Esc);
+    // Schema: the DDL.
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char('y'));
+    let (text, said) = copied(&app);
+    assert!(text.contains("CREATE TABLE customers"), "{text}");
+    assert!(said.contains("DDL"), "{said}");
+    // Findings: a fix.
+    key(&mut app, KeyCode::Char('5'));
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "orphan");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('y'));
+    let (text, said) = copied(&app);
+    assert!(text.contains("reviews"), "{text}");
+    assert!(said.starts_with("copied the fix for orphan-rows"), "{said}");
+    // Relations: the fix and the rebuild.
+    key(&mut app, KeyCode::Char('6'));
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "reviews");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('y'));
+    assert!(copied(&app).0.contains("reviews"), "{:?}", copied(&app));
+    // Query: the results as CSV.
+    run_query(&mut app, "SELECT id, name FROM customers WHERE id <= 2");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('y'));
+    let (text, said) = copied(&app);
+    assert_eq!(text, "id,name\r\n1,Customer 1\r\n2,Customer 2\r\n");
+    assert_eq!(said, "copied 2 rows as CSV (37 bytes)");
+}
+
+#[test]
+fn long_text_ends_in_an_ellipsis_and_the_message_column_keeps_its_room() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('5'));
+    let list = app.panels.get::<Findings>().unwrap().listed(&app.view);
+    let (_, _, message) = findings::column_widths(&list, 90);
+    assert!(
+        message >= 25,
+        "the message column is {message} wide at 90 columns"
+    );
+    let buf = buffer(&app, 90, 30);
+    let text: Vec<String> = (0..30).map(|y| line(&buf, y)).collect();
+    assert!(text.iter().any(|l| l.contains('…')), "{}", text.join("\n"));
+    // Relations: a name too long for its column keeps its end as `…`, and Enter shows it whole.
+    key(&mut app, KeyCode::Char('6'));
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "reviews");
+    key(&mut app, KeyCode::Enter);
+    let buf = buffer(&app, 60, 30);
+    let row = line(&buf, 4);
+    assert!(
+        row.contains("reviews(customerId) → custo…"),
+        "{}",
+        (0..30)
+            .map(|y| line(&buf, y))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    key(&mut app, KeyCode::Enter);
+    let popup = app.popup.as_ref().expect("Enter opens the relation");
+    assert_eq!(popup.title, "reviews(customerId) → customers(id)");
+    let body: String = popup
+        .body
+        .lines
+        .iter()
+        .map(|l| l.to_string() + "\n")
+        .collect();
+    assert!(
+        body.contains("CREATE TABLE"),
+        "the rebuild is all there: {body}"
+    );
+}
+
+#[test]
+fn backups_are_listed_after_the_database_they_copy_and_a_live_one_is_in_focus() {
+    let dir = setup();
+    std::fs::create_dir(dir.path().join("backups")).unwrap();
+    std::fs::copy(
+        dir.path().join("shop.db"),
+        dir.path().join("backups/shop-20261001T000000Z.db"),
+    )
+    .unwrap();
+    std::fs::copy(
+        dir.path().join("shop.db"),
+        dir.path().join("shop.db.backup"),
+    )
+    .unwrap();
+    build(&dir.path().join("zeta.db"), "CREATE TABLE z (id INTEGER);");
+    let app = app_on(dir.path());
+    let names: Vec<&str> = app.view.dbs.iter().map(|d| d.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "shop.db",
+            "backups/shop-20261001T000000Z.db",
+            "shop.db.backup",
+            "zeta.db"
+        ]
+    );
+    assert!(header(&app).contains("│ shop.db "), "{}", header(&app));
+}
+
+#[test]
+fn a_damaged_file_shows_consistent_facts_and_what_can_be_read() {
+    let (dir, _) = corpus_copy("edge/sqlite-altercorrupt-t1-freelist.db");
+    std::env::set_var(
+        "LITESCOPE_CONFIG_DIR",
+        std::env::temp_dir().join(format!("litescope-test-config-{}", std::process::id())),
+    );
+    let mut app = app_on(dir.path());
+    let m = app.view.dbs[0].model.clone().unwrap();
+    let problems = m.integrity.problems().len();
+    let text = screen(&app);
+    // The count shown is the one the summary counts: the first and "(and N more)".
+    assert!(
+        text.contains(&format!("quick_check {problems} problems")),
+        "{text}"
+    );
+    let summary = m.error.clone().unwrap_or_default();
+    assert!(
+        summary.contains(&format!("(and {} more)", problems - 1)),
+        "{summary}"
+    );
+    assert!(!text.contains("389120"), "{text}");
+    assert!(
+        m.free_bytes().is_none_or(|b| b <= m.size_bytes),
+        "{:?}",
+        m.free_bytes()
+    );
+    assert!(text.contains("the header claims 389,120"), "{text}");
+    // Schema shows what SQLite could read, marked as from a damaged file.
+    key(&mut app, KeyCode::Char('2'));
+    let text = screen(&app);
+    assert!(text.contains("damaged file"), "{text}");
+    assert!(text.contains("t1"), "{text}");
+    // Data lists the tables and reads t1's 10 rows, as the sqlite3 shell does.
+    key(&mut app, KeyCode::Char('3'));
+    let text = screen(&app);
+    assert!(text.contains("This file is damaged"), "{text}");
+    key(&mut app, KeyCode::Enter);
+    app.settle(Duration::from_secs(10));
+    let page = data(&app).page.clone().expect("t1 reads");
+    assert_eq!(data(&app).open.as_ref().unwrap().1, "t1");
+    assert_eq!(page.rows.len(), 10);
+    assert!(
+        screen(&app).contains("t1 · damaged file"),
+        "{}",
+        screen(&app)
+    );
+}
+
+#[test]
+fn the_query_grid_highlights_its_selected_cell_too() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    run_query(&mut app, "SELECT id, name, email FROM customers");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Right);
+    let buf = buffer(&app, 110, 32);
+    let theme = Theme::dark();
+    let y = (0..32)
+        .find(|&y| line(&buf, y).contains("│id"))
+        .expect("the results header");
+    let x = column_of(&buf, y, "name").unwrap();
+    assert_eq!(buf[(x, y + 1)].bg, theme.selected_cell.bg.unwrap());
+    assert_eq!(buf[(x - 3, y + 1)].bg, theme.selected.bg.unwrap());
+}
+
+#[test]
+fn a_file_with_nothing_readable_says_why_in_schema_and_data() {
+    let (dir, _) = corpus_copy("edge/sqlite-corruptL-t2-malformed-schema.db");
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('2'));
+    let text = screen(&app);
+    assert!(
+        text.contains("corrupt: malformed database schema"),
+        "{text}"
+    );
+    key(&mut app, KeyCode::Char('3'));
+    let text = screen(&app);
+    assert!(
+        text.contains("Nothing can be read from this file"),
+        "{text}"
+    );
+    assert!(text.contains("malformed database schema"), "{text}");
+}

@@ -53,6 +53,21 @@ pub enum Integrity {
     Unchecked(String),
 }
 
+impl Integrity {
+    /// The problems reported, one per line (`quick_check` may put several in one row, under a
+    /// `*** in database main ***` line, which is not a problem): what a count of problems counts.
+    pub fn problems(&self) -> Vec<&str> {
+        match self {
+            Integrity::Problems(p) => p
+                .iter()
+                .flat_map(|p| p.lines())
+                .filter(|l| !l.starts_with("*** in database") && !l.trim().is_empty())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// Everything litescope knows about one file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Database {
@@ -187,6 +202,28 @@ impl Database {
 
     pub fn is_ok(&self) -> bool {
         self.status == Status::Ok
+    }
+
+    /// True when SQLite could read the schema of a damaged file (`quick_check` fails but
+    /// `sqlite_schema` reads): its tables may still be browsed, as the `sqlite3` shell would.
+    pub fn is_damaged_but_readable(&self) -> bool {
+        self.status == Status::Corrupt && !self.schema.tables.is_empty()
+    }
+
+    /// Free pages as the file can hold them: `freelist_count` is the header's word, which a
+    /// damaged file can make larger than the file. `None` when unknown or impossible.
+    pub fn free_pages(&self) -> Option<u64> {
+        let free = self.freelist_count?;
+        let pages = self
+            .page_count
+            .or_else(|| Some(self.size_bytes / u64::from(self.page_size?)))?;
+        (free < pages.max(1)).then_some(free)
+    }
+
+    /// Free space in bytes: free pages × page size, never more than the file.
+    pub fn free_bytes(&self) -> Option<u64> {
+        let bytes = self.free_pages()? * u64::from(self.page_size?);
+        Some(bytes.min(self.size_bytes))
     }
 
     /// True when every read of this file delays other processes' commits: a rollback-journal
@@ -365,11 +402,8 @@ fn read_settings(db: &mut Database, conn: &Connection) -> rusqlite::Result<()> {
 
 /// The first real problem line and how many follow, on one line.
 fn summary(problems: &[String]) -> String {
-    let lines: Vec<&str> = problems
-        .iter()
-        .flat_map(|p| p.lines())
-        .filter(|l| !l.starts_with("*** in database"))
-        .collect();
+    let integrity = Integrity::Problems(problems.to_vec());
+    let lines = integrity.problems();
     match lines.as_slice() {
         [] => "failed".into(),
         [one] => one.to_string(),

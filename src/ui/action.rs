@@ -46,6 +46,30 @@ pub enum Action {
     /// Focus the previous / next database (Data and Query panels work on it).
     PrevDb,
     NextDb,
+    /// Copy what is selected to the clipboard (OSC 52): a value, a DDL, a fix, results as CSV.
+    Copy,
+    /// Copy the selected row as JSON (Data and Query grids).
+    CopyRow,
+}
+
+/// The groups of the help screen, in the order it lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Group {
+    Global,
+    Move,
+    Query,
+    Findings,
+}
+
+impl Group {
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Global => "Global",
+            Group::Move => "In every panel: lists, trees and grids",
+            Group::Query => "Query (4)",
+            Group::Findings => "Findings (5)",
+        }
+    }
 }
 
 impl Action {
@@ -78,6 +102,28 @@ impl Action {
             Action::Theme => "switch dark / light theme",
             Action::PrevDb => "previous database",
             Action::NextDb => "next database",
+            Action::Copy => "copy: value, DDL, fix, results as CSV",
+            Action::CopyRow => "copy the selected row as JSON",
+        }
+    }
+
+    /// Where the help screen lists it.
+    pub fn group(self) -> Group {
+        match self {
+            Action::Up
+            | Action::Down
+            | Action::Left
+            | Action::Right
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Enter
+            | Action::Copy
+            | Action::CopyRow => Group::Move,
+            Action::Run | Action::Edit | Action::HistoryPrev | Action::HistoryNext => Group::Query,
+            Action::Sort | Action::Severity => Group::Findings,
+            _ => Group::Global,
         }
     }
 }

@@ -76,12 +76,15 @@ pub struct App {
     across_stale: bool,
     /// Where the last frame put things, for mouse clicks.
     pub areas: Areas,
+    /// Text to copy, for the loop to write to the terminal between frames (see `clipboard`).
+    pub clipboard: Vec<String>,
 }
 
 impl App {
     /// Starts the workers, asks each database for its names, and builds the panels (the Query
     /// panel with the history read from the config dir).
     pub fn new(found: Vec<Found>, theme: Theme, keymap: Keymap) -> App {
+        let found = super::view::in_order(found);
         let (tx, rx) = channel();
         let sink_tx = tx.clone();
         let sink: worker::Sink = Arc::new(move |e| {
@@ -108,6 +111,7 @@ impl App {
             quit: false,
             across_stale: false,
             areas: Areas::default(),
+            clipboard: Vec::new(),
         };
         app.load_all();
         app
@@ -329,6 +333,27 @@ impl App {
         if let Some(popup) = &mut self.popup {
             match action {
                 Action::Escape | Action::Enter | Action::Quit => self.popup = None,
+                Action::Copy | Action::CopyRow if popup.copy.is_some() => {
+                    if let Some((text, what)) = popup.copy.clone() {
+                        self.apply(Command::Copy { text, what });
+                    }
+                }
+                Action::Copy | Action::CopyRow => {
+                    let text = popup
+                        .body
+                        .lines
+                        .iter()
+                        .map(|l| {
+                            l.spans
+                                .iter()
+                                .map(|s| s.content.as_ref())
+                                .collect::<String>()
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    let what = format!("\"{}\"", popup.title);
+                    self.apply(Command::Copy { text, what });
+                }
                 Action::Up => popup.scroll_by(-1),
                 Action::Down => popup.scroll_by(1),
                 Action::PageUp => popup.scroll_by(-10),
@@ -384,6 +409,11 @@ impl App {
             Command::Show(panel) => self.panels.show(panel),
             Command::Popup(popup) => self.popup = Some(popup),
             Command::Message(message) => self.message = Some(message),
+            Command::Copy { text, what } => {
+                let bytes = crate::units::counted(text.len() as u64, "byte");
+                self.message = Some(Message::info(format!("copied {what} ({bytes})")));
+                self.clipboard.push(text);
+            }
             Command::Send(request) => self.start(request),
         }
     }

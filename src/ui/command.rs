@@ -64,6 +64,11 @@ pub enum Command {
     Show(PanelId),
     Popup(Popup),
     Message(Message),
+    /// Copy `text` to the clipboard; `what` says what it is ("1 value", "the DDL of orders").
+    Copy {
+        text: String,
+        what: String,
+    },
     /// Run a job; its answer goes back to the panel that sent it (see [`Ctx::send`]).
     Send(Request),
 }
@@ -124,6 +129,14 @@ impl<'a> Ctx<'a> {
 
     pub fn push(&mut self, command: Command) {
         self.commands.push(command);
+    }
+
+    /// Copies `text` to the clipboard; the status line says `copied {what} (N bytes)`.
+    pub fn copy(&mut self, text: impl Into<String>, what: impl Into<String>) {
+        self.push(Command::Copy {
+            text: text.into(),
+            what: what.into(),
+        });
     }
 
     pub fn popup(&mut self, popup: Popup) {

@@ -135,13 +135,17 @@ fn help(app: &App) -> Popup {
         ),
         Line::raw(""),
     ];
-    for (keys, what) in app.keymap.help() {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{keys:<28}"), t.keyword),
-            Span::styled(what, t.text),
-        ]));
+    for (group, keys) in app.keymap.help() {
+        lines.push(Line::styled(group.title(), t.header));
+        for (keys, what) in keys {
+            // Two spaces at least, however long the keys.
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {keys:<20}  "), t.keyword),
+                Span::styled(what, t.text),
+            ]));
+        }
+        lines.push(Line::raw(""));
     }
-    lines.push(Line::raw(""));
     lines.push(Line::styled("Query editor (after i or e): type SQL; F5 / ctrl-r run; ctrl-p / ctrl-n history; Esc leave", t.dim));
     lines.push(Line::styled(
         "Mouse: click a tab or a row; the wheel scrolls.",

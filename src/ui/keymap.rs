@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use anyhow::{bail, Result};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::Action;
+use super::action::{Action, Group};
 use super::panels::{entry, REGISTRY};
 
 /// A key as written in the config: `q`, `G`, `ctrl-r`, `f5`, `pagedown`, `shift-tab`.
@@ -123,7 +123,19 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("theme", &["t"]),
     ("prev_db", &["["]),
     ("next_db", &["]"]),
+    ("copy", &["y"]),
+    ("copy_row", &["Y"]),
 ];
+
+/// Every action name the config accepts, in the help screen's order.
+pub fn action_names() -> Vec<String> {
+    let panels = REGISTRY.iter().map(|e| format!("show_{}", e.id.0));
+    DEFAULTS
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .chain(panels)
+        .collect()
+}
 
 /// Keys to actions, and back for the help screen.
 #[derive(Debug, Clone)]
@@ -133,14 +145,20 @@ pub struct Keymap {
 
 fn action_named(name: &str) -> Result<Action> {
     if let Some(panel) = name.strip_prefix("show_") {
-        let p = REGISTRY
-            .iter()
-            .find(|e| e.id.0 == panel)
-            .ok_or_else(|| anyhow::anyhow!("unknown panel {panel:?}"))?;
+        let p = REGISTRY.iter().find(|e| e.id.0 == panel).ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown panel {panel:?} in action {name:?}; valid actions: {}",
+                action_names().join(", ")
+            )
+        })?;
         return Ok(Action::Show(p.id));
     }
-    serde_json::from_value(serde_json::Value::String(name.into()))
-        .map_err(|_| anyhow::anyhow!("unknown action {name:?}"))
+    serde_json::from_value(serde_json::Value::String(name.into())).map_err(|_| {
+        anyhow::anyhow!(
+            "unknown action {name:?}; valid actions: {}",
+            action_names().join(", ")
+        )
+    })
 }
 
 impl Keymap {
@@ -170,31 +188,41 @@ impl Keymap {
         self.map.get(&Key::of(event)).copied()
     }
 
-    /// Every binding as (keys, what it does), in a stable order for the help screen.
-    pub fn help(&self) -> Vec<(String, &'static str)> {
-        let mut by_action: Vec<(Action, Vec<String>)> = Vec::new();
+    /// Every binding as (keys, what it does), grouped for the help screen: global keys first,
+    /// then those of every panel, then each panel's own; within a group, in the defaults' order.
+    pub fn help(&self) -> Vec<(Group, Vec<(String, String)>)> {
+        let rank = |a: &Action| match a {
+            Action::Show(p) => {
+                DEFAULTS.len() + REGISTRY.iter().position(|e| e.id == *p).unwrap_or(0)
+            }
+            a => DEFAULTS
+                .iter()
+                .position(|(n, _)| action_named(n).is_ok_and(|x| x == *a))
+                .unwrap_or(usize::MAX),
+        };
+        let mut by_action: Vec<(Action, Vec<Key>)> = Vec::new();
         for (key, action) in &self.map {
             match by_action.iter_mut().find(|(a, _)| a == action) {
-                Some((_, keys)) => keys.push(key.to_string()),
-                None => by_action.push((*action, vec![key.to_string()])),
+                Some((_, keys)) => keys.push(*key),
+                None => by_action.push((*action, vec![*key])),
             }
         }
-        let order = |a: &Action| format!("{a:?}");
-        by_action.sort_by_key(|(a, _)| (matches!(a, Action::Show(_)), order(a)));
-        let mut out: Vec<(String, &'static str)> = Vec::new();
-        let mut panels = Vec::new();
-        for (action, mut keys) in by_action {
-            keys.sort();
-            match action {
-                Action::Show(p) => {
-                    let title = entry(p).map_or(p.0, |e| e.title);
-                    panels.push(format!("{}={title}", keys.join("/")));
-                }
-                _ => out.push((keys.join(" "), action.describe())),
+        by_action.sort_by_key(|(a, _)| (a.group(), rank(a)));
+        let mut out: Vec<(Group, Vec<(String, String)>)> = Vec::new();
+        for (action, keys) in by_action {
+            let mut keys: Vec<String> = keys.iter().map(Key::to_string).collect();
+            // Single characters first (`q` before `ctrl-c`), then alphabetically.
+            keys.sort_by_key(|k| (k.chars().count() > 1, k.to_lowercase()));
+            let what = match action {
+                Action::Show(p) => format!("go to {}", entry(p).map_or(p.0, |e| e.title)),
+                a => a.describe().to_string(),
+            };
+            let line = (keys.join(" "), what);
+            match out.last_mut() {
+                Some((g, lines)) if *g == action.group() => lines.push(line),
+                _ => out.push((action.group(), vec![line])),
             }
         }
-        panels.sort();
-        out.push((panels.join("  "), "go to panel"));
         out
     }
 }
@@ -248,8 +276,11 @@ mod tests {
             Some(Action::Quit)
         );
         assert_eq!(km.action(&press(KeyCode::Char('q'), none)), None);
-        let bad = HashMap::from([("fly".to_string(), vec!["x".to_string()])]);
-        assert!(Keymap::new(&bad).is_err());
+        let bad = HashMap::from([("next_page".to_string(), vec!["x".to_string()])]);
+        let why = Keymap::new(&bad).unwrap_err().to_string();
+        assert!(why.contains("unknown action \"next_page\""), "{why}");
+        assert!(why.contains("page_down") && why.contains("bottom"), "{why}");
+        assert!(why.contains("show_query") && why.contains("copy"), "{why}");
         let show = HashMap::from([("show_query".to_string(), vec!["x".to_string()])]);
         assert_eq!(
             Keymap::new(&show)
@@ -259,7 +290,11 @@ mod tests {
             "show_<panel> names come from the registry"
         );
         let nowhere = HashMap::from([("show_nowhere".to_string(), vec!["x".to_string()])]);
-        assert!(Keymap::new(&nowhere).is_err());
+        let why = Keymap::new(&nowhere).unwrap_err().to_string();
+        assert!(
+            why.contains("show_overview"),
+            "the valid names are listed: {why}"
+        );
         assert!(Key::parse("hyper-x").is_err());
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod action;
 pub mod app;
+pub mod clipboard;
 pub mod command;
 pub mod config;
 pub mod draw;
@@ -103,6 +104,12 @@ fn run_app(mut app: App, started: Instant) -> Result<ExitCode> {
                 }
                 app.handle(msg);
                 app.drain(BATCH);
+            }
+            // Copies go to the terminal between frames, never in the middle of one.
+            for text in std::mem::take(&mut app.clipboard) {
+                if let Err(e) = clipboard::copy(terminal.backend_mut(), &text) {
+                    app.message = Some(command::Message::error(format!("copy failed: {e}")));
+                }
             }
         }
     })();

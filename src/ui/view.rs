@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::theme::Theme;
 use crate::engine::database::Database;
-use crate::engine::discover::Found;
+use crate::engine::discover::{is_backup_name, Found};
 use crate::engine::findings::{self as audit, Finding};
 use crate::engine::relations::Relation;
 use crate::engine::worker::JobId;
@@ -40,10 +40,64 @@ impl Db {
         &self.found.display
     }
 
+    /// True once the database's schema has been read, from a healthy file or, as far as it
+    /// reads, from a damaged one: its tables can be browsed.
+    pub fn is_readable(&self) -> bool {
+        self.model
+            .as_ref()
+            .is_some_and(|m| m.is_ok() || m.is_damaged_but_readable())
+    }
+
     /// True once the database has been read and can be queried.
     pub fn is_ok(&self) -> bool {
         self.model.as_ref().is_some_and(|m| m.is_ok())
     }
+}
+
+/// The databases in the order the UI lists them: as found, but each backup copy right after the
+/// database it copies (`x.db.backup` and `x.bak` beside `x.db`, `backups/x-2026….db` for `x.db`),
+/// and backups of nothing found at the end, so that the first listed, in focus at start, is a live
+/// database whenever there is one.
+pub fn in_order(found: Vec<Found>) -> Vec<Found> {
+    let stem = |f: &Found| {
+        f.path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default()
+    };
+    let copies = |live: &Found, backup: &Found| {
+        let (l, b) = (stem(live), stem(backup));
+        let l_base = l.split('.').next().unwrap_or_default().to_string();
+        let beside = live.path.parent() == backup.path.parent()
+            && (b.starts_with(&format!("{l}.")) || b.split('.').next() == Some(l_base.as_str()));
+        let in_backups = !l_base.is_empty()
+            && (b.starts_with(&format!("{l_base}-"))
+                || b.starts_with(&format!("{l_base}_"))
+                || b.starts_with(&format!("{l_base}.")));
+        beside || (in_backups && backup.path.parent() != live.path.parent())
+    };
+    let (backups, live): (Vec<Found>, Vec<Found>) =
+        found.into_iter().partition(|f| is_backup_name(&f.path));
+    let mut placed = vec![false; backups.len()];
+    let mut out = Vec::new();
+    for db in live {
+        let mine: Vec<usize> = (0..backups.len())
+            .filter(|&i| !placed[i] && copies(&db, &backups[i]))
+            .collect();
+        out.push(db);
+        for i in mine {
+            placed[i] = true;
+            out.push(backups[i].clone());
+        }
+    }
+    out.extend(
+        backups
+            .into_iter()
+            .zip(placed)
+            .filter(|(_, p)| !p)
+            .map(|(b, _)| b),
+    );
+    out
 }
 
 /// A job sent and not answered yet, as the status line and panels see it.

@@ -12,7 +12,7 @@ use crate::engine::worker::JobId;
 use crate::ui::action::{Action, PanelId};
 use crate::ui::command::Ctx;
 use crate::ui::view::View;
-use crate::ui::widgets::cell::full;
+use crate::ui::widgets::cell::{full, plain, row_json};
 use crate::ui::widgets::grid::Grid;
 use crate::ui::widgets::popup::Popup;
 use crate::units;
@@ -41,7 +41,8 @@ pub struct Data {
     pub page: Option<Page>,
     pub row: usize,
     pub col: usize,
-    pub first_col: usize,
+    /// First column shown; drawing keeps the selected column in view.
+    pub first_col: std::cell::Cell<usize>,
     /// Pages from the first (Some) or the last (None) page.
     pub page_no: Option<i64>,
     pending: Option<(JobId, Land, Option<i64>)>,
@@ -52,8 +53,8 @@ pub fn entries(filter: &str, view: &View) -> Vec<(usize, String, String)> {
     let f = filter;
     let Some(m) = view
         .focused()
+        .filter(|d| d.is_readable())
         .and_then(|d| d.model.as_ref())
-        .filter(|m| m.is_ok())
     else {
         return Vec::new();
     };
@@ -82,6 +83,11 @@ impl Panel for Data {
             let list = entries(&self.filter, ctx.view);
             if step(&mut self.list, list.len(), action) {
                 return;
+            }
+            if matches!(action, Action::Copy | Action::CopyRow) {
+                if let Some((_, name, _)) = list.get(self.list) {
+                    ctx.copy(name.clone(), format!("the name {name}"));
+                }
             }
             if matches!(action, Action::Enter | Action::Right) {
                 if let Some((db, name, _)) = list.get(self.list).cloned() {
@@ -130,7 +136,8 @@ impl Data {
         self.open = Some((db, table.to_string()));
         self.in_grid = true;
         self.page = None;
-        (self.row, self.col, self.first_col) = (0, 0, 0);
+        (self.row, self.col) = (0, 0);
+        self.first_col.set(0);
         self.request(Position::First, Land::Top, Some(0), ctx);
     }
 
@@ -201,20 +208,22 @@ impl Data {
             Action::Up | Action::Down => {
                 step(&mut self.row, rows, action);
             }
-            Action::Left => {
-                self.col = self.col.saturating_sub(1);
-                self.first_col = self.first_col.min(self.col);
-            }
-            Action::Right => {
-                self.col = (self.col + 1).min(page.columns.len().saturating_sub(1));
-                if self.col > self.first_col + 3 {
-                    self.first_col = self.col - 3;
-                }
-            }
+            Action::Left => self.col = self.col.saturating_sub(1),
+            Action::Right => self.col = (self.col + 1).min(page.columns.len().saturating_sub(1)),
             Action::Enter => {
                 if let Some(cell) = page.rows.get(self.row).and_then(|r| r.get(self.col)) {
                     let title = page.columns.get(self.col).cloned().unwrap_or_default();
-                    ctx.popup(Popup::new(title, full(cell)));
+                    ctx.popup(Popup::new(title, full(cell)).copying(plain(cell), "1 value"));
+                }
+            }
+            Action::Copy => {
+                if let Some(cell) = page.rows.get(self.row).and_then(|r| r.get(self.col)) {
+                    ctx.copy(plain(cell), "1 value");
+                }
+            }
+            Action::CopyRow => {
+                if let Some(row) = page.rows.get(self.row) {
+                    ctx.copy(row_json(&page.columns, row), "1 row as JSON");
                 }
             }
             Action::Escape => self.in_grid = false,
@@ -261,8 +270,31 @@ fn draw(s: &Data, frame: &mut Frame, area: Rect, view: &View) {
     let mut state =
         ListState::default().with_selected(Some(s.list.min(list.len().saturating_sub(1))));
     frame.render_stateful_widget(widget, left, &mut state);
+    let damaged = view
+        .focused()
+        .and_then(|d| d.model.as_ref())
+        .filter(|m| !m.is_ok());
     let Some((db, name)) = &s.open else {
-        let hint = Paragraph::new(Line::styled("Choose a table and press Enter.", t.dim));
+        let hint = match damaged {
+            Some(m) if m.is_damaged_but_readable() => Paragraph::new(vec![
+                Line::styled(
+                    "This file is damaged: its tables are listed as far as SQLite can read them, \
+                     and a table may stop early or fail with an error.",
+                    t.warning,
+                ),
+                Line::styled(m.error.clone().unwrap_or_default(), t.dim),
+                Line::styled("Choose a table and press Enter.", t.dim),
+            ]),
+            Some(m) => Paragraph::new(vec![
+                Line::styled(
+                    format!("Nothing can be read from this file ({}).", m.status.label()),
+                    t.error,
+                ),
+                Line::styled(m.error.clone().unwrap_or_default(), t.dim),
+            ]),
+            None => Paragraph::new(Line::styled("Choose a table and press Enter.", t.dim)),
+        }
+        .wrap(ratatui::widgets::Wrap { trim: false });
         frame.render_widget(hint.block(block(" Rows ".into(), false, t)), right);
         return;
     };
@@ -280,7 +312,12 @@ fn draw(s: &Data, frame: &mut Frame, area: Rect, view: &View) {
         (Some(_), Some(n)) => format!("page {}", n + 1),
         (Some(_), None) => "last page".into(),
     };
-    let title = format!(" {name} · {count} · {where_} · Enter value · PgDn/PgUp · g/G ");
+    let mark = if damaged.is_some() {
+        " · damaged file"
+    } else {
+        ""
+    };
+    let title = format!(" {name}{mark} · {count} · {where_} · Enter value · PgDn/PgUp · g/G ");
     let Some(page) = &s.page else {
         frame.render_widget(
             Paragraph::new(Line::from(vec![Span::styled("reading rows…", t.dim)]))
@@ -293,7 +330,7 @@ fn draw(s: &Data, frame: &mut Frame, area: Rect, view: &View) {
         columns: &page.columns,
         rows: &page.rows,
         selected: Some(s.row),
-        first_col: s.first_col,
+        first_col: &s.first_col,
         selected_col: Some(s.col),
     };
     grid.render(frame, right, block(title, s.in_grid, t), t);

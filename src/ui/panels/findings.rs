@@ -12,7 +12,7 @@ use crate::ui::action::{Action, PanelId};
 use crate::ui::command::{Command, Ctx};
 use crate::ui::theme::Theme;
 use crate::ui::view::View;
-use crate::ui::widgets::cell::fit;
+use crate::ui::widgets::cell::{fit, width as width_of};
 use crate::ui::widgets::popup::Popup;
 use crate::ui::widgets::sql::highlight;
 
@@ -88,6 +88,14 @@ impl Panel for Findings {
                     jump(f, ctx);
                 }
             }
+            Action::Copy | Action::CopyRow => {
+                if let Some(f) = list.get(self.selected) {
+                    match &f.fix {
+                        Some(fix) => ctx.copy(fix.clone(), format!("the fix for {}", f.rule)),
+                        None => ctx.copy(f.message.clone(), format!("the message of {}", f.rule)),
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -128,10 +136,14 @@ fn jump(f: &Finding, ctx: &mut Ctx) {
             object: f.object.clone(),
         });
     }
-    ctx.popup(Popup::new(
+    let mut popup = Popup::new(
         format!("{} · {}", f.rule, f.object),
         detail(f, &ctx.view.theme),
-    ));
+    );
+    if let Some(fix) = &f.fix {
+        popup = popup.copying(fix.clone(), format!("the fix for {}", f.rule));
+    }
+    ctx.popup(popup);
 }
 
 fn severity_style(s: Severity, t: &Theme) -> ratatui::style::Style {
@@ -162,17 +174,37 @@ fn detail(f: &Finding, t: &Theme) -> Text<'static> {
     Text::from(lines)
 }
 
+/// Widths of the database, object and message columns in a table `width` wide. The message
+/// comes first: it gets at least half of what the fixed columns leave (or all it needs), and the
+/// database and object columns share the rest, each at most as wide as its widest entry.
+pub fn column_widths(list: &[Finding], width: u16) -> (usize, usize, usize) {
+    // Borders, severity (8), rule (22) and the four gaps between five columns.
+    let rest = usize::from(width).saturating_sub(2 + 8 + 22 + 4);
+    let widest = |f: fn(&Finding) -> usize| list.iter().map(f).max().unwrap_or(0);
+    let db_need = widest(|f| width_of(&f.database)).clamp(8, 30);
+    let obj_need = widest(|f| width_of(&f.object)).clamp(6, 30);
+    let msg_need = widest(|f| width_of(&f.message)).max(7);
+    let msg = msg_need
+        .min(rest / 2)
+        .max(rest.saturating_sub(db_need + obj_need));
+    let left = rest.saturating_sub(msg);
+    let db = db_need.min(left.saturating_sub(left.min(obj_need).min(left / 2)));
+    let obj = left.saturating_sub(db).min(obj_need);
+    (db, obj, rest.saturating_sub(db + obj))
+}
+
 fn draw(s: &Findings, frame: &mut Frame, area: Rect, view: &View) {
     let t = &view.theme;
     let list = s.listed(view);
     let [top, bottom] = Layout::vertical([Constraint::Fill(2), Constraint::Fill(1)]).areas(area);
+    let (db_w, obj_w, msg_w) = column_widths(&list, top.width);
     let rows = list.iter().map(|f| {
         Row::new(vec![
             Line::styled(f.severity.label(), severity_style(f.severity, t)),
-            Line::styled(f.rule, t.keyword),
-            Line::styled(fit(&f.database, 30), t.dim),
-            Line::styled(fit(&f.object, 30), t.text),
-            Line::styled(f.message.clone(), t.text),
+            Line::styled(fit(f.rule, 22), t.keyword),
+            Line::styled(fit(&f.database, db_w), t.dim),
+            Line::styled(fit(&f.object, obj_w), t.text),
+            Line::styled(fit(&f.message, msg_w), t.text),
         ])
     });
     let auditing = view.dbs.iter().filter(|d| d.findings.is_none()).count();
@@ -198,8 +230,8 @@ fn draw(s: &Findings, frame: &mut Frame, area: Rect, view: &View) {
     let widths = [
         Constraint::Length(8),
         Constraint::Length(22),
-        Constraint::Length(24),
-        Constraint::Length(26),
+        Constraint::Length(db_w as u16),
+        Constraint::Length(obj_w as u16),
         Constraint::Fill(1),
     ];
     let table = Table::new(rows, widths)

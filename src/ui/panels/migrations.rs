@@ -22,6 +22,12 @@ pub struct Migrations {
 impl Panel for Migrations {
     fn handle(&mut self, action: Action, ctx: &mut Ctx) {
         step(&mut self.selected, ctx.view.dbs.len(), action);
+        if matches!(action, Action::Copy | Action::CopyRow) {
+            if let Some(db) = ctx.view.dbs.get(self.selected) {
+                let path = db.found.path.display().to_string();
+                ctx.copy(path, format!("the path of {}", db.name()));
+            }
+        }
     }
 
     fn click(&mut self, row: u16, height: u16, _ctx: &mut Ctx) {

@@ -25,6 +25,12 @@ impl Panel for Overview {
         if step(&mut selected, ctx.view.dbs.len(), action) {
             ctx.push(Command::Focus(selected));
         }
+        if matches!(action, Action::Copy | Action::CopyRow) {
+            if let Some(db) = ctx.view.focused() {
+                let path = db.found.path.display().to_string();
+                ctx.copy(path, format!("the path of {}", db.name()));
+            }
+        }
         if action == Action::Enter {
             ctx.push(Command::Show(schema::ID));
         }
@@ -121,6 +127,26 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map_or("?".into(), T::to_string)
 }
 
+/// Free pages and bytes, or why they cannot be told: a damaged header can claim more free pages
+/// than the file has.
+fn free(m: &Database) -> String {
+    match (m.free_pages(), m.free_bytes(), m.freelist_count) {
+        (Some(pages), Some(bytes), _) => {
+            format!(
+                "{} ({})",
+                units::counted(pages, "page"),
+                units::bytes(bytes)
+            )
+        }
+        (None, _, Some(claimed)) => format!(
+            "? (the header claims {} free pages; the file has {})",
+            units::count(claimed),
+            opt(&m.page_count)
+        ),
+        _ => "?".into(),
+    }
+}
+
 fn facts(m: &Database, t: &Theme) -> Vec<Line<'static>> {
     let kv = |k: &str, v: String| {
         vec![
@@ -135,7 +161,7 @@ fn facts(m: &Database, t: &Theme) -> Vec<Line<'static>> {
     let user_tables = s.tables.iter().filter(|x| x.is_user_table()).count();
     let integrity = match &m.integrity {
         Integrity::Ok => "ok".to_string(),
-        Integrity::Problems(p) => format!("{} problems", p.len()),
+        Integrity::Problems(_) => units::counted(m.integrity.problems().len() as u64, "problem"),
         Integrity::Unchecked(_) => "pending".to_string(),
     };
     vec![
@@ -146,7 +172,7 @@ fn facts(m: &Database, t: &Theme) -> Vec<Line<'static>> {
                     "pages",
                     format!("{} × {}", opt(&m.page_count), opt(&m.page_size)),
                 ),
-                kv("free", opt(&m.freelist_count)),
+                kv("free", free(m)),
             ]
             .concat(),
         ),
@@ -187,12 +213,15 @@ fn findings_summary(view: &View, db: &Db) -> Vec<Line<'static>> {
     if db.findings.is_none() {
         return vec![Line::styled("Findings: auditing…", t.dim)];
     }
-    let count = |s: Severity| mine.iter().filter(|f| f.severity == s).count();
+    let count = |s: Severity| mine.iter().filter(|f| f.severity == s).count() as u64;
     let mut lines = vec![Line::from(vec![
         Span::styled("Findings  ", t.header),
-        Span::styled(format!("{} errors  ", count(Severity::Error)), t.error),
         Span::styled(
-            format!("{} warnings  ", count(Severity::Warning)),
+            format!("{}  ", units::counted(count(Severity::Error), "error")),
+            t.error,
+        ),
+        Span::styled(
+            format!("{}  ", units::counted(count(Severity::Warning), "warning")),
             t.warning,
         ),
         Span::styled(format!("{} info", count(Severity::Info)), t.info),

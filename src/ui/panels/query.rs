@@ -20,11 +20,12 @@ use crate::engine::plan::{depths, PlanRow};
 use crate::engine::query::QueryEvent;
 use crate::engine::worker::JobId;
 use crate::ui::action::{Action, PanelId};
+use crate::ui::clipboard::csv;
 use crate::ui::command::{Ctx, Message};
 use crate::ui::config::History;
 use crate::ui::theme::Theme;
 use crate::ui::view::View;
-use crate::ui::widgets::cell::full;
+use crate::ui::widgets::cell::{full, plain, row_json};
 use crate::ui::widgets::grid::Grid;
 use crate::ui::widgets::popup::Popup;
 use crate::ui::widgets::sql::{style, tokens, Kind};
@@ -40,7 +41,8 @@ pub struct Query {
     pub plan: Vec<PlanRow>,
     pub row: usize,
     pub col: usize,
-    pub first_col: usize,
+    /// First column shown; drawing keeps the selected column in view.
+    pub first_col: std::cell::Cell<usize>,
     /// The last run's outcome: rows and time, or the error.
     pub outcome: Option<(String, bool)>,
     pub job: Option<JobId>,
@@ -63,7 +65,7 @@ impl Query {
             plan: Vec::new(),
             row: 0,
             col: 0,
-            first_col: 0,
+            first_col: Default::default(),
             outcome: None,
             job: None,
             started: None,
@@ -112,10 +114,20 @@ impl Panel for Query {
             Action::Enter => {
                 if let Some(cell) = s.rows.get(s.row).and_then(|r| r.get(s.col)) {
                     let title = s.columns.get(s.col).cloned().unwrap_or_default();
-                    ctx.popup(Popup::new(title, full(cell)));
+                    ctx.popup(Popup::new(title, full(cell)).copying(plain(cell), "1 value"));
                 }
             }
             Action::Run => run(s, ctx),
+            Action::Copy if !s.columns.is_empty() => {
+                let rows = s.rows.iter().map(|r| r.iter().map(plain).collect());
+                let what = format!("{} as CSV", units::counted(s.rows.len() as u64, "row"));
+                ctx.copy(csv(&s.columns, rows), what);
+            }
+            Action::CopyRow => {
+                if let Some(row) = s.rows.get(s.row) {
+                    ctx.copy(row_json(&s.columns, row), "1 row as JSON");
+                }
+            }
             Action::HistoryPrev | Action::HistoryNext => {
                 browse_history(s, action == Action::HistoryPrev)
             }
@@ -125,7 +137,6 @@ impl Panel for Query {
                 step(&mut s.row, s.rows.len(), other);
             }
         }
-        s.first_col = s.first_col.min(s.col).max(s.col.saturating_sub(3));
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
@@ -156,7 +167,9 @@ fn run(s: &mut Query, ctx: &mut Ctx) {
         ctx.message(Message::info("nothing to run: press i and type SQL"));
         return;
     }
-    let readable = ctx.view.focused().is_some_and(|d| d.is_ok());
+    // A damaged file whose schema reads is queried as the sqlite3 shell would; errors say where
+    // it is damaged.
+    let readable = ctx.view.focused().is_some_and(|d| d.is_readable());
     if !readable {
         let why = "the database in focus cannot be queried; choose another in Overview or with [ ]";
         ctx.message(Message::error(why).about(ctx.view.focus));
@@ -166,7 +179,8 @@ fn run(s: &mut Query, ctx: &mut Ctx) {
     s.position = None;
     s.editing = false;
     (s.columns, s.rows, s.plan, s.outcome) = (Vec::new(), Vec::new(), Vec::new(), None);
-    (s.row, s.col, s.first_col) = (0, 0, 0);
+    (s.row, s.col) = (0, 0);
+    s.first_col.set(0);
     s.started = Some(Instant::now());
     let db = ctx.view.focus;
     // litescope's own passes go in short slices; a user's query cannot be cut, and says so.
@@ -277,7 +291,7 @@ fn draw(s: &Query, frame: &mut Frame, area: Rect, view: &View) {
             columns: &s.columns,
             rows: &s.rows,
             selected: Some(s.row),
-            first_col: s.first_col,
+            first_col: &s.first_col,
             selected_col: Some(s.col),
         };
         grid.render(frame, results, block(title, !s.editing, t), t);

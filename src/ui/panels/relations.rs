@@ -12,7 +12,9 @@ use crate::ui::action::{Action, PanelId};
 use crate::ui::command::Ctx;
 use crate::ui::theme::Theme;
 use crate::ui::view::View;
+use crate::ui::widgets::cell::fit;
 use crate::ui::widgets::gauge::gauge;
+use crate::ui::widgets::popup::Popup;
 use crate::ui::widgets::sql::highlight;
 use crate::units;
 
@@ -41,8 +43,28 @@ pub fn listed<'v>(filter: &str, view: &'v View) -> Vec<(usize, &'v Relation)> {
 
 impl Panel for Relations {
     fn handle(&mut self, action: Action, ctx: &mut Ctx) {
-        let len = listed(&self.filter, ctx.view).len();
-        step(&mut self.selected, len, action);
+        let list = listed(&self.filter, ctx.view);
+        if step(&mut self.selected, list.len(), action) {
+            return;
+        }
+        let Some((db, r)) = list.get(self.selected).copied() else {
+            return;
+        };
+        match action {
+            // The whole of it, fix and rebuild included, where it can be scrolled.
+            Action::Enter => {
+                let (text, what) = to_copy(r);
+                ctx.popup(
+                    Popup::new(name(r), detail(ctx.view, db, r, &ctx.view.theme))
+                        .copying(text, what),
+                )
+            }
+            Action::Copy | Action::CopyRow => {
+                let (text, what) = to_copy(r);
+                ctx.copy(text, what);
+            }
+            _ => {}
+        }
     }
 
     fn filter(&self) -> Option<&str> {
@@ -66,6 +88,21 @@ impl Panel for Relations {
     }
 }
 
+/// What `y` copies of a relation: its fixes (orphans, then the rebuild that declares it), or its
+/// name when it needs none; and what to call that.
+fn to_copy(r: &Relation) -> (String, String) {
+    let fixes: Vec<&str> = (r.orphans.unwrap_or(0) > 0)
+        .then_some(r.fix.as_str())
+        .into_iter()
+        .chain(r.declare_fix.as_deref())
+        .collect();
+    if fixes.is_empty() {
+        (name(r), "the relation".into())
+    } else {
+        (fixes.join("\n\n"), format!("the fix for {}", name(r)))
+    }
+}
+
 fn name(r: &Relation) -> String {
     format!(
         "{}({}) → {}({})",
@@ -82,6 +119,8 @@ fn draw(s: &Relations, frame: &mut Frame, area: Rect, view: &View) {
     let selected = s.selected.min(list.len().saturating_sub(1));
     let [top, bottom] = Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(area);
     let many = view.dbs.len() > 1;
+    // Borders, kind, orphans and NULLs with their gaps, and the database column when shown.
+    let name_w = usize::from(top.width).saturating_sub(2 + 30 + if many { 25 } else { 0 });
     let rows = list.iter().map(|(db, r)| {
         let orphans = r.orphans.map_or("?".into(), units::count);
         let style = if r.orphans.unwrap_or(0) > 0 {
@@ -91,9 +130,9 @@ fn draw(s: &Relations, frame: &mut Frame, area: Rect, view: &View) {
         };
         let mut cells = Vec::new();
         if many {
-            cells.push(Line::styled(view.dbs[*db].name().to_string(), t.dim));
+            cells.push(Line::styled(fit(view.dbs[*db].name(), 24), t.dim));
         }
-        cells.push(Line::styled(name(r), t.text));
+        cells.push(Line::styled(fit(&name(r), name_w), t.text));
         cells.push(Line::styled(
             if r.declared { "declared" } else { "inferred" },
             if r.declared { t.text } else { t.warning },
@@ -147,7 +186,11 @@ fn draw(s: &Relations, frame: &mut Frame, area: Rect, view: &View) {
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(block(" Relation ".into(), false, t)),
+            .block(block(
+                " Relation · Enter: all of it · y copy the fix ".into(),
+                false,
+                t,
+            )),
         bottom,
     );
 }

@@ -12,7 +12,7 @@ use super::{block, matches, pick, step, FilterMut, Panel};
 use crate::engine::database::Database;
 use crate::engine::schema::{pretty_ddl, Table, TableKind};
 use crate::ui::action::{Action, PanelId};
-use crate::ui::command::Ctx;
+use crate::ui::command::{Command, Ctx, Message};
 use crate::ui::theme::Theme;
 use crate::ui::view::View;
 use crate::ui::widgets::popup::Popup;
@@ -81,14 +81,31 @@ pub fn nodes(state: &Schema, view: &View) -> Vec<Node> {
         filtering: !state.filter.is_empty(),
     };
     for (i, db) in view.dbs.iter().enumerate() {
-        let ok = db.model.as_ref().is_some_and(|m| m.is_ok());
-        let status = db
-            .model
-            .as_ref()
-            .map_or("…".to_string(), |m| m.status.label().to_string());
+        let ok = db.is_readable();
+        // A damaged file shows what SQLite could read of it, and says so; one with nothing
+        // readable says why.
+        let (status, style) = match db.model.as_ref() {
+            None => ("…".to_string(), b.theme.dim),
+            Some(m) if m.is_damaged_but_readable() => (
+                format!(
+                    "{}: damaged file, the schema as far as it reads",
+                    m.status.label()
+                ),
+                b.theme.warning,
+            ),
+            Some(m) if !m.is_ok() => (
+                format!(
+                    "{}: {}",
+                    m.status.label(),
+                    m.error.as_deref().unwrap_or("cannot be read")
+                ),
+                b.theme.error,
+            ),
+            Some(m) => (m.status.label().to_string(), b.theme.dim),
+        };
         let text = vec![
             Span::styled(db.name().to_string(), b.theme.title),
-            Span::styled(format!("  {status}"), b.theme.dim),
+            Span::styled(format!("  {status}"), style),
         ];
         let open_by_default = view.dbs.len() <= 3 || b.filtering;
         if b.add(
@@ -313,12 +330,16 @@ impl Panel for Schema {
         };
         match action {
             Action::Enter => match &node.ddl {
-                Some((title, sql)) => ctx.popup(Popup::new(
-                    title.clone(),
-                    Text::from(highlight(sql, &ctx.view.theme)),
-                )),
+                Some((title, sql)) => ctx.popup(
+                    Popup::new(title.clone(), Text::from(highlight(sql, &ctx.view.theme)))
+                        .copying(sql.clone(), format!("the DDL of {title}")),
+                ),
                 None if node.expandable => self.toggle(&node.key),
                 None => {}
+            },
+            Action::Copy | Action::CopyRow => match &node.ddl {
+                Some((title, sql)) => ctx.copy(sql.clone(), format!("the DDL of {title}")),
+                None => ctx.push(Command::Message(Message::info("nothing to copy here"))),
             },
             Action::Right if node.expandable && !node.open => self.toggle(&node.key),
             Action::Left if node.expandable && node.open => self.toggle(&node.key),

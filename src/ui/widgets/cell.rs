@@ -45,6 +45,40 @@ pub fn fit(text: &str, width: usize) -> String {
     out
 }
 
+/// The value as copied out: text as stored, numbers as SQLite prints them, NULL as `NULL`, a
+/// BLOB as the hex of the bytes read (its head: see `browse::BLOB_HEAD`).
+pub fn plain(cell: &Cell) -> String {
+    match cell {
+        Cell::Null => "NULL".into(),
+        Cell::Int(i) => i.to_string(),
+        Cell::Real(f) => f.to_string(),
+        Cell::Text(t, _) => t.clone(),
+        Cell::Blob(head, _) => head.iter().map(|b| format!("{b:02x}")).collect(),
+    }
+}
+
+/// The value in a JSON row: NULL as null, numbers as numbers, a BLOB as its hex.
+pub fn json(cell: &Cell) -> serde_json::Value {
+    match cell {
+        Cell::Null => serde_json::Value::Null,
+        Cell::Int(i) => (*i).into(),
+        Cell::Real(f) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+        }
+        other => plain(other).into(),
+    }
+}
+
+/// A row as a JSON object, its columns in order.
+pub fn row_json(columns: &[String], row: &[Cell]) -> String {
+    let fields: Vec<String> = columns
+        .iter()
+        .zip(row)
+        .map(|(c, v)| format!("{}:{}", serde_json::Value::from(c.as_str()), json(v)))
+        .collect();
+    format!("{{{}}}", fields.join(","))
+}
+
 /// Display width of `text` in columns.
 pub fn width(text: &str) -> usize {
     text.chars().map(|c| c.width().unwrap_or(0)).sum()

@@ -13,6 +13,9 @@ pub struct Popup {
     pub title: String,
     pub body: Text<'static>,
     pub scroll: u16,
+    /// What `y` copies while it is open, when that is not its text as shown (a value as stored
+    /// rather than with its control characters made visible), and what to call it.
+    pub copy: Option<(String, String)>,
 }
 
 impl Popup {
@@ -21,6 +24,15 @@ impl Popup {
             title: title.into(),
             body: body.into(),
             scroll: 0,
+            copy: None,
+        }
+    }
+
+    /// The popup, with `text` (called `what`) for `y` to copy.
+    pub fn copying(self, text: impl Into<String>, what: impl Into<String>) -> Popup {
+        Popup {
+            copy: Some((text.into(), what.into())),
+            ..self
         }
     }
 
