@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::theme::Theme;
+use crate::engine::backups::{is_backup_name, is_copy_of};
 use crate::engine::database::Database;
-use crate::engine::discover::{is_backup_name, Found};
+use crate::engine::discover::Found;
 use crate::engine::findings::{self as audit, Finding};
 use crate::engine::relations::Relation;
 use crate::engine::worker::JobId;
@@ -59,30 +60,13 @@ impl Db {
 /// and backups of nothing found at the end, so that the first listed, in focus at start, is a live
 /// database whenever there is one.
 pub fn in_order(found: Vec<Found>) -> Vec<Found> {
-    let stem = |f: &Found| {
-        f.path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default()
-    };
-    let copies = |live: &Found, backup: &Found| {
-        let (l, b) = (stem(live), stem(backup));
-        let l_base = l.split('.').next().unwrap_or_default().to_string();
-        let beside = live.path.parent() == backup.path.parent()
-            && (b.starts_with(&format!("{l}.")) || b.split('.').next() == Some(l_base.as_str()));
-        let in_backups = !l_base.is_empty()
-            && (b.starts_with(&format!("{l_base}-"))
-                || b.starts_with(&format!("{l_base}_"))
-                || b.starts_with(&format!("{l_base}.")));
-        beside || (in_backups && backup.path.parent() != live.path.parent())
-    };
     let (backups, live): (Vec<Found>, Vec<Found>) =
         found.into_iter().partition(|f| is_backup_name(&f.path));
     let mut placed = vec![false; backups.len()];
     let mut out = Vec::new();
     for db in live {
         let mine: Vec<usize> = (0..backups.len())
-            .filter(|&i| !placed[i] && copies(&db, &backups[i]))
+            .filter(|&i| !placed[i] && is_copy_of(&backups[i].path, &db.path))
             .collect();
         out.push(db);
         for i in mine {
