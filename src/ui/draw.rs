@@ -56,7 +56,11 @@ fn header(frame: &mut Frame, area: Rect, app: &App) {
         .filter_map(|d| d.model.as_ref().map(|m| m.size_bytes))
         .sum();
     spans.push(Span::styled(
-        format!("│ {} databases, {} ", view.dbs.len(), units::bytes(size)),
+        format!(
+            "│ {}, {} ",
+            units::counted(view.dbs.len() as u64, "database"),
+            units::bytes(size)
+        ),
         t.dim,
     ));
     spans.push(Span::styled(format!("{ok} ok "), t.ok));

@@ -81,6 +81,6 @@ fn draw(selected: usize, frame: &mut Frame, area: Rect, view: &View) {
             ]))
         })
         .collect();
-    let title = " Backups · copies found in the workspace (verified backups: coming) ";
+    let title = " Backups · copies found in the workspace, and databases with none ";
     render_list(frame, area, items, title.into(), selected, t);
 }

@@ -66,6 +66,6 @@ fn draw(selected: usize, frame: &mut Frame, area: Rect, view: &View) {
             ]))
         })
         .collect();
-    let title = " Migrations · tracking per database (status against a folder: litescope report --migrations, coming) ";
+    let title = " Migrations · the tracking table or user_version of each database ";
     render_list(frame, area, items, title.into(), selected, t);
 }
