@@ -22,7 +22,7 @@ use std::ffi::OsStr;
 use std::fs::{self, FileType};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::FileTypeExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -114,10 +114,20 @@ fn disambiguate(found: &mut [Found]) {
     }
 }
 
-/// What tells a file apart from every other: its canonical path, or the path itself when it
-/// cannot be resolved (a broken symlink is still one file, named by its own path).
-fn identity(path: &Path) -> PathBuf {
-    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+/// What tells a file apart from every other: its device and inode (one `stat`, where resolving
+/// the canonical path costs one per path component: 10,000 files made it most of discovery), or
+/// the path itself when it cannot be resolved (a broken symlink is still one file).
+#[derive(PartialEq, Eq, Hash)]
+enum Identity {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+fn identity(path: &Path) -> Identity {
+    match fs::metadata(path) {
+        Ok(m) => Identity::Inode(m.dev(), m.ino()),
+        Err(_) => Identity::Path(path.to_path_buf()),
+    }
 }
 
 /// The prefix each folder argument's paths print under: none with a single argument (paths are
@@ -128,7 +138,7 @@ fn labels(args: &[PathBuf]) -> Vec<Option<String>> {
         .iter()
         .map(|a| (args.len() > 1 && a.is_dir()).then(|| name_parts(a)))
         .collect();
-    let ids: Vec<PathBuf> = args.iter().map(|a| identity(a)).collect();
+    let ids: Vec<Identity> = args.iter().map(|a| identity(a)).collect();
     let mut depth = vec![1usize; args.len()];
     let label = |i: usize, depth: &[usize]| {
         names[i].as_ref().map(|parts| {
@@ -171,7 +181,7 @@ fn name_parts(arg: &Path) -> Vec<String> {
     let parts = if ends_plain {
         plain(arg)
     } else {
-        plain(&identity(arg))
+        plain(&fs::canonicalize(arg).unwrap_or_else(|_| arg.to_path_buf()))
     };
     if parts.is_empty() {
         // The root folder: `/` is its only name.

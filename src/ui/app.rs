@@ -150,14 +150,22 @@ impl App {
 
     /// Handles every message already waiting, for up to `budget`, so that a flood of answers
     /// costs one frame rather than one per answer; stops at once when the user quits.
-    pub fn drain(&mut self, budget: Duration) {
+    /// Returns when each input it handled was read.
+    pub fn drain(&mut self, budget: Duration) -> Vec<Instant> {
         let until = Instant::now() + budget;
+        let mut inputs = Vec::new();
         while !self.quit && Instant::now() < until {
             match self.rx.try_recv() {
-                Ok(msg) => self.handle(msg),
+                Ok(msg) => {
+                    if let Msg::Input(_, at) = &msg {
+                        inputs.push(*at);
+                    }
+                    self.handle(msg);
+                }
                 Err(_) => break,
             }
         }
+        inputs
     }
 
     fn load_all(&mut self) {

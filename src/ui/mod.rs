@@ -83,7 +83,8 @@ fn run_app(mut app: App, started: Instant) -> Result<ExitCode> {
     let mut trace = trace::Trace::from_env(started);
     let outcome = (|| -> Result<()> {
         let mut dirty = true;
-        let mut waiting_since: Option<Instant> = None;
+        // When each key or click handled since the last frame was read: the frame answers all.
+        let mut waiting: Vec<Instant> = Vec::new();
         loop {
             if app.quit {
                 return Ok(());
@@ -94,16 +95,16 @@ fn run_app(mut app: App, started: Instant) -> Result<ExitCode> {
                 app.areas =
                     Areas::compute(ratatui::layout::Rect::new(0, 0, size.width, size.height));
                 terminal.draw(|f| draw::draw(f, &app))?;
-                trace.frame(&app, waiting_since.take());
+                trace.frame(&app, &std::mem::take(&mut waiting));
             }
             let msg = app.next_msg(app.busy().then_some(TICK));
             dirty = msg.is_some() || app.busy();
             if let Some(msg) = msg {
                 if let Msg::Input(_, at) = &msg {
-                    waiting_since = Some(*at);
+                    waiting.push(*at);
                 }
                 app.handle(msg);
-                app.drain(BATCH);
+                waiting.extend(app.drain(BATCH));
             }
             // Copies go to the terminal between frames, never in the middle of one.
             for text in std::mem::take(&mut app.clipboard) {

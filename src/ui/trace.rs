@@ -24,8 +24,8 @@ impl Trace {
         }
     }
 
-    /// Called after each frame; `input_at` is when the event that caused it was read.
-    pub fn frame(&mut self, app: &App, input_at: Option<Instant>) {
+    /// Called after each frame; `inputs` are when the events it answers were read.
+    pub fn frame(&mut self, app: &App, inputs: &[Instant]) {
         let Some(file) = &mut self.file else { return };
         if !self.ready && app.view.dbs.iter().any(|d| d.model.is_some()) {
             self.ready = true;
@@ -35,7 +35,7 @@ impl Trace {
                 self.start.elapsed().as_secs_f64() * 1000.0
             );
         }
-        if let Some(at) = input_at {
+        for at in inputs {
             let _ = writeln!(file, "lag_ms {:.3}", at.elapsed().as_secs_f64() * 1000.0);
         }
     }
