@@ -11,7 +11,7 @@ Most cases time one litescope command against one baseline command. A case with 
 measured by its runner instead (RUNNERS below): the orphan counts against the fastest of several
 hand-written queries, and the TUI cases, which drive litescope in tmux through bench/tui.py.
 """
-import argparse, datetime, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, datetime, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import tui                                              # bench/tui.py: drives the TUI in tmux
@@ -353,14 +353,18 @@ def ensure(name):
 
 def run_once(argv, timeout=None):
     """Wall time (ms), exit code and stderr of one run; stdout goes to /dev/null. Past `timeout`
-    seconds the command is killed and the exit code is None."""
+    seconds the command and everything it started (`/usr/bin/time`'s child) are killed, so that
+    nothing keeps running into later measurements, and the exit code is None."""
     t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
     try:
-        proc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              timeout=timeout)
+        _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return (time.perf_counter() - t0) * 1000, None, ""
-    return (time.perf_counter() - t0) * 1000, proc.returncode, proc.stderr.decode(errors="replace")
+    return (time.perf_counter() - t0) * 1000, proc.returncode, err.decode(errors="replace")
 
 
 def failure(code, err):
