@@ -46,7 +46,6 @@ render() {  # render NAME: the current screen to screenshots/NAME.png
 
 wait_for "memory/memory.db  ok"
 sleep 3   # let the measuring pass and the audit finish
-keys j
 render 1-overview
 keys 2; keys j; keys l; keys j; keys j; keys j; keys j; keys l
 render 2-schema
