@@ -56,6 +56,21 @@ fn a_folder_without_databases_fails_every_command_that_reads_one() {
         let (code, out, err) = litescope(&[cmd, s(dir.path())]);
         assert_eq!(code, 2, "{cmd}: {out}");
         assert!(err.contains("no SQLite databases found"), "{cmd}: {err}");
+        assert!(out.is_empty(), "{cmd}: {out}");
+    }
+    for args in [
+        ["inspect", "--json"].as_slice(),
+        &["orphans", "--json"],
+        &["report", "--format=json"],
+        &["check", "--format=sarif"],
+    ] {
+        let mut args = args.to_vec();
+        args.push(s(dir.path()));
+        let (code, out, err) = litescope(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        let json: serde_json::Value = serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("{args:?}: every --json prints JSON ({e}): {out}"));
+        assert!(json.is_object(), "{args:?}");
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use crate::engine::database::{Database, Depth, Integrity};
 use crate::engine::schema::{Index, Table};
@@ -36,14 +36,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         Depth::full(Duration::from_secs(args.budget))
     };
     let ws = Workspace::open(&args.paths, depth)?;
-    if ws.databases.is_empty() {
-        // Nothing to inspect is a failed operation: a script must not take it for a clean run.
-        bail!("{}: no SQLite databases found", super::shown(&args.paths));
-    }
     if args.json {
         super::print_text(&(super::json_text(&ws)? + "\n"));
-    } else {
+    } else if !ws.databases.is_empty() {
         super::print_text(&render(&ws));
+    }
+    if ws.databases.is_empty() {
+        return Err(super::none_found(&args.paths));
     }
     // A file the user named that could not be inspected is a failed operation.
     let failures: Vec<String> = ws

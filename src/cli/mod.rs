@@ -116,6 +116,12 @@ fn refuse_unknown_subcommand(args: impl Iterator<Item = std::ffi::OsString>) {
 }
 
 /// The paths as the user gave them, for a message about all of them.
+/// The failure when `paths` hold no database: a script must not take it for a clean run. A command
+/// asked for JSON prints its (empty) JSON first, so that every `--json` prints JSON.
+pub fn none_found(paths: &[PathBuf]) -> anyhow::Error {
+    anyhow::anyhow!("{}: no SQLite databases found", shown(paths))
+}
+
 pub fn shown(paths: &[PathBuf]) -> String {
     paths
         .iter()

@@ -11,12 +11,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use serde_json::json;
 
 use crate::engine::database::{Database, Depth};
 use crate::engine::discover::{discover, Found};
-use crate::engine::names::escape_path;
 use crate::engine::pipeline;
 use crate::engine::relations::{self, Relation};
 use crate::engine::session::Session;
@@ -53,7 +52,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     }
     let found = discover(std::slice::from_ref(&args.db))?;
     if found.is_empty() {
-        bail!("{}: no SQLite databases found", escape_path(&args.db));
+        if args.json {
+            print_json(&json!({ "databases": [] }))?;
+        }
+        return Err(super::none_found(std::slice::from_ref(&args.db)));
     }
     let mut all = Vec::new();
     let mut text = String::new();

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use serde_json::json;
 
 use crate::engine::database::{Database, Depth};
@@ -44,15 +44,19 @@ pub struct CheckArgs {
 }
 
 /// The audit of every database under the paths. Finding none is a failed operation, as for
-/// `inspect`: a gate that audited nothing must not pass as if all were well.
+/// `inspect`: a gate that audited nothing must not pass as if all were well; JSON and SARIF
+/// still print their empty report first.
 fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
     let budget = Duration::from_secs(args.budget);
     let opts = findings::Options { budget };
-    let audited = Workspace::audit(&args.paths, Depth::full(budget), &opts)?;
-    if audited.0.databases.is_empty() {
-        bail!("{}: no SQLite databases found", super::shown(&args.paths));
+    let (ws, found) = Workspace::audit(&args.paths, Depth::full(budget), &opts)?;
+    if ws.databases.is_empty() {
+        if matches!(args.format, Format::Json | Format::Sarif) {
+            super::print_text(&render(args.format, &ws, &found)?);
+        }
+        return Err(super::none_found(&args.paths));
     }
-    Ok(audited)
+    Ok((ws, found))
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
