@@ -139,6 +139,15 @@ impl<'a> Ctx<'a> {
         });
     }
 
+    /// Copies the path of database `db`, which the Overview, Migrations and Backups panels offer.
+    pub fn copy_path(&mut self, db: usize) {
+        if let Some(db) = self.view.dbs.get(db) {
+            let path = db.found.path.display().to_string();
+            let what = format!("the path of {}", db.name());
+            self.copy(path, what);
+        }
+    }
+
     pub fn popup(&mut self, popup: Popup) {
         self.push(Command::Popup(popup));
     }

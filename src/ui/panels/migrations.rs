@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::ListItem;
 use ratatui::Frame;
 
-use super::{pick, render_list, step, Panel};
+use super::{render_list, DatabaseRows, Panel};
 use crate::engine::migrate;
 use crate::ui::action::{Action, PanelId};
 use crate::ui::command::Ctx;
@@ -16,26 +16,20 @@ pub const ID: PanelId = PanelId("migrations");
 /// The selected database's row.
 #[derive(Default)]
 pub struct Migrations {
-    pub selected: usize,
+    rows: DatabaseRows,
 }
 
 impl Panel for Migrations {
     fn handle(&mut self, action: Action, ctx: &mut Ctx) {
-        step(&mut self.selected, ctx.view.dbs.len(), action);
-        if matches!(action, Action::Copy | Action::CopyRow) {
-            if let Some(db) = ctx.view.dbs.get(self.selected) {
-                let path = db.found.path.display().to_string();
-                ctx.copy(path, format!("the path of {}", db.name()));
-            }
-        }
+        self.rows.handle(action, ctx);
     }
 
     fn click(&mut self, row: u16, height: u16, _ctx: &mut Ctx) {
-        pick(&mut self.selected, row, height, 0);
+        self.rows.click(row, height);
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
-        draw(self.selected, frame, area, view);
+        draw(self.rows.selected, frame, area, view);
     }
 }
 

@@ -114,6 +114,26 @@ pub struct FilterMut<'a> {
     pub selected: &'a mut usize,
 }
 
+/// A list with one row per database of the workspace (the Migrations and Backups panels): the
+/// selection moves over the databases, a click picks a row, and `y` copies the selected path.
+#[derive(Default)]
+pub struct DatabaseRows {
+    pub selected: usize,
+}
+
+impl DatabaseRows {
+    pub fn handle(&mut self, action: Action, ctx: &mut Ctx) {
+        step(&mut self.selected, ctx.view.dbs.len(), action);
+        if matches!(action, Action::Copy | Action::CopyRow) {
+            ctx.copy_path(self.selected);
+        }
+    }
+
+    pub fn click(&mut self, row: u16, height: u16) {
+        pick(&mut self.selected, row, height, 0);
+    }
+}
+
 /// A component of the screen's body. Every method but `handle` and `draw` has a default for the
 /// panels that need none of it.
 pub trait Panel: Any {

@@ -26,10 +26,7 @@ impl Panel for Overview {
             ctx.push(Command::Focus(selected));
         }
         if matches!(action, Action::Copy | Action::CopyRow) {
-            if let Some(db) = ctx.view.focused() {
-                let path = db.found.path.display().to_string();
-                ctx.copy(path, format!("the path of {}", db.name()));
-            }
+            ctx.copy_path(ctx.view.focus);
         }
         if action == Action::Enter {
             ctx.push(Command::Show(schema::ID));
