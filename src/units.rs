@@ -47,6 +47,14 @@ pub fn rows(rows: Option<u64>, exact: bool) -> String {
     }
 }
 
+/// An age in whole days: `today`, `1 day ago`, `12 days ago`.
+pub fn age_days(days: u64) -> String {
+    match days {
+        0 => "today".to_string(),
+        n => format!("{} ago", counted(n, "day")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

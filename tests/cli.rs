@@ -93,9 +93,9 @@ fn check_names_a_file_once_and_counts_in_words() {
 #[test]
 fn an_unknown_subcommand_is_a_usage_error() {
     for args in [
-        &["migrate", "--help"][..],
-        &["migrate"],
-        &["backup", "create", "x.db"],
+        &["frobnicate", "--help"][..],
+        &["frobnicate"],
+        &["upgrade", "x.db"],
     ] {
         let (code, out, err) = litescope(args);
         assert_eq!(code, 2, "{args:?}: {out}");

@@ -37,7 +37,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     };
     let ws = Workspace::open(&args.paths, depth)?;
     if args.json {
-        super::print_text(&(super::json_text(&ws)? + "\n"));
+        super::print_json(&ws)?;
     } else if !ws.databases.is_empty() {
         super::print_text(&render(&ws));
     }

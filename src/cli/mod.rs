@@ -8,6 +8,7 @@
 //! named `evil\x1b]0;title\x07` must not retitle or clear the user's terminal. JSON is already
 //! safe (serde escapes them) and passes through unchanged.
 
+mod backup;
 mod demo;
 mod inspect;
 mod orphans;
@@ -50,6 +51,8 @@ enum Command {
     Demo(demo::Args),
     /// Relations (declared and inferred) of one database and their orphaned rows.
     Orphans(orphans::Args),
+    /// Consistent, verified backups: create, verify, list, prune, restore.
+    Backup(backup::Args),
 }
 
 /// JSON for stdout: indented for a person at a terminal, compact for a pipe.
@@ -59,6 +62,12 @@ pub fn json_text<T: serde::Serialize>(value: &T) -> serde_json::Result<String> {
     } else {
         serde_json::to_string(value)
     }
+}
+
+/// Prints `value` as JSON on a line of its own.
+pub fn print_json<T: serde::Serialize>(value: &T) -> serde_json::Result<()> {
+    print_text(&(json_text(value)? + "\n"));
+    Ok(())
 }
 
 /// Prints a command's output with control characters escaped. A reader that closed the pipe
@@ -146,6 +155,7 @@ pub fn run() -> ExitCode {
         Some(Command::Check(args)) => report::run_check(&args),
         Some(Command::Orphans(args)) => orphans::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
+        Some(Command::Backup(args)) => backup::run(&args),
         None => crate::ui::run(&cli.paths, cli.demo),
     };
     match outcome {

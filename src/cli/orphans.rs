@@ -44,7 +44,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             return failed(args, &db);
         };
         if args.json {
-            print_json(&one_json(&db, &rels))?;
+            super::print_json(&one_json(&db, &rels))?;
         } else {
             super::print_text(&(note(&db) + &render(&rels)));
         }
@@ -53,7 +53,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let found = discover(std::slice::from_ref(&args.db))?;
     if found.is_empty() {
         if args.json {
-            print_json(&json!({ "databases": [] }))?;
+            super::print_json(&json!({ "databases": [] }))?;
         }
         return Err(super::none_found(std::slice::from_ref(&args.db)));
     }
@@ -77,7 +77,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         }
     }
     if args.json {
-        print_json(&json!({"databases": all}))?;
+        super::print_json(&json!({"databases": all}))?;
     } else {
         super::print_text(&text);
     }
@@ -117,7 +117,7 @@ fn indent(text: &str) -> String {
 /// JSON), and the one line on stderr.
 fn failed(args: &Args, db: &Database) -> Result<ExitCode> {
     if args.json {
-        print_json(&one_json(db, &[]))?;
+        super::print_json(&one_json(db, &[]))?;
     }
     super::print_failure(&db.failure_line().unwrap_or_default());
     Ok(ExitCode::from(2))
@@ -127,12 +127,6 @@ fn failed(args: &Args, db: &Database) -> Result<ExitCode> {
 fn one_json(db: &Database, rels: &[Relation]) -> serde_json::Value {
     let database = json!({"path": db.path, "status": db.status, "error": db.error});
     json!({"database": database, "relations": rels})
-}
-
-fn print_json(value: &serde_json::Value) -> Result<()> {
-    let text = super::json_text(value)?;
-    super::print_text(&(text + "\n"));
-    Ok(())
 }
 
 fn render(rels: &[Relation]) -> String {

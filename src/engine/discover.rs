@@ -28,6 +28,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::backups;
+use super::error::io_cause;
 use super::header::{sniff, Sniff};
 use super::names::escape_path;
 
@@ -270,13 +271,6 @@ fn special(kind: FileType) -> &'static str {
     } else {
         "an unknown kind of file"
     }
-}
-
-/// An I/O error's cause in words, without its `(os error N)`: `permission denied`.
-fn io_cause(e: &io::Error) -> String {
-    let text = e.to_string();
-    let cause = text.split(" (os error").next().unwrap_or(&text);
-    cause.to_lowercase()
 }
 
 /// True for names like `app.db`, `x.sqlite3`, `gateway.db.backup`, or `app.bak` beside `app.db`.

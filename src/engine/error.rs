@@ -4,6 +4,7 @@
 //! write instead); the CLI prints the line after the file's name, the TUI in its status line.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use rusqlite::ErrorCode;
 
@@ -17,6 +18,29 @@ pub enum Error {
     Cancelled,
     /// A job needs the schema, and the database has not been read yet.
     NotRead,
+    /// Reading or writing a file failed.
+    Io { path: PathBuf, err: std::io::Error },
+    /// Another process uses the file in a way a write must not race with; says how.
+    InUse { path: PathBuf, how: String },
+    /// A check of a file failed: a backup that does not verify, a path that is not what the
+    /// operation needs. Holds what failed.
+    Invalid { path: PathBuf, why: String },
+}
+
+impl Error {
+    pub fn io(path: &std::path::Path, err: std::io::Error) -> Error {
+        Error::Io {
+            path: path.to_path_buf(),
+            err,
+        }
+    }
+
+    pub fn invalid(path: &std::path::Path, why: impl Into<String>) -> Error {
+        Error::Invalid {
+            path: path.to_path_buf(),
+            why: why.into(),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for Error {
@@ -44,10 +68,28 @@ impl fmt::Display for Error {
             ),
             Error::Cancelled => f.write_str("cancelled"),
             Error::NotRead => f.write_str("the database has not been read yet"),
+            Error::Io { path, err } => write!(f, "{}: {}", shown(path), io_cause(err)),
+            Error::InUse { path, how } => write!(
+                f,
+                "{}: in use by another process ({how}); stop it and try again",
+                shown(path)
+            ),
+            Error::Invalid { path, why } => write!(f, "{}: {why}", shown(path)),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+fn shown(path: &std::path::Path) -> String {
+    super::names::escape_path(path)
+}
+
+/// An I/O error's cause in words, without its `(os error N)`: `permission denied`.
+pub fn io_cause(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    let cause = text.split(" (os error").next().unwrap_or(&text);
+    cause.to_lowercase()
+}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

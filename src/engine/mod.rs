@@ -30,3 +30,4 @@ pub mod slices;
 pub mod stats;
 pub mod worker;
 pub mod workspace;
+pub mod write;

@@ -140,3 +140,10 @@ pub fn access_setups() -> [(&'static str, Setup); 4] {
         }),
     ]
 }
+
+/// `path` with `suffix` appended to its name.
+pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}

@@ -6,13 +6,13 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::header::{self, Sniff};
+use crate::engine::header::{self, Sniff};
 
 /// Endings that make a file a backup copy of the database named before them.
 pub const EXTENSIONS: &[&str] = &["backup", "bak"];
 
 /// The folder name under which every file is a backup.
-const FOLDER: &str = "backups";
+pub(super) const FOLDER: &str = "backups";
 
 /// True for a backup's name: `x.backup`, `x.bak`, or anything under a `backups` folder.
 pub fn is_backup_name(path: &Path) -> bool {
