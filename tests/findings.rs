@@ -34,14 +34,76 @@ const CLEAN: &str = "
     INSERT INTO posts VALUES (1, 1, 'hello'), (2, 2, 'world');
 ";
 
+/// Runs a finding's fix as printed, in a shell that finds this build's `litescope`.
+fn run_fix(finding: &Value) {
+    let bin = Path::new(env!("CARGO_BIN_EXE_litescope")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let fix = finding["fix"].as_str().unwrap();
+    let out = std::process::Command::new("sh")
+        .args(["-c", fix])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{fix}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
-fn a_clean_database_and_chinook_have_no_findings() {
+fn a_clean_database_and_chinook_have_no_findings_once_backed_up() {
     let dir = tempfile::tempdir().unwrap();
     let clean = dir.path().join("clean.db");
     build(&clean, CLEAN);
-    assert_eq!(findings(&[&clean]), Vec::<Value>::new());
     let (_tmp, chinook) = corpus_copy("db/Chinook_Sqlite.sqlite");
-    assert_eq!(findings(&[&chinook]), Vec::<Value>::new());
+    for db in [&clean, &chinook] {
+        let found = findings(&[db]);
+        let rules: Vec<&Value> = found.iter().map(|f| &f["rule"]).collect();
+        assert_eq!(rules, ["no-backup"], "{found:?}");
+        run_fix(&found[0]);
+        assert_eq!(findings(&[db]), Vec::<Value>::new());
+    }
+}
+
+#[test]
+fn backups_are_found_where_they_are_kept_and_an_old_one_is_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("clean.db");
+    build(&db, CLEAN);
+    let elsewhere = dir.path().join("vault");
+    let made = litescope_json(&[
+        "backup",
+        "create",
+        db.to_str().unwrap(),
+        "--out",
+        elsewhere.to_str().unwrap(),
+        "--json",
+    ]);
+    let rules = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["report", "--format", "json", db.to_str().unwrap()];
+        args.extend(extra);
+        let found = litescope_json(&args)["findings"]
+            .as_array()
+            .unwrap()
+            .clone();
+        found
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let vault = ["--backups", elsewhere.to_str().unwrap()];
+    assert_eq!(rules(&[]), ["no-backup"]);
+    assert_eq!(rules(&vault), Vec::<String>::new());
+    let manifest = sibling(Path::new(made["path"].as_str().unwrap()), ".manifest.json");
+    let mut m: Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    m["created_unix_ms"] = (m["created_unix_ms"].as_u64().unwrap() - 10 * 86_400_000).into();
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    assert_eq!(rules(&vault), ["backup-stale"]);
 }
 
 const PROBLEMS: &str = r#"
@@ -184,6 +246,12 @@ fn check_gates_on_the_threshold() {
     let clean = dir.path().join("clean.db");
     build(&clean, CLEAN);
     let p = clean.to_str().unwrap();
+    assert_eq!(
+        litescope(&["check", p, "--fail-on", "warning"]).0,
+        1,
+        "no backup yet"
+    );
+    assert_eq!(litescope(&["backup", "create", p]).0, 0);
     assert_eq!(litescope(&["check", p, "--fail-on", "info"]).0, 0);
     let bad = dir.path().join("bad.db");
     build(&bad, PROBLEMS);

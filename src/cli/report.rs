@@ -32,6 +32,9 @@ pub struct Args {
     /// Seconds each data-reading pass may take per database.
     #[arg(long, default_value_t = 30)]
     budget: u64,
+    /// A folder of backups to look in, besides each database's `backups/` folder and siblings.
+    #[arg(long, value_name = "DIR")]
+    backups: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -48,7 +51,10 @@ pub struct CheckArgs {
 /// still print their empty report first.
 fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
     let budget = Duration::from_secs(args.budget);
-    let opts = findings::Options { budget };
+    let opts = findings::Options {
+        budget,
+        backups: args.backups.clone(),
+    };
     let (ws, found) = Workspace::audit(&args.paths, Depth::full(budget), &opts)?;
     if ws.databases.is_empty() {
         if matches!(args.format, Format::Json | Format::Sarif) {

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use super::manifest::{self, Manifest};
-use super::stamp;
+use super::{default_dir, is_copy_of, sibling_copy, stamp};
 use crate::engine::discover::has_database_name;
 use crate::engine::error::Error;
 use crate::engine::header::{self, Sniff};
@@ -82,6 +82,24 @@ fn source_from_name(path: &Path) -> String {
         Some(i) if is_time(&base[i + 1..]) => base[..i].to_string(),
         _ => base.to_string(),
     }
+}
+
+/// The backups of the database at `db`, newest first: in its `backups/` folder and in `extra`,
+/// those whose manifest names it or whose name says they are its copies (`backups/app-….db`), and
+/// its siblings `X.backup` / `X.bak`.
+pub fn backups_of(db: &Path, extra: Option<&Path>) -> Vec<Entry> {
+    let me = std::path::absolute(db).unwrap_or_else(|_| db.to_path_buf());
+    let dirs = [Some(default_dir(db)), extra.map(Path::to_path_buf)];
+    let in_dirs = dirs
+        .into_iter()
+        .flatten()
+        .flat_map(|d| list(&d).unwrap_or_default())
+        .filter(|e| Path::new(&e.source) == me || is_copy_of(&e.path, db));
+    let siblings = sibling_copy(db).map(|(path, _)| entry(path, manifest::read));
+    let mut all: Vec<Entry> = in_dirs.chain(siblings).collect();
+    all.sort_by_key(|e| std::cmp::Reverse(e.time));
+    all.dedup_by(|a, b| a.path == b.path);
+    all
 }
 
 /// What pruning removes and keeps.

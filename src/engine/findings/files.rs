@@ -34,7 +34,7 @@ fn reason(db: &Database) -> String {
 /// `path` quoted for a shell: `'…'`, or bash's `$'…'` where it holds bytes that are not UTF-8 or
 /// control characters, which `'…'` would carry raw into the terminal (or, lossily decoded, turn
 /// into a name that does not exist).
-fn shell_quote(path: &Path) -> String {
+pub fn shell_quote(path: &Path) -> String {
     let bytes = path.as_os_str().as_bytes();
     match std::str::from_utf8(bytes) {
         Ok(text) if !text.chars().any(char::is_control) => {

@@ -6,6 +6,7 @@
 //! data run on a database's own read-only connection, under a time budget; rules that compare
 //! databases run on the models alone.
 
+mod backup_rules;
 mod data;
 mod files;
 mod rules;
@@ -14,6 +15,7 @@ mod workspace_rules;
 
 pub use rules::{rule, Check, Rule, RULES};
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -115,12 +117,15 @@ impl Finding {
 pub struct Options {
     /// Time allowed for each data-reading pass (quick_check, FK checks, counts) per database.
     pub budget: Duration,
+    /// A folder of backups to look in besides each database's own `backups/` and siblings.
+    pub backups: Option<PathBuf>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             budget: Duration::from_secs(30),
+            backups: None,
         }
     }
 }
@@ -134,7 +139,7 @@ pub fn from_parts(
 ) -> Vec<Finding> {
     rules::checks()
         .flat_map(|check| match (*check, data) {
-            (Check::File(f), _) => f(db),
+            (Check::File(f), _) => f(db, opts),
             (Check::Schema(f), _) if db.is_ok() => f(db),
             (Check::Data(f), Some((conn, rels))) if db.is_ok() => f(db, conn, rels, opts),
             _ => Vec::new(),

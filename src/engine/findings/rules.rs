@@ -3,7 +3,7 @@
 //! Only rules that some check emits are listed; adding a rule is one entry here and its check in
 //! the file of its family.
 
-use super::{data, files, schema_rules, workspace_rules, Finding, Options, Severity};
+use super::{backup_rules, data, files, schema_rules, workspace_rules, Finding, Options, Severity};
 use crate::engine::connect::Conn;
 use crate::engine::database::Database;
 use crate::engine::relations::Relation;
@@ -11,8 +11,8 @@ use crate::engine::relations::Relation;
 /// What a check looks at, which decides when it runs.
 #[derive(Clone, Copy)]
 pub enum Check {
-    /// The file, whatever its status.
-    File(fn(&Database) -> Vec<Finding>),
+    /// The file, whatever its status, and what is kept beside it.
+    File(fn(&Database, &Options) -> Vec<Finding>),
     /// The model of a database SQLite can read.
     Schema(fn(&Database) -> Vec<Finding>),
     /// The rows, through the database's connection and its counted relations.
@@ -35,19 +35,19 @@ pub static RULES: &[Rule] = &[
         id: "file-empty",
         severity: Error,
         why: "a 0-byte database file means an application lost or never wrote its data",
-        checks: &[Check::File(|db| files::empty(db).into_iter().collect())],
+        checks: &[Check::File(|db, _| files::empty(db).into_iter().collect())],
     },
     Rule {
         id: "file-not-sqlite",
         severity: Error,
         why: "the file has a database name but SQLite cannot read it: encrypted, truncated or not a database",
-        checks: &[Check::File(|db| files::not_sqlite(db).into_iter().collect())],
+        checks: &[Check::File(|db, _| files::not_sqlite(db).into_iter().collect())],
     },
     Rule {
         id: "file-corrupt",
         severity: Error,
         why: "corruption spreads with every write and can lose rows; recover before anything else writes",
-        checks: &[Check::File(|db| files::corrupt(db).into_iter().collect())],
+        checks: &[Check::File(|db, _| files::corrupt(db).into_iter().collect())],
     },
     Rule {
         id: "schema-conflict",
@@ -135,6 +135,18 @@ pub static RULES: &[Rule] = &[
         severity: Warning,
         why: "nobody can tell which schema version this database is at",
         checks: &[Check::Schema(|db| schema_rules::no_tracking(db).into_iter().collect())],
+    },
+    Rule {
+        id: "no-backup",
+        severity: Warning,
+        why: "without a backup, one bad write, deletion or disk failure loses the data for good",
+        checks: &[Check::File(|db, opts| backup_rules::none(db, opts).into_iter().collect())],
+    },
+    Rule {
+        id: "backup-stale",
+        severity: Warning,
+        why: "restoring an old backup loses every change made since it was taken",
+        checks: &[Check::File(|db, opts| backup_rules::stale(db, opts).into_iter().collect())],
     },
 ];
 
