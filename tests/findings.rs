@@ -359,3 +359,38 @@ fn a_wal_left_behind_without_shm_is_reported() {
     assert_eq!(wal.len(), 1);
     assert!(wal[0]["message"].as_str().unwrap().contains("no -shm"));
 }
+
+#[test]
+fn a_backup_stands_in_for_its_empty_database_and_is_not_audited_beside_a_sound_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = dir.path().join("memory.db");
+    build(
+        &memory,
+        "CREATE TABLE thread_summaries(id INTEGER PRIMARY KEY, thread_id TEXT, summary TEXT,
+             created_at TEXT);",
+    );
+    std::fs::write(dir.path().join("gateway.db"), b"").unwrap();
+    build(
+        &dir.path().join("gateway.db.backup"),
+        "CREATE TABLE thread_summaries(id INTEGER PRIMARY KEY, thread_id TEXT, summary TEXT,
+             created_at TEXT, token_count INTEGER);
+         CREATE TABLE sessions(id INTEGER PRIMARY KEY, userId INTEGER);",
+    );
+    let found = findings(&[dir.path()]);
+    let conflicts = by_rule(&found, "schema-conflict");
+    assert_eq!(conflicts.len(), 1, "{found:?}");
+    let message = conflicts[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("gateway.db.backup stands in for gateway.db: empty"),
+        "{message}"
+    );
+    // Once gateway.db holds its data again, its backup is not audited a second time.
+    std::fs::remove_file(dir.path().join("gateway.db")).unwrap();
+    std::fs::copy(dir.path().join("gateway.db.backup"), dir.path().join("gateway.db")).unwrap();
+    let found = findings(&[dir.path()]);
+    assert!(
+        found.iter().all(|f| f["database"].as_str().unwrap() != "gateway.db.backup"),
+        "{found:?}"
+    );
+    assert_eq!(by_rule(&found, "naming-mixed").len(), 1, "{found:?}");
+}

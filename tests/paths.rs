@@ -189,7 +189,9 @@ fn related_databases_conflict_unrelated_ones_do_not() {
         .map(|f| f["database"].as_str().unwrap())
         .collect();
     pairs.sort();
-    assert_eq!(pairs, ["api.db <> worker.db", "app.db <> app.db.backup"]);
+    // A backup of a sound database is not audited beside it: that its schema is older is
+    // history, not a conflict between services.
+    assert_eq!(pairs, ["api.db <> worker.db"]);
 }
 
 #[test]

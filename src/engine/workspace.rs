@@ -34,14 +34,22 @@ impl Workspace {
         depth: Depth,
         opts: &findings::Options,
     ) -> Result<(Workspace, Vec<Finding>)> {
-        let mut all = Vec::new();
+        let mut own = Vec::new();
         let mut databases = Vec::new();
         for found in discover(paths)? {
             let (db, audit) = pipeline::run(&found, depth, Some(opts));
-            all.extend(audit.findings);
+            own.push(audit.findings);
             databases.push(db);
         }
-        all.extend(findings::across(&databases.iter().collect::<Vec<_>>()));
+        let dbs: Vec<&Database> = databases.iter().collect();
+        let roles = findings::stand_in::roles(&dbs);
+        let mut all: Vec<Finding> = own
+            .into_iter()
+            .zip(&roles)
+            .filter(|(_, role)| **role != findings::stand_in::Role::Covered)
+            .flat_map(|(f, _)| f)
+            .collect();
+        all.extend(findings::across(&dbs));
         findings::sort(&mut all);
         Ok((Workspace { databases }, all))
     }

@@ -33,6 +33,7 @@ use crate::engine::database::Database;
 use crate::engine::discover::Found;
 use crate::engine::error::Error;
 use crate::engine::findings as audit;
+use crate::engine::findings::stand_in::Role;
 use crate::engine::jobs::{StageDone, StageJob};
 use crate::engine::pipeline::{self, Stage};
 use crate::engine::worker::{self, Job, JobId, Payload, Report, Workers};
@@ -541,13 +542,22 @@ impl App {
     /// answer: with thousands of databases, per answer would cost quadratic time on the UI thread.
     pub fn refresh_across(&mut self) {
         if std::mem::take(&mut self.across_stale) {
-            let models: Vec<&Database> = self
+            let (at, models): (Vec<usize>, Vec<&Database>) = self
                 .view
                 .dbs
                 .iter()
-                .filter_map(|d| d.model.as_ref())
-                .collect();
+                .enumerate()
+                .filter_map(|(i, d)| Some((i, d.model.as_ref()?)))
+                .unzip();
+            let mut roles = vec![Role::Own; self.view.dbs.len()];
+            for (i, role) in at.iter().zip(audit::stand_in::roles(&models)) {
+                roles[*i] = match role {
+                    Role::StandsIn(live) => Role::StandsIn(at[live]),
+                    other => other,
+                };
+            }
             self.view.across = audit::across(&models);
+            self.view.roles = roles;
         }
     }
 

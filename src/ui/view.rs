@@ -12,6 +12,7 @@ use super::theme::Theme;
 use crate::engine::backups::{is_backup_name, is_copy_of};
 use crate::engine::database::Database;
 use crate::engine::discover::Found;
+use crate::engine::findings::stand_in::Role;
 use crate::engine::findings::{self as audit, Finding};
 use crate::engine::relations::Relation;
 use crate::engine::worker::JobId;
@@ -102,6 +103,9 @@ pub struct View {
     /// Findings that compare databases, recomputed once per batch of answers (see
     /// `App::refresh_across`).
     pub across: Vec<Finding>,
+    /// The role of each database in the audit (by index), recomputed with `across`: a backup of
+    /// a sound database is not audited twice, and one may stand in for a lost database.
+    pub roles: Vec<Role>,
     pub jobs: BTreeMap<JobId, JobInfo>,
     pub theme: Theme,
 }
@@ -112,6 +116,7 @@ impl View {
             dbs: found.into_iter().map(Db::new).collect(),
             focus: 0,
             across: Vec::new(),
+            roles: Vec::new(),
             jobs: BTreeMap::new(),
             theme,
         }
@@ -127,7 +132,9 @@ impl View {
         let mut all: Vec<Finding> = self
             .dbs
             .iter()
-            .flat_map(|d| d.findings.iter().flatten().cloned())
+            .enumerate()
+            .filter(|(i, _)| self.roles.get(*i) != Some(&Role::Covered))
+            .flat_map(|(_, d)| d.findings.iter().flatten().cloned())
             .chain(self.across.iter().cloned())
             .collect();
         audit::sort(&mut all);

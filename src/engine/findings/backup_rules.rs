@@ -18,7 +18,9 @@ fn backups(db: &Database, opts: &Options) -> Option<Vec<catalog::Entry>> {
 
 /// The file's own name, the object of these rules: the same however the database was reached.
 fn file_name(db: &Database) -> String {
-    db.file.file_name().map_or_else(|| db.path.clone(), escape_path)
+    db.file
+        .file_name()
+        .map_or_else(|| db.path.clone(), escape_path)
 }
 
 /// The command that makes a backup, quoted for a shell.

@@ -11,6 +11,7 @@ mod data;
 mod files;
 mod rules;
 mod schema_rules;
+pub mod stand_in;
 mod workspace_rules;
 
 pub use rules::{rule, Check, Rule, RULES};
@@ -147,14 +148,36 @@ pub fn from_parts(
         .collect()
 }
 
-/// The rules that compare databases with each other.
+/// The rules that compare databases, over the databases that speak for their services (see
+/// [`stand_in`]): a backup standing in for its database is named as such in the message.
 pub fn across(dbs: &[&Database]) -> Vec<Finding> {
-    rules::checks()
+    let roles = stand_in::roles(dbs);
+    let compared: Vec<&Database> = dbs
+        .iter()
+        .zip(&roles)
+        .filter(|(_, r)| **r != stand_in::Role::Covered)
+        .map(|(d, _)| *d)
+        .collect();
+    let mut found: Vec<Finding> = rules::checks()
         .flat_map(|check| match check {
-            Check::Across(f) => f(dbs),
+            Check::Across(f) => f(&compared),
             _ => Vec::new(),
         })
-        .collect()
+        .collect();
+    for (copy, role) in dbs.iter().zip(&roles) {
+        if let stand_in::Role::StandsIn(live) = role {
+            let note = format!(
+                " ({} stands in for {}: {})",
+                copy.path,
+                dbs[*live].path,
+                dbs[*live].status.label()
+            );
+            for f in found.iter_mut().filter(|f| f.concerns(&copy.path)) {
+                f.message.push_str(&note);
+            }
+        }
+    }
+    found
 }
 
 /// Severity, then database, then rule, then object (the contract's order).

@@ -7,6 +7,7 @@ use ratatui::Frame;
 
 use super::{block, pick, render_list, schema, step, visible, Panel};
 use crate::engine::database::{Database, Integrity, Status};
+use crate::engine::findings::stand_in::Role;
 use crate::engine::findings::Severity;
 use crate::ui::action::{Action, PanelId};
 use crate::ui::command::{Command, Ctx};
@@ -61,16 +62,20 @@ fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let shown = visible(view.dbs.len(), view.focus, left);
     let items: Vec<ListItem> = view.dbs[shown.clone()]
         .iter()
-        .map(|db| {
+        .zip(shown.clone())
+        .map(|(db, i)| {
             let (label, style) = status_style(db, t);
             let size = db
                 .model
                 .as_ref()
                 .map_or(String::new(), |m| units::bytes(m.size_bytes));
+            let from_backup =
+                stand_in_for(view, i).map_or(String::new(), |_| "  ⎘ from backup".into());
             ListItem::new(Line::from(vec![
                 Span::styled(db.name().to_string(), t.text),
                 Span::styled(format!("  {label}"), style),
                 Span::styled(format!("  {size}"), t.dim),
+                Span::styled(from_backup, t.info),
             ]))
         })
         .collect();
@@ -109,15 +114,35 @@ fn details(view: &View, db: &Db) -> Vec<Line<'static>> {
             t.warning,
         ),
     ])];
-    if m.page_size.is_none() {
-        return lines;
-    }
+    let m = match (m.page_size, stand_in_for(view, view.focus)) {
+        (Some(_), _) => m,
+        (None, Some(copy)) => {
+            lines.push(Line::styled(
+                format!(
+                    "from backup {}: its newest readable backup stands in for it",
+                    copy.name()
+                ),
+                t.info,
+            ));
+            match &copy.model {
+                Some(model) => model,
+                None => return lines,
+            }
+        }
+        (None, None) => return lines,
+    };
     lines.extend(facts(m, t));
     lines.push(Line::raw(""));
     lines.extend(findings_summary(view, db));
     lines.push(Line::raw(""));
     lines.extend(largest(m, t));
     lines
+}
+
+/// The backup standing in for the database at `i`, which is empty or unreadable.
+fn stand_in_for(view: &View, i: usize) -> Option<&Db> {
+    let at = view.roles.iter().position(|r| *r == Role::StandsIn(i))?;
+    view.dbs.get(at)
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
