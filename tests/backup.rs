@@ -336,3 +336,26 @@ fn bad_input_is_one_line_naming_the_file() {
     assert!(err.contains("gateway.db") && err.contains("empty"), "{err}");
     assert!(!dir.path().join("backups").exists());
 }
+
+#[test]
+fn a_cancelled_backup_leaves_nothing_behind() {
+    use litescope::engine::backups::create::{self, Check};
+    let dir = tempfile::tempdir().unwrap();
+    let db = sized(dir.path(), 20);
+    let out = dir.path().join("b");
+    let plan = create::plan(&db, Some(&out)).unwrap();
+    let conn = litescope::engine::connect::open(&db).unwrap();
+    let flag = conn.cancel_flag();
+    let mut pages = 0;
+    let result = create::create(&plan, &conn, Check::Quick, &mut |done, _| {
+        pages = done;
+        flag.store(true, Ordering::SeqCst);
+    });
+    assert!(
+        matches!(result, Err(litescope::engine::error::Error::Cancelled)),
+        "{result:?}"
+    );
+    assert!(pages > 0, "the copy was under way when it was cancelled");
+    let left: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -386,10 +386,16 @@ fn a_backup_stands_in_for_its_empty_database_and_is_not_audited_beside_a_sound_o
     );
     // Once gateway.db holds its data again, its backup is not audited a second time.
     std::fs::remove_file(dir.path().join("gateway.db")).unwrap();
-    std::fs::copy(dir.path().join("gateway.db.backup"), dir.path().join("gateway.db")).unwrap();
+    std::fs::copy(
+        dir.path().join("gateway.db.backup"),
+        dir.path().join("gateway.db"),
+    )
+    .unwrap();
     let found = findings(&[dir.path()]);
     assert!(
-        found.iter().all(|f| f["database"].as_str().unwrap() != "gateway.db.backup"),
+        found
+            .iter()
+            .all(|f| f["database"].as_str().unwrap() != "gateway.db.backup"),
         "{found:?}"
     );
     assert_eq!(by_rule(&found, "naming-mixed").len(), 1, "{found:?}");

@@ -95,7 +95,12 @@ fn type_text(app: &mut App, text: &str) {
 }
 
 fn snapshot(name: &str, app: &App) {
-    insta::with_settings!({filters => vec![(r"\d+\.\d ms", "[ms]")]}, {
+    let filters = vec![
+        (r"\d+\.\d ms", "[ms]"),
+        (r"\d{8}T\d{6}\.\d{3}Z", "[time]"),
+        (r"/tmp/\.tmp\w+", "[dir]"),
+    ];
+    insta::with_settings!({filters => filters}, {
         insta::assert_snapshot!(name, screen(app));
     });
 }
@@ -112,10 +117,37 @@ fn every_panel_renders() {
     snapshot("schema_table_open", &app);
     for panel in ["5", "6", "7", "8"] {
         key(&mut app, KeyCode::Char(panel.chars().next().unwrap()));
+        app.settle(Duration::from_secs(20));
         snapshot(&format!("panel_{panel}"), &app);
     }
     key(&mut app, KeyCode::Char('?'));
     snapshot("help", &app);
+}
+
+#[test]
+fn a_backup_from_the_panel_asks_first_then_writes_a_verified_copy() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('8'));
+    app.settle(Duration::from_secs(20));
+    assert!(screen(&app).contains("no backup"), "{}", screen(&app));
+    key(&mut app, KeyCode::Char('b'));
+    snapshot("backup_confirm", &app);
+    let backups = dir.path().join("backups");
+    key(&mut app, KeyCode::Char('n'));
+    app.settle(Duration::from_secs(20));
+    assert!(!backups.exists(), "a backup was written after no");
+    key(&mut app, KeyCode::Char('b'));
+    key(&mut app, KeyCode::Char('y'));
+    app.settle(Duration::from_secs(20));
+    let written: Vec<_> = std::fs::read_dir(&backups).unwrap().flatten().collect();
+    assert_eq!(written.len(), 2, "the backup and its manifest");
+    let text = screen(&app);
+    assert!(
+        text.contains("backed up to") && text.contains("verified"),
+        "{text}"
+    );
+    assert!(text.contains("Backups (1)"), "{text}");
 }
 
 #[test]

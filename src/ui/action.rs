@@ -50,6 +50,14 @@ pub enum Action {
     Copy,
     /// Copy the selected row as JSON (Data and Query grids).
     CopyRow,
+    /// Backups panel: back up the selected database now.
+    Backup,
+    /// Backups panel: verify the selected backup against its database.
+    Verify,
+    /// Backups panel: remove all but the newest backups of the selected database.
+    Prune,
+    /// Backups panel: restore the selected backup over its database.
+    Restore,
 }
 
 /// The groups of the help screen, in the order it lists them.
@@ -59,6 +67,7 @@ pub enum Group {
     Move,
     Query,
     Findings,
+    Backups,
 }
 
 impl Group {
@@ -68,6 +77,7 @@ impl Group {
             Group::Move => "In every panel: lists, trees and grids",
             Group::Query => "Query (4)",
             Group::Findings => "Findings (5)",
+            Group::Backups => "Backups (8)",
         }
     }
 }
@@ -104,6 +114,10 @@ impl Action {
             Action::NextDb => "next database",
             Action::Copy => "copy: value, DDL, fix, results as CSV",
             Action::CopyRow => "copy the selected row as JSON",
+            Action::Backup => "back up the selected database now (asks first)",
+            Action::Verify => "verify the selected backup against its database",
+            Action::Prune => "keep the newest backups, remove the rest (asks first)",
+            Action::Restore => "restore the selected backup over its database (asks first)",
         }
     }
 
@@ -123,6 +137,7 @@ impl Action {
             | Action::CopyRow => Group::Move,
             Action::Run | Action::Edit | Action::HistoryPrev | Action::HistoryNext => Group::Query,
             Action::Sort | Action::Severity => Group::Findings,
+            Action::Backup | Action::Verify | Action::Prune | Action::Restore => Group::Backups,
             _ => Group::Global,
         }
     }

@@ -28,6 +28,7 @@ use super::panels::schema::{self, Schema};
 use super::panels::{Panel, Panels, Setup};
 use super::theme::Theme;
 use super::view::{JobInfo, View};
+use super::widgets::confirm::Confirm;
 use super::widgets::popup::Popup;
 use crate::engine::database::Database;
 use crate::engine::discover::Found;
@@ -64,6 +65,8 @@ pub struct App {
     tx: Sender<Msg>,
     rx: Receiver<Msg>,
     pub popup: Option<Popup>,
+    /// A writing action waiting for the user's yes.
+    pub confirm: Option<Confirm>,
     pub help: bool,
     /// `/` was pressed: keys edit the filter of the panel in front.
     pub typing_filter: bool,
@@ -103,6 +106,7 @@ impl App {
             tx,
             rx,
             popup: None,
+            confirm: None,
             help: false,
             typing_filter: false,
             handlers: BTreeMap::new(),
@@ -178,6 +182,16 @@ impl App {
         }
         for i in 0..self.view.dbs.len() {
             self.run_stage(i, Stage::Names);
+        }
+    }
+
+    /// Reads database `db` again from its first stage, dropping what was known of it.
+    fn reload(&mut self, db: usize) {
+        if let Some(d) = self.view.dbs.get_mut(db) {
+            d.findings = None;
+            d.relations = None;
+            self.across_stale = true;
+            self.run_stage(db, Stage::Names);
         }
     }
 
@@ -295,6 +309,10 @@ impl App {
     }
 
     fn on_key(&mut self, key: KeyEvent) {
+        if let Some(confirm) = self.confirm.take() {
+            self.answer(confirm, key);
+            return;
+        }
         if self.typing_filter {
             self.type_filter(key);
             return;
@@ -309,6 +327,24 @@ impl App {
         }
         if let Some(action) = action {
             self.update(action);
+        }
+    }
+
+    /// The user's answer to a confirmation: `y` or Enter goes ahead, `n`, Esc or `q` leaves
+    /// everything as it is; any other key keeps the question open.
+    fn answer(&mut self, confirm: Confirm, key: KeyEvent) {
+        match key.code {
+            KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+                let mut ctx = Ctx::new(&self.view, &mut self.next_job);
+                confirm.accept(&mut ctx);
+                for command in ctx.into_commands() {
+                    self.apply(command);
+                }
+            }
+            KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {
+                self.message = Some(Message::info("cancelled: nothing was written"));
+            }
+            _ => self.confirm = Some(confirm),
         }
     }
 
@@ -374,9 +410,9 @@ impl App {
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.help = true,
-            Action::NextPanel => self.panels.step(1),
-            Action::PrevPanel => self.panels.step(-1),
-            Action::Show(p) => self.panels.show(p),
+            Action::NextPanel => self.bring(|p| p.step(1)),
+            Action::PrevPanel => self.bring(|p| p.step(-1)),
+            Action::Show(id) => self.bring(|p| p.show(id)),
             Action::Filter if self.panels.front().filter().is_some() => self.typing_filter = true,
             Action::Refresh => {
                 self.message = Some(Message::info("re-reading every database"));
@@ -415,8 +451,11 @@ impl App {
                     self.panels.show(schema::ID);
                 }
             }
-            Command::Show(panel) => self.panels.show(panel),
+            Command::Show(panel) => self.bring(|p| p.show(panel)),
             Command::Popup(popup) => self.popup = Some(popup),
+            Command::Confirm(confirm) => self.confirm = Some(confirm),
+            Command::Reload(db) => self.reload(db),
+            Command::Deliver { target, act } => self.deliver(target, act),
             Command::Message(message) => self.message = Some(message),
             Command::Copy { text, what } => {
                 let bytes = crate::units::counted(text.len() as u64, "byte");
@@ -443,6 +482,15 @@ impl App {
         }
         for panel in self.panels.iter_mut() {
             panel.focus_moved(&self.view);
+        }
+    }
+
+    /// Brings another panel to the front (as `change` says) and tells it it is shown.
+    fn bring(&mut self, change: impl FnOnce(&mut Panels)) {
+        let before = self.panels.front_id();
+        change(&mut self.panels);
+        if self.panels.front_id() != before {
+            self.in_front(|panel, ctx| panel.shown(ctx));
         }
     }
 
@@ -494,7 +542,7 @@ impl App {
             MouseEventKind::Down(MouseButton::Left) => {
                 let body = self.areas.body;
                 if let Some(p) = self.areas.tab_at(col, row) {
-                    self.panels.show(p);
+                    self.bring(|panels| panels.show(p));
                 } else if body.intersects(at) {
                     let row = row - body.y;
                     self.in_front(|panel, ctx| panel.click(row, body.height, ctx));

@@ -11,6 +11,7 @@ use std::any::{Any, TypeId};
 
 use super::action::PanelId;
 use super::view::View;
+use super::widgets::confirm::Confirm;
 use super::widgets::popup::Popup;
 use crate::engine::error::Error;
 use crate::engine::worker::{Job, JobId, Payload, Workers};
@@ -63,6 +64,15 @@ pub enum Command {
     /// Bring a panel to the front.
     Show(PanelId),
     Popup(Popup),
+    /// Ask before writing; the action runs only on yes.
+    Confirm(Confirm),
+    /// Read database `db` again from the start: after a write replaced or changed it.
+    Reload(usize),
+    /// Hand the panel of type `target` a step to take: what a confirmed action does next.
+    Deliver {
+        target: TypeId,
+        act: Act,
+    },
     Message(Message),
     /// Copy `text` to the clipboard; `what` says what it is ("1 value", "the DDL of orders").
     Copy {
@@ -72,6 +82,9 @@ pub enum Command {
     /// Run a job; its answer goes back to the panel that sent it (see [`Ctx::send`]).
     Send(Request),
 }
+
+/// A step for a panel to take, whatever its type.
+pub type Act = Box<dyn FnOnce(&mut dyn Any, &mut Ctx)>;
 
 /// A job's answer, handed back to the panel of type `target`.
 pub type OnDone = Box<dyn FnOnce(&mut dyn Any, &mut Ctx, JobId, Result<Payload, Error>)>;
@@ -146,6 +159,24 @@ impl<'a> Ctx<'a> {
             let what = format!("the path of {}", db.name());
             self.copy(path, what);
         }
+    }
+
+    /// Asks `confirm`'s question; its action runs only if the user says yes.
+    pub fn confirm(&mut self, confirm: Confirm) {
+        self.push(Command::Confirm(confirm));
+    }
+
+    /// Runs `act` on the panel of type `P` once the commands pushed so far are applied: how a
+    /// confirmation's yes reaches the panel that asked.
+    pub fn to_panel<P: Any>(&mut self, act: impl FnOnce(&mut P, &mut Ctx) + 'static) {
+        self.push(Command::Deliver {
+            target: TypeId::of::<P>(),
+            act: Box::new(move |panel, ctx| {
+                if let Some(panel) = panel.downcast_mut::<P>() {
+                    act(panel, ctx);
+                }
+            }),
+        });
     }
 
     pub fn popup(&mut self, popup: Popup) {

@@ -27,6 +27,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if let Some(popup) = &app.popup {
         popup.render(frame, &app.view.theme);
     }
+    if let Some(confirm) = &app.confirm {
+        confirm.render(frame, &app.view.theme);
+    }
     if app.help {
         help(app).render(frame, &app.view.theme);
     }

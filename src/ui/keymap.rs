@@ -125,6 +125,10 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("next_db", &["]"]),
     ("copy", &["y"]),
     ("copy_row", &["Y"]),
+    ("backup", &["b"]),
+    ("verify", &["V"]),
+    ("prune", &["P"]),
+    ("restore", &["R"]),
 ];
 
 /// Every action name the config accepts, in the help screen's order.

@@ -17,6 +17,9 @@ pub mod verify;
 pub use names::{is_backup_name, is_copy_of, sibling_copy, EXTENSIONS};
 pub use stamp::age_days;
 
+/// A newest backup older than this many days is stale.
+pub const STALE_DAYS: u64 = 7;
+
 /// The folder a database's backups go to unless another is given: `backups/` beside it.
 pub fn default_dir(db: &std::path::Path) -> std::path::PathBuf {
     let parent = db.parent().filter(|p| !p.as_os_str().is_empty());

@@ -1,13 +1,10 @@
 //! Rules about a database's backups: none found, or only old ones.
 
 use super::{Finding, Options};
-use crate::engine::backups::{age_days, catalog, is_backup_name};
+use crate::engine::backups::{age_days, catalog, is_backup_name, STALE_DAYS};
 use crate::engine::database::Database;
 use crate::engine::names::escape_path;
 use crate::units;
-
-/// A backup older than this many days is stale.
-pub const STALE_DAYS: u64 = 7;
 
 /// The backups of `db` when it is a live database that SQLite can read; `None` for the others
 /// (a backup copy, an unreadable file), which no rule here is about.

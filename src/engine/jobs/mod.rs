@@ -2,6 +2,7 @@
 //! operation that the CLI calls directly (see `gitui`'s split of `sync` operations and their
 //! async jobs): the operation lives with its module, the job only adapts it to the worker.
 
+pub mod backups;
 pub mod page;
 pub mod query;
 pub mod stage;

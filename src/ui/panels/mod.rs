@@ -172,6 +172,10 @@ pub trait Panel: Any {
 
     /// The database in focus changed (it is `view.focus` now).
     fn focus_moved(&mut self, _view: &View) {}
+
+    /// The panel came to the front: it may ask for what it shows (the Backups panel lists the
+    /// backup folders then, not at start).
+    fn shown(&mut self, _ctx: &mut Ctx) {}
 }
 
 /// The panels, built from the registry, and which is in front.

@@ -1,6 +1,7 @@
 //! Drawing pieces shared by the panels.
 
 pub mod cell;
+pub mod confirm;
 pub mod gauge;
 pub mod grid;
 pub mod popup;
