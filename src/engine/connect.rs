@@ -230,6 +230,18 @@ pub fn open_beside(conn: &Conn) -> Option<Conn> {
     open_with(source, conn.access, caveat, conn.cancelled.clone()).ok()
 }
 
+/// Opens another file (one litescope wrote itself, such as a new backup) read-only, stopped by
+/// the same cancel as `conn`, so that a job reading both is cancelled whichever it is reading.
+pub fn open_tied(path: &Path, conn: &Conn) -> rusqlite::Result<Conn> {
+    let access = choose_access(path);
+    open_with(
+        source(path, access, None),
+        access,
+        None,
+        conn.cancelled.clone(),
+    )
+}
+
 fn source(path: &Path, access: Access, copy: Option<PrivateCopy>) -> Source {
     let stamp = (access != Access::ReadOnly).then(|| Stamp::of(path));
     let copy = copy.map(Arc::new);

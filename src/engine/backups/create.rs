@@ -123,15 +123,18 @@ pub fn create(
     sweep_partials(dir);
     let mut out = AtomicFile::create(&plan.target)?;
     let snapshot = copy(conn, out.file(), &plan.target, progress)?;
-    out.commit(false)?;
+    // Checked under its temporary name: a backup's name is only ever given to a verified copy.
     let tables = match check {
         Check::None => Vec::new(),
-        _ => {
-            verify::fresh_copy(&plan.target, &snapshot, check == Check::Full).inspect_err(|_| {
-                let _ = std::fs::remove_file(&plan.target);
-            })?
-        }
+        _ => verify::fresh_copy(
+            out.path(),
+            &plan.target,
+            &snapshot,
+            check == Check::Full,
+            conn,
+        )?,
     };
+    out.commit(false)?;
     let manifest = Manifest {
         source: std::path::absolute(&plan.source).unwrap_or_else(|_| plan.source.clone()),
         created: stamp::rfc3339(SystemTime::now()),

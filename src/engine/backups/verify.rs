@@ -18,19 +18,21 @@ use crate::engine::quote::ident;
 /// rows, page for page). Returns its tables' row counts for the manifest.
 pub(super) fn fresh_copy(
     path: &Path,
+    named: &Path,
     snapshot: &Snapshot,
     full: bool,
+    source: &Conn,
 ) -> Result<Vec<TableRows>, Error> {
     let failed = |why: String| {
         Error::invalid(
-            path,
-            format!("the backup failed verification ({why}) and was removed"),
+            named,
+            format!("the backup failed verification ({why}); nothing was kept"),
         )
     };
     if hash::file(path)? != snapshot.content_hash {
         return Err(failed("its bytes differ from the snapshot read".into()));
     }
-    let conn = open(path)?;
+    let conn = connect::open_tied(path, source).map_err(|e| Error::invalid(path, e.to_string()))?;
     let integrity = integrity(&conn, full)?;
     if integrity != "ok" {
         return Err(failed(integrity));

@@ -43,6 +43,11 @@ impl AtomicFile {
         &mut self.file
     }
 
+    /// The temporary name it is written under until [`AtomicFile::commit`].
+    pub fn path(&self) -> &Path {
+        &self.temp
+    }
+
     /// Syncs the file, gives it its name and syncs the folder. With `replace` it takes the place
     /// of an existing file in one rename; without, an existing file makes it fail, so two writers
     /// choosing the same name never overwrite each other.

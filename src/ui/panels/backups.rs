@@ -326,15 +326,20 @@ impl Backups {
                 "no backups yet: b writes a verified copy into the backups/ folder beside it";
             items.push(ListItem::new(Line::styled(hint, t.dim)));
         }
-        let progress =
-            self.running
-                .and_then(|id| view.jobs.get(&id))
-                .map_or(String::new(), |job| {
-                    let (done, total) = job.progress.unwrap_or((0, 0));
-                    format!("· {} {} · Esc cancel ", job.label, gauge(done, total, 20))
-                });
+        let running = self.running.and_then(|id| view.jobs.get(&id));
+        let area = match running {
+            Some(job) => {
+                let [list, bar] =
+                    Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+                let (done, total) = job.progress.unwrap_or((0, 0));
+                let line = format!(" {} · Esc cancels", gauge(done, total, 30));
+                frame.render_widget(Line::styled(line, t.info), bar);
+                list
+            }
+            None => area,
+        };
         let title = format!(
-            " Backups ({}) · V verify · P prune · R restore · Enter manifest {progress}",
+            " Backups ({}) · V verify · P prune · R restore · Enter manifest ",
             entries.len()
         );
         render_list(frame, area, items, title, self.picked, t);
