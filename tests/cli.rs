@@ -93,8 +93,8 @@ fn check_names_a_file_once_and_counts_in_words() {
 #[test]
 fn an_unknown_subcommand_is_a_usage_error() {
     for args in [
-        &["migrate", "--help"][..],
-        &["migrate"],
+        &["migrat", "--help"][..],
+        &["migrat"],
         &["backup", "create", "x.db"],
     ] {
         let (code, out, err) = litescope(args);

@@ -10,6 +10,7 @@
 
 mod demo;
 mod inspect;
+pub mod migrate;
 mod orphans;
 mod report;
 
@@ -50,6 +51,8 @@ enum Command {
     Demo(demo::Args),
     /// Relations (declared and inferred) of one database and their orphaned rows.
     Orphans(orphans::Args),
+    /// Migrations: status against a folder, the next migration file.
+    Migrate(migrate::Args),
 }
 
 /// JSON for stdout: indented for a person at a terminal, compact for a pipe.
@@ -146,6 +149,7 @@ pub fn run() -> ExitCode {
         Some(Command::Check(args)) => report::run_check(&args),
         Some(Command::Orphans(args)) => orphans::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
+        Some(Command::Migrate(args)) => migrate::run(&args),
         None => crate::ui::run(&cli.paths, cli.demo),
     };
     match outcome {

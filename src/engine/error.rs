@@ -17,6 +17,8 @@ pub enum Error {
     Cancelled,
     /// A job needs the schema, and the database has not been read yet.
     NotRead,
+    /// A file or folder the user gave cannot be used: its path as printed, and why.
+    BadInput { path: String, why: String },
 }
 
 impl From<rusqlite::Error> for Error {
@@ -44,10 +46,21 @@ impl fmt::Display for Error {
             ),
             Error::Cancelled => f.write_str("cancelled"),
             Error::NotRead => f.write_str("the database has not been read yet"),
+            Error::BadInput { path, why } => write!(f, "{path}: {why}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// A [`Error::BadInput`] about `path`.
+    pub fn bad_input(path: &std::path::Path, why: impl Into<String>) -> Error {
+        Error::BadInput {
+            path: super::names::escape_path(path),
+            why: why.into(),
+        }
+    }
+}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -46,7 +46,14 @@ fn draw(selected: usize, frame: &mut Frame, area: Rect, view: &View) {
                 ]));
             };
             let tracking = match migrate::detect(&m.schema) {
-                Some(tr) => Span::styled(format!("  tracked by {} in {}", tr.kind, tr.table), t.ok),
+                Some(tr) => Span::styled(
+                    format!(
+                        "  tracked by {} in {}",
+                        tr.kind,
+                        tr.table.unwrap_or_default()
+                    ),
+                    t.ok,
+                ),
                 None => Span::styled("  no migration tracking table", t.warning),
             };
             let version = Span::styled(
