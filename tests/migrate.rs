@@ -448,3 +448,62 @@ fn new_follows_each_layout_and_numbering() {
         .unwrap()
         .contains("-- migrate:down"));
 }
+
+#[test]
+fn report_and_check_take_a_migrations_folder() {
+    let (tmp, dir) = corpus_copy("migrations/sqlx-atuin-client");
+    let db = tmp.path().join("history.db");
+    sqlx_applied(&db, &dir);
+    std::fs::remove_file(dir.join("20230315220114_drop-events.sql")).unwrap();
+    std::fs::write(dir.join("20230319185725_deleted_at.sql"), "-- edited\n").unwrap();
+    std::fs::write(
+        dir.join("20990101000000_later.sql"),
+        "CREATE TABLE later(x);\n",
+    )
+    .unwrap();
+    let v = litescope_json(&[
+        "report".as_ref(),
+        db.as_os_str(),
+        "--migrations".as_ref(),
+        dir.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    let found: Vec<(String, String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with("migration-"))
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap().to_string();
+            (text("rule"), text("severity"), text("object"))
+        })
+        .collect();
+    let expect = |rule: &str, sev: &str, object: &str| (rule.into(), sev.into(), object.into());
+    assert_eq!(
+        found,
+        [
+            expect(
+                "migration-modified",
+                "error",
+                "20230319185725_deleted_at.sql"
+            ),
+            expect("migration-missing", "warning", "20230315220114_drop-events"),
+            expect("migration-pending", "warning", "20990101000000_later.sql"),
+        ]
+    );
+    let (code, _, err) = litescope(&[
+        "check".as_ref(),
+        db.as_os_str(),
+        "--migrations".as_ref(),
+        dir.as_os_str(),
+    ]);
+    assert_eq!(code, 1, "a modified migration is an error: {err}");
+    let (code, _, err) = litescope(&[
+        "check".as_ref(),
+        db.as_os_str(),
+        "--migrations".as_ref(),
+        tmp.path().join("nowhere").as_os_str(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+}

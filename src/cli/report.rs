@@ -32,6 +32,9 @@ pub struct Args {
     /// Seconds each data-reading pass may take per database.
     #[arg(long, default_value_t = 30)]
     budget: u64,
+    /// A migrations folder: adds the migration-* rules (pending, modified, missing, failed).
+    #[arg(long, value_name = "DIR")]
+    migrations: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -48,7 +51,14 @@ pub struct CheckArgs {
 /// still print their empty report first.
 fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
     let budget = Duration::from_secs(args.budget);
-    let opts = findings::Options { budget };
+    if let Some(dir) = &args.migrations {
+        // A folder that cannot be read fails the command before anything is audited.
+        crate::engine::migrate::read_folder(dir)?;
+    }
+    let opts = findings::Options {
+        budget,
+        migrations: args.migrations.clone(),
+    };
     let (ws, found) = Workspace::audit(&args.paths, Depth::full(budget), &opts)?;
     if ws.databases.is_empty() {
         if matches!(args.format, Format::Json | Format::Sarif) {

@@ -8,6 +8,7 @@
 
 mod data;
 mod files;
+mod migrations;
 mod rules;
 mod schema_rules;
 mod workspace_rules;
@@ -115,12 +116,15 @@ impl Finding {
 pub struct Options {
     /// Time allowed for each data-reading pass (quick_check, FK checks, counts) per database.
     pub budget: Duration,
+    /// The migrations folder the `migration-*` rules compare each database with.
+    pub migrations: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             budget: Duration::from_secs(30),
+            migrations: None,
         }
     }
 }

@@ -3,9 +3,10 @@
 //! Only rules that some check emits are listed; adding a rule is one entry here and its check in
 //! the file of its family.
 
-use super::{data, files, schema_rules, workspace_rules, Finding, Options, Severity};
+use super::{data, files, migrations, schema_rules, workspace_rules, Finding, Options, Severity};
 use crate::engine::connect::Conn;
 use crate::engine::database::Database;
+use crate::engine::migrate::State;
 use crate::engine::relations::Relation;
 
 /// What a check looks at, which decides when it runs.
@@ -135,6 +136,38 @@ pub static RULES: &[Rule] = &[
         severity: Warning,
         why: "nobody can tell which schema version this database is at",
         checks: &[Check::Schema(|db| schema_rules::no_tracking(db).into_iter().collect())],
+    },
+    Rule {
+        id: "migration-pending",
+        severity: Warning,
+        why: "code that expects the migration's tables or columns fails on this database",
+        checks: &[Check::Data(|db, conn, _, opts| {
+            migrations::of_state(db, conn, opts, State::Pending)
+        })],
+    },
+    Rule {
+        id: "migration-modified",
+        severity: Error,
+        why: "the file no longer says what ran: databases migrated before and after the edit differ",
+        checks: &[Check::Data(|db, conn, _, opts| {
+            migrations::of_state(db, conn, opts, State::Modified)
+        })],
+    },
+    Rule {
+        id: "migration-missing",
+        severity: Warning,
+        why: "a change this database went through is in no file: a fresh database will not get it",
+        checks: &[Check::Data(|db, conn, _, opts| {
+            migrations::of_state(db, conn, opts, State::Missing)
+        })],
+    },
+    Rule {
+        id: "migration-failed",
+        severity: Error,
+        why: "a migration stopped partway: the schema may be neither the old nor the new one",
+        checks: &[Check::Data(|db, conn, _, opts| {
+            migrations::of_state(db, conn, opts, State::Failed)
+        })],
     },
 ];
 
