@@ -37,6 +37,10 @@ pub struct Cli {
     /// Open the TUI on a generated demo workspace.
     #[arg(long)]
     demo: bool,
+    /// The migrations folder the Migrations panel compares every database with (default: one
+    /// found beside each database, such as migrations/ or db/migrations/).
+    #[arg(long, value_name = "DIR")]
+    migrations: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -150,7 +154,7 @@ pub fn run() -> ExitCode {
         Some(Command::Orphans(args)) => orphans::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
         Some(Command::Migrate(args)) => migrate::run(&args),
-        None => crate::ui::run(&cli.paths, cli.demo),
+        None => crate::ui::run(&cli.paths, cli.demo, cli.migrations.as_deref()),
     };
     match outcome {
         Ok(code) => code,

@@ -10,6 +10,7 @@
 
 use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,10 +25,12 @@ use super::command::{typed, Command, Ctx, Message, Post, Request};
 use super::config::History;
 use super::keymap::Keymap;
 use super::layout::Areas;
+use super::panels::migrations;
 use super::panels::schema::{self, Schema};
 use super::panels::{Panel, Panels, Setup};
 use super::theme::Theme;
 use super::view::{JobInfo, View};
+use super::watcher::Watcher;
 use super::widgets::popup::Popup;
 use crate::engine::database::Database;
 use crate::engine::discover::Found;
@@ -43,6 +46,8 @@ pub enum Msg {
     /// A terminal event and when it was read.
     Input(Event, Instant),
     Worker(worker::Event),
+    /// Something changed under a watched folder (see `watcher`).
+    Folder(PathBuf),
 }
 
 /// What to do with a job's result, and with what it reports as it runs.
@@ -78,6 +83,8 @@ pub struct App {
     pub areas: Areas,
     /// Text to copy, for the loop to write to the terminal between frames (see `clipboard`).
     pub clipboard: Vec<String>,
+    /// The folders panels asked to watch; started with the first.
+    watcher: Option<Watcher>,
 }
 
 impl App {
@@ -112,6 +119,7 @@ impl App {
             across_stale: false,
             areas: Areas::default(),
             clipboard: Vec::new(),
+            watcher: None,
         };
         app.load_all();
         app
@@ -271,6 +279,9 @@ impl App {
         let next = stage.next(&model);
         self.view.dbs[i].model = Some(model);
         self.across_stale = true;
+        if stage == Stage::Schema {
+            self.tell_panels(|panel, ctx| panel.schema_read(i, ctx));
+        }
         if let Some(next) = next {
             self.run_stage(i, next);
         }
@@ -290,6 +301,40 @@ impl App {
             Msg::Input(Event::Paste(text), _) => self.panels.front_mut().paste(&text),
             Msg::Input(..) => {}
             Msg::Worker(e) => self.on_worker(e),
+            Msg::Folder(dir) => self.tell_panels(|panel, ctx| panel.folder_changed(&dir, ctx)),
+        }
+    }
+
+    /// The migrations folder the user gave (`--migrations DIR`), for every database.
+    pub fn set_migrations(&mut self, dir: &Path) {
+        if let Some(panel) = self.panels.get_mut::<migrations::Migrations>() {
+            panel.given = Some(dir.to_path_buf());
+        }
+    }
+
+    /// Lets every panel act on an event with a context, then applies what they asked for.
+    fn tell_panels(&mut self, act: impl Fn(&mut dyn Panel, &mut Ctx)) {
+        let mut ctx = Ctx::new(&self.view, &mut self.next_job);
+        for panel in self.panels.iter_mut() {
+            act(panel, &mut ctx);
+        }
+        for command in ctx.into_commands() {
+            self.apply(command);
+        }
+    }
+
+    /// Watches `dir` for the panels; the status line says when it cannot be.
+    fn watch(&mut self, dir: &Path) {
+        if self.watcher.is_none() {
+            self.watcher = Watcher::new(self.tx.clone());
+        }
+        let watching = self.watcher.as_mut().is_some_and(|w| w.watch(dir));
+        if !watching {
+            let text = format!(
+                "{}: cannot be watched; r re-reads it",
+                crate::engine::names::escape_path(dir)
+            );
+            self.message = Some(Message::error(text));
         }
     }
 
@@ -423,6 +468,7 @@ impl App {
                 self.clipboard.push(text);
             }
             Command::Send(request) => self.start(request),
+            Command::Watch(dir) => self.watch(&dir),
         }
     }
 

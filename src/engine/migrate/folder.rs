@@ -362,3 +362,46 @@ fn transaction_of(parts: &Parts) -> Transaction {
         Transaction::Runner
     }
 }
+
+/// Where teams keep migrations, relative to a database's folder or one of its parents.
+const USUAL_FOLDERS: &[&str] = &[
+    "migrations",
+    "db/migrations",
+    "database/migrations",
+    "sql/migrations",
+    "src/migrations",
+    "migrations/sqlite",
+    "db/migrations/sqlite",
+    "resources/migrations",
+    "resources/migrations/sqlite",
+    "schema/migrations",
+];
+
+/// How many folders up from a database's own to look (`data/app.db` beside a repository's
+/// `migrations/`).
+const LEVELS_UP: usize = 2;
+
+/// The migrations folder beside the database at `db`: the first of the usual names, in the
+/// database's folder or up to [`LEVELS_UP`] above it, that holds a migration. The search stops at
+/// a repository's root (a folder holding `.git`) and never reaches `/`.
+pub fn find_beside(db: &Path) -> Option<PathBuf> {
+    let start = std::path::absolute(db).ok()?;
+    let mut dirs = Vec::new();
+    for dir in start.ancestors().skip(1).take(LEVELS_UP + 1) {
+        if dir.parent().is_none() {
+            break;
+        }
+        dirs.push(dir);
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    dirs.into_iter().find_map(|dir| {
+        USUAL_FOLDERS
+            .iter()
+            .map(|rel| dir.join(rel))
+            .find(|candidate| {
+                candidate.is_dir() && read_folder(candidate).is_ok_and(|f| !f.migrations.is_empty())
+            })
+    })
+}

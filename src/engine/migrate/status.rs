@@ -84,17 +84,32 @@ impl Status {
 /// A folder that cannot be read fails with its path; so does a tracking table that cannot.
 pub fn read(conn: &Connection, db_path: &Path, dir: &Path) -> Result<(Folder, Status), Error> {
     let folder = read_folder(dir)?;
-    let tracked = tracking(conn).map_err(|e| Error::bad_input(db_path, e.to_string()))?;
-    let recorded = read_records(conn, &tracked).map_err(|e| {
-        let table = tracked.table.as_deref().unwrap_or("user_version");
-        Error::bad_input(db_path, format!("cannot read {table}: {e}"))
-    })?;
-    let migrations = compare(&folder, &tracked, &recorded);
+    let (tracking, recorded) = tracked(conn, db_path)?;
     let status = Status {
-        tracking: tracked,
-        migrations,
+        migrations: compare(&folder, &tracking, &recorded),
+        tracking,
     };
     Ok((folder, status))
+}
+
+/// The database's tracking and what it records; a failure names the database.
+fn tracked(conn: &Connection, db_path: &Path) -> Result<(Tracking, Recorded), Error> {
+    let tracking = tracking(conn).map_err(|e| Error::bad_input(db_path, e.to_string()))?;
+    let recorded = read_records(conn, &tracking).map_err(|e| {
+        let table = tracking.table.as_deref().unwrap_or("user_version");
+        Error::bad_input(db_path, format!("cannot read {table}: {e}"))
+    })?;
+    Ok((tracking, recorded))
+}
+
+/// The status of the database behind `conn` with no folder: what its tracking records, every
+/// recorded version shown as missing a file.
+pub fn read_tracking(conn: &Connection, db_path: &Path) -> Result<Status, Error> {
+    let (tracking, recorded) = tracked(conn, db_path)?;
+    Ok(Status {
+        migrations: compare(&Folder::default(), &tracking, &recorded),
+        tracking,
+    })
 }
 
 /// Every version of `folder` and `recorded`, in order, with its state.
