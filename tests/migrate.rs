@@ -507,3 +507,28 @@ fn report_and_check_take_a_migrations_folder() {
     ]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn the_demo_has_one_pending_migration_and_untracked_databases_are_left_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = tmp.path().join("demo");
+    let (code, _, err) = litescope(&["demo".as_ref(), demo.as_os_str()]);
+    assert_eq!(code, 0, "{err}");
+    let migrations = demo.join("migrations");
+    let v = litescope_json(&[
+        "report".as_ref(),
+        demo.as_os_str(),
+        "--migrations".as_ref(),
+        migrations.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    let found: Vec<(&str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with("migration-"))
+        .map(|f| (f["rule"].as_str().unwrap(), f["database"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, [("migration-pending", "chat/app.db")]);
+}

@@ -1,6 +1,8 @@
 //! Rules from a migrations folder (`--migrations DIR`): migrations pending, modified since they
 //! were applied, applied with no file, or recorded as failed, per database, as `migrate status`
-//! sees them. Backup copies are left out: they are old on purpose.
+//! sees them. Backup copies are left out: they are old on purpose; so are databases with no
+//! tracking at all (no table, `user_version` 0): in a folder of several databases the migrations
+//! are rarely theirs, and `no-migration-tracking` already says what they lack.
 
 use super::{Finding, Options};
 use crate::engine::backups::is_backup_name;
@@ -22,6 +24,9 @@ pub fn of_state(db: &Database, conn: &Conn, opts: &Options, state: State) -> Vec
     let Ok((_, status)) = migrate::read(conn, &db.file, dir) else {
         return Vec::new();
     };
+    if status.tracking.kind == migrate::Kind::None {
+        return Vec::new();
+    }
     let dir = escape_path(dir);
     let kind = status.tracking.kind;
     status
