@@ -30,7 +30,7 @@ use super::panels::schema::{self, Schema};
 use super::panels::{Panel, Panels, Setup};
 use super::theme::Theme;
 use super::view::{JobInfo, View};
-use super::watcher::Watcher;
+use super::watcher::{watch, Watcher};
 use super::widgets::popup::Popup;
 use crate::engine::database::Database;
 use crate::engine::discover::Found;
@@ -323,21 +323,6 @@ impl App {
         }
     }
 
-    /// Watches `dir` for the panels; the status line says when it cannot be.
-    fn watch(&mut self, dir: &Path) {
-        if self.watcher.is_none() {
-            self.watcher = Watcher::new(self.tx.clone());
-        }
-        let watching = self.watcher.as_mut().is_some_and(|w| w.watch(dir));
-        if !watching {
-            let text = format!(
-                "{}: cannot be watched; r re-reads it",
-                crate::engine::names::escape_path(dir)
-            );
-            self.message = Some(Message::error(text));
-        }
-    }
-
     fn on_key(&mut self, key: KeyEvent) {
         if self.typing_filter {
             self.type_filter(key);
@@ -468,7 +453,13 @@ impl App {
                 self.clipboard.push(text);
             }
             Command::Send(request) => self.start(request),
-            Command::Watch(dir) => self.watch(&dir),
+            Command::Watch(dir) => {
+                if !watch(&mut self.watcher, &self.tx, &dir) {
+                    let shown = crate::engine::names::escape_path(&dir);
+                    let text = format!("{shown}: cannot be watched; r re-reads it");
+                    self.message = Some(Message::error(text));
+                }
+            }
         }
     }
 

@@ -54,3 +54,11 @@ impl Watcher {
         ok
     }
 }
+
+/// Watches `dir` with the watcher in `slot`, started on first use; false when it cannot.
+pub fn watch(slot: &mut Option<Watcher>, tx: &Sender<Msg>, dir: &Path) -> bool {
+    if slot.is_none() {
+        *slot = Watcher::new(tx.clone());
+    }
+    slot.as_mut().is_some_and(|w| w.watch(dir))
+}
