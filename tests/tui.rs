@@ -772,6 +772,7 @@ fn dbmate_project() -> tempfile::TempDir {
          CREATE TABLE users (id INTEGER PRIMARY KEY);
          CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER);",
     );
+    std::fs::write(dir.path().join("data/broken.db"), "").unwrap();
     dir
 }
 
@@ -796,6 +797,7 @@ fn migrations_show_each_state_the_sql_and_follow_the_folder() {
         shown.contains("dbmate (schema_migrations) · 2 applied · 1 pending · 1 missing"),
         "{shown}"
     );
+    assert!(shown.contains("broken.db  empty: no migrations to read"), "{shown}");
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Down);
     snapshot("migrations_sql", &app);

@@ -28,6 +28,12 @@ impl Job for MigrationsJob {
         "reading migrations".into()
     }
 
+    /// It gives way to what a user asks for, as the other passes over every database do: with
+    /// thousands of databases there are thousands of these.
+    fn is_background(&self) -> bool {
+        true
+    }
+
     /// Only the newest read of a database's migrations matters (a folder saved twice).
     fn replaces(&self, older: &dyn Queued) -> bool {
         is::<MigrationsJob>(older)

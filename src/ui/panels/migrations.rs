@@ -24,7 +24,7 @@ use crate::engine::names::escape_path;
 use crate::ui::action::{Action, PanelId};
 use crate::ui::command::{Command, Ctx};
 use crate::ui::theme::Theme;
-use crate::ui::view::View;
+use crate::ui::view::{Db, View};
 use crate::ui::widgets::sql::highlight;
 
 pub const ID: PanelId = PanelId("migrations");
@@ -206,10 +206,18 @@ fn state_style(state: State, t: &Theme) -> ratatui::style::Style {
 }
 
 impl Migrations {
-    fn database_line(&self, i: usize, name: &str, t: &Theme) -> Line<'static> {
-        let mut spans = vec![Span::styled(name.to_string(), t.text)];
+    fn database_line(&self, i: usize, db: &Db, t: &Theme) -> Line<'static> {
+        let mut spans = vec![Span::styled(db.name().to_string(), t.text)];
         match self.reads.get(&i) {
-            None => spans.push(Span::styled("  not read", t.dim)),
+            None => {
+                let why = match &db.model {
+                    Some(m) if !m.is_ok() => {
+                        format!("  {}: no migrations to read", m.status.label())
+                    }
+                    _ => "  not read yet".into(),
+                };
+                spans.push(Span::styled(why, t.dim));
+            }
             Some(Read::Waiting) => spans.push(Span::styled("  reading…", t.dim)),
             Some(Read::Failed(why)) => spans.push(Span::styled(format!("  {why}"), t.error)),
             Some(Read::Done(read)) => spans.extend(summary(read, t)),
@@ -223,7 +231,7 @@ impl Migrations {
             .dbs
             .iter()
             .enumerate()
-            .map(|(i, db)| ListItem::new(self.database_line(i, db.name(), t)))
+            .map(|(i, db)| ListItem::new(self.database_line(i, db, t)))
             .collect();
         let title = " Migrations · tracking, folder and state of each database ";
         render_list(frame, area, items, title.into(), self.rows.selected, t);
