@@ -112,6 +112,8 @@ fn every_panel_renders() {
     snapshot("schema_table_open", &app);
     for panel in ["5", "6", "7", "8"] {
         key(&mut app, KeyCode::Char(panel.chars().next().unwrap()));
+        // The Migrations panel reads when first shown.
+        app.settle(Duration::from_secs(20));
         snapshot(&format!("panel_{panel}"), &app);
     }
     key(&mut app, KeyCode::Char('?'));
@@ -792,12 +794,16 @@ fn migrations_show_each_state_the_sql_and_follow_the_folder() {
     let dir = dbmate_project();
     let mut app = app_on(dir.path());
     key(&mut app, KeyCode::Char('7'));
+    app.settle(Duration::from_secs(20));
     let shown = screen(&app);
     assert!(
         shown.contains("dbmate (schema_migrations) · 2 applied · 1 pending · 1 missing"),
         "{shown}"
     );
-    assert!(shown.contains("broken.db  empty: no migrations to read"), "{shown}");
+    assert!(
+        shown.contains("broken.db  empty: no migrations to read"),
+        "{shown}"
+    );
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Down);
     snapshot("migrations_sql", &app);

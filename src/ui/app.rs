@@ -295,6 +295,7 @@ impl App {
 
     /// Any message: a terminal event or a worker's answer.
     pub fn handle(&mut self, msg: Msg) {
+        let front = self.panels.front_id();
         match msg {
             Msg::Input(Event::Key(key), _) if key.kind != KeyEventKind::Release => self.on_key(key),
             Msg::Input(Event::Mouse(m), _) => self.on_mouse(m.kind, m.column, m.row),
@@ -302,6 +303,9 @@ impl App {
             Msg::Input(..) => {}
             Msg::Worker(e) => self.on_worker(e),
             Msg::Folder(dir) => self.tell_panels(|panel, ctx| panel.folder_changed(&dir, ctx)),
+        }
+        if self.panels.front_id() != front {
+            self.in_front(|panel, ctx| panel.shown(ctx));
         }
     }
 

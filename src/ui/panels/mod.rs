@@ -173,6 +173,9 @@ pub trait Panel: Any {
     /// The database in focus changed (it is `view.focus` now).
     fn focus_moved(&mut self, _view: &View) {}
 
+    /// The panel came to the front.
+    fn shown(&mut self, _ctx: &mut Ctx) {}
+
     /// Database `db`'s schema has been read (at start, and again after `r`).
     fn schema_read(&mut self, _db: usize, _ctx: &mut Ctx) {}
 
