@@ -532,3 +532,30 @@ fn the_demo_has_one_pending_migration_and_untracked_databases_are_left_out() {
         .collect();
     assert_eq!(found, [("migration-pending", "chat/app.db")]);
 }
+
+#[test]
+fn migrate_new_prints_what_it_created_and_refuses_an_empty_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = folder(tmp.path(), &[("0001_init.sql", "CREATE TABLE a(x);")]);
+    let run = |name: &str| {
+        litescope(&[
+            "migrate".as_ref(),
+            "new".as_ref(),
+            "--dir".as_ref(),
+            dir.as_os_str(),
+            name.as_ref(),
+        ])
+    };
+    let (code, out, err) = run("add users");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.trim_end().ends_with("0002_add_users.sql"), "{out}");
+    assert!(dir.join("0002_add_users.sql").is_file());
+    let (code, _, err) = run("!!!");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("a migration name needs a letter or a digit"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(left.len(), 2, "no temporary file is left behind");
+}
