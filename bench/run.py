@@ -30,6 +30,7 @@ ORPHANS = {"version": 2, "parents": 500_000, "accounts": 500_000, "children": 5_
            "null_every": 1000}
 ORPHANS_TEXT = {"version": 1, "parents": 500_000, "children": 5_000_000, "orphan_every": 100}
 FILES10K = {"version": 1, "files": 10_000}
+MIGRATIONS1K = {"version": 1, "migrations": 1_000}
 
 # argv placeholders: {bin} is the litescope binary, {data} is bench/data (commands run from the repo
 # root). `check` is optional: max_ms (litescope median) and/or max_ratio (litescope / baseline).
@@ -70,6 +71,12 @@ CASES = [
      "relations": {"child.parent_code -> parent.code (declared, unindexed)":
                    ("child", "parent_code", "parent", "code", True)},
      "timeout": 60, "target": "ratio <= 0.5", "check": {"max_ratio": 0.5}},
+    {"id": "migrate-status-1k", "description": "`migrate status` of 1,000 sqlx migration files against "
+     "1,000 recorded versions (every file read and SHA-384 checksummed)",
+     "litescope": ["{bin}", "migrate", "status", "{data}/migrations1k/app.db", "--dir", "{data}/migrations1k",
+                   "--json"],
+     "baseline": ["sqlite3", "{data}/migrations1k/app.db", "SELECT version, checksum FROM _sqlx_migrations"],
+     "target": "under 200 ms", "check": {"max_ms": 200}},
     # TUI cases (bench/tui.py): litescope runs in a 160x45 tmux pane; times are read off the screen.
     {"id": "tui-start-1gb", "description": "TUI launch until a table name of the 1 GB database is on screen",
      "run": "tui_start", "litescope": ["{bin}", "{data}/big.db"],
@@ -239,6 +246,29 @@ def gen_files10k(folder, p):
     return {"tables": 2 * p["files"], "indexes": 0, "rows": 70 * p["files"]}
 
 
+def gen_migrations1k(folder, p):
+    """An sqlx folder of small migrations and, beside them, app.db with every one applied and recorded
+    as sqlx records it (SHA-384 of the file's bytes as the checksum)."""
+    import hashlib
+    folder.mkdir()
+    rows = []
+    for i in range(1, p["migrations"] + 1):
+        version = 20240101000000 + i
+        body = f"CREATE TABLE t{i:04d} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, at TEXT);\n"
+        (folder / f"{version}_create_t{i:04d}.sql").write_text(body)
+        rows.append((version, f"create t{i:04d}", hashlib.sha384(body.encode()).hexdigest(), body))
+    script = ["BEGIN;", "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, "
+              "installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, "
+              "checksum BLOB NOT NULL, execution_time BIGINT NOT NULL);"]
+    for version, description, digest, body in rows:
+        script.append(body.strip())
+        script.append(f"INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) "
+                      f"VALUES ({version}, '{description}', 1, X'{digest}', 100000);")
+    script.append("COMMIT;")
+    sql(folder / "app.db", "\n".join(script) + "\n")
+    return {"tables": p["migrations"] + 1, "indexes": 0, "rows": p["migrations"]}
+
+
 def counted(db, rows):
     """The stamp's summary of a generated database."""
     return {"tables": int(query(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'")),
@@ -308,7 +338,8 @@ def gen_orphans_text(db, p):
 
 DATASETS = {"big.db": (BIG, gen_big), "tables10k.db": (TABLES10K, gen_tables10k),
             "rows10m.db": (ROWS10M, gen_rows10m), "orphans.db": (ORPHANS, gen_orphans),
-            "orphans_text.db": (ORPHANS_TEXT, gen_orphans_text), "files10k": (FILES10K, gen_files10k)}
+            "orphans_text.db": (ORPHANS_TEXT, gen_orphans_text), "files10k": (FILES10K, gen_files10k),
+            "migrations1k": (MIGRATIONS1K, gen_migrations1k)}
 
 
 def load_stamp():

@@ -117,6 +117,7 @@ fn every_panel_renders() {
     snapshot("schema_table_open", &app);
     for panel in ["5", "6", "7", "8"] {
         key(&mut app, KeyCode::Char(panel.chars().next().unwrap()));
+        // The Migrations panel reads when first shown.
         app.settle(Duration::from_secs(20));
         snapshot(&format!("panel_{panel}"), &app);
     }
@@ -779,4 +780,73 @@ fn a_file_with_nothing_readable_says_why_in_schema_and_data() {
         "{text}"
     );
     assert!(text.contains("malformed database schema"), "{text}");
+}
+
+/// A dbmate project: `data/app.db` records versions 1 and 2 and a version 0 whose file is gone;
+/// `migrations/` holds 1, 2 and a pending 3.
+fn dbmate_project() -> tempfile::TempDir {
+    let dir = setup();
+    std::fs::remove_file(dir.path().join("shop.db")).unwrap();
+    let migrations = dir.path().join("migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    let files = [
+        ("1_users.sql", "-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE users;\n"),
+        ("2_posts.sql", "-- migrate:up\nCREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER);\n\n-- migrate:down\nDROP TABLE posts;\n"),
+        ("3_tags.sql", "-- migrate:up\nCREATE TABLE tags (name TEXT);\n\n-- migrate:down\nDROP TABLE tags;\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(migrations.join(name), text).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    build(
+        &dir.path().join("data/app.db"),
+        "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);
+         INSERT INTO schema_migrations VALUES ('0'), ('1'), ('2');
+         CREATE TABLE users (id INTEGER PRIMARY KEY);
+         CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER);",
+    );
+    std::fs::write(dir.path().join("data/broken.db"), "").unwrap();
+    dir
+}
+
+/// Handles messages until `done` holds, for up to 20 s (a watcher's event has no job to wait on).
+fn wait_until(app: &mut App, done: impl Fn(&App) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done(app) && Instant::now() < deadline {
+        if let Some(msg) = app.next_msg(Some(Duration::from_millis(100))) {
+            app.handle(msg);
+        }
+    }
+    app.settle(Duration::from_secs(20));
+}
+
+#[test]
+fn migrations_show_each_state_the_sql_and_follow_the_folder() {
+    let dir = dbmate_project();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('7'));
+    app.settle(Duration::from_secs(20));
+    let shown = screen(&app);
+    assert!(
+        shown.contains("dbmate (schema_migrations) · 2 applied · 1 pending · 1 missing"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("broken.db  empty: no migrations to read"),
+        "{shown}"
+    );
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Down);
+    snapshot("migrations_sql", &app);
+
+    std::fs::write(
+        dir.path().join("migrations/4_more.sql"),
+        "-- migrate:up\nCREATE TABLE more (x);\n",
+    )
+    .unwrap();
+    wait_until(&mut app, |app| screen(app).contains("2 pending"));
+    assert!(screen(&app).contains("2 applied · 2 pending · 1 missing"));
+    key(&mut app, KeyCode::Char('y'));
+    let (text, what) = copied(&app);
+    assert!(text.contains("CREATE TABLE users"), "{what}: {text}");
 }

@@ -11,6 +11,7 @@
 mod backup;
 mod demo;
 mod inspect;
+pub mod migrate;
 mod orphans;
 mod report;
 
@@ -37,6 +38,10 @@ pub struct Cli {
     /// Open the TUI on a generated demo workspace.
     #[arg(long)]
     demo: bool,
+    /// The migrations folder the Migrations panel compares every database with (default: one
+    /// found beside each database, such as migrations/ or db/migrations/).
+    #[arg(long, value_name = "DIR")]
+    migrations: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -53,6 +58,8 @@ enum Command {
     Orphans(orphans::Args),
     /// Consistent, verified backups: create, verify, list, prune, restore.
     Backup(backup::Args),
+    /// Migrations: status against a folder, the next migration file.
+    Migrate(migrate::Args),
 }
 
 /// JSON for stdout: indented for a person at a terminal, compact for a pipe.
@@ -156,7 +163,8 @@ pub fn run() -> ExitCode {
         Some(Command::Orphans(args)) => orphans::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
         Some(Command::Backup(args)) => backup::run(&args),
-        None => crate::ui::run(&cli.paths, cli.demo),
+        Some(Command::Migrate(args)) => migrate::run(&args),
+        None => crate::ui::run(&cli.paths, cli.demo, cli.migrations.as_deref()),
     };
     match outcome {
         Ok(code) => code,

@@ -35,6 +35,9 @@ pub struct Args {
     /// A folder of backups to look in, besides each database's `backups/` folder and siblings.
     #[arg(long, value_name = "DIR")]
     backups: Option<PathBuf>,
+    /// A migrations folder: adds the migration-* rules (pending, modified, missing, failed).
+    #[arg(long, value_name = "DIR")]
+    migrations: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -51,9 +54,14 @@ pub struct CheckArgs {
 /// still print their empty report first.
 fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
     let budget = Duration::from_secs(args.budget);
+    if let Some(dir) = &args.migrations {
+        // A folder that cannot be read fails the command before anything is audited.
+        crate::engine::migrate::read_folder(dir)?;
+    }
     let opts = findings::Options {
         budget,
         backups: args.backups.clone(),
+        migrations: args.migrations.clone(),
     };
     let (ws, found) = Workspace::audit(&args.paths, Depth::full(budget), &opts)?;
     if ws.databases.is_empty() {

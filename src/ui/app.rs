@@ -10,6 +10,7 @@
 
 use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,10 +25,12 @@ use super::command::{typed, Command, Ctx, Message, Post, Request};
 use super::config::History;
 use super::keymap::Keymap;
 use super::layout::Areas;
+use super::panels::migrations;
 use super::panels::schema::{self, Schema};
 use super::panels::{Panel, Panels, Setup};
 use super::theme::Theme;
 use super::view::{JobInfo, View};
+use super::watcher::{watch, Watcher};
 use super::widgets::confirm::Confirm;
 use super::widgets::popup::Popup;
 use crate::engine::database::Database;
@@ -45,6 +48,8 @@ pub enum Msg {
     /// A terminal event and when it was read.
     Input(Event, Instant),
     Worker(worker::Event),
+    /// Something changed under a watched folder (see `watcher`).
+    Folder(PathBuf),
 }
 
 /// What to do with a job's result, and with what it reports as it runs.
@@ -82,6 +87,8 @@ pub struct App {
     pub areas: Areas,
     /// Text to copy, for the loop to write to the terminal between frames (see `clipboard`).
     pub clipboard: Vec<String>,
+    /// The folders panels asked to watch; started with the first.
+    watcher: Option<Watcher>,
 }
 
 impl App {
@@ -117,6 +124,7 @@ impl App {
             across_stale: false,
             areas: Areas::default(),
             clipboard: Vec::new(),
+            watcher: None,
         };
         app.load_all();
         app
@@ -286,6 +294,9 @@ impl App {
         let next = stage.next(&model);
         self.view.dbs[i].model = Some(model);
         self.across_stale = true;
+        if stage == Stage::Schema {
+            self.tell_panels(|panel, ctx| panel.schema_read(i, ctx));
+        }
         if let Some(next) = next {
             self.run_stage(i, next);
         }
@@ -299,12 +310,35 @@ impl App {
 
     /// Any message: a terminal event or a worker's answer.
     pub fn handle(&mut self, msg: Msg) {
+        let front = self.panels.front_id();
         match msg {
             Msg::Input(Event::Key(key), _) if key.kind != KeyEventKind::Release => self.on_key(key),
             Msg::Input(Event::Mouse(m), _) => self.on_mouse(m.kind, m.column, m.row),
             Msg::Input(Event::Paste(text), _) => self.panels.front_mut().paste(&text),
             Msg::Input(..) => {}
             Msg::Worker(e) => self.on_worker(e),
+            Msg::Folder(dir) => self.tell_panels(|panel, ctx| panel.folder_changed(&dir, ctx)),
+        }
+        if self.panels.front_id() != front {
+            self.in_front(|panel, ctx| panel.shown(ctx));
+        }
+    }
+
+    /// The migrations folder the user gave (`--migrations DIR`), for every database.
+    pub fn set_migrations(&mut self, dir: &Path) {
+        if let Some(panel) = self.panels.get_mut::<migrations::Migrations>() {
+            panel.given = Some(dir.to_path_buf());
+        }
+    }
+
+    /// Lets every panel act on an event with a context, then applies what they asked for.
+    fn tell_panels(&mut self, act: impl Fn(&mut dyn Panel, &mut Ctx)) {
+        let mut ctx = Ctx::new(&self.view, &mut self.next_job);
+        for panel in self.panels.iter_mut() {
+            act(panel, &mut ctx);
+        }
+        for command in ctx.into_commands() {
+            self.apply(command);
         }
     }
 
@@ -410,9 +444,9 @@ impl App {
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.help = true,
-            Action::NextPanel => self.bring(|p| p.step(1)),
-            Action::PrevPanel => self.bring(|p| p.step(-1)),
-            Action::Show(id) => self.bring(|p| p.show(id)),
+            Action::NextPanel => self.panels.step(1),
+            Action::PrevPanel => self.panels.step(-1),
+            Action::Show(p) => self.panels.show(p),
             Action::Filter if self.panels.front().filter().is_some() => self.typing_filter = true,
             Action::Refresh => {
                 self.message = Some(Message::info("re-reading every database"));
@@ -451,7 +485,7 @@ impl App {
                     self.panels.show(schema::ID);
                 }
             }
-            Command::Show(panel) => self.bring(|p| p.show(panel)),
+            Command::Show(panel) => self.panels.show(panel),
             Command::Popup(popup) => self.popup = Some(popup),
             Command::Confirm(confirm) => self.confirm = Some(confirm),
             Command::Reload(db) => self.reload(db),
@@ -463,6 +497,13 @@ impl App {
                 self.clipboard.push(text);
             }
             Command::Send(request) => self.start(request),
+            Command::Watch(dir) => {
+                if !watch(&mut self.watcher, &self.tx, &dir) {
+                    let shown = crate::engine::names::escape_path(&dir);
+                    let text = format!("{shown}: cannot be watched; r re-reads it");
+                    self.message = Some(Message::error(text));
+                }
+            }
         }
     }
 
@@ -482,15 +523,6 @@ impl App {
         }
         for panel in self.panels.iter_mut() {
             panel.focus_moved(&self.view);
-        }
-    }
-
-    /// Brings another panel to the front (as `change` says) and tells it it is shown.
-    fn bring(&mut self, change: impl FnOnce(&mut Panels)) {
-        let before = self.panels.front_id();
-        change(&mut self.panels);
-        if self.panels.front_id() != before {
-            self.in_front(|panel, ctx| panel.shown(ctx));
         }
     }
 
@@ -542,7 +574,7 @@ impl App {
             MouseEventKind::Down(MouseButton::Left) => {
                 let body = self.areas.body;
                 if let Some(p) = self.areas.tab_at(col, row) {
-                    self.bring(|panels| panels.show(p));
+                    self.panels.show(p);
                 } else if body.intersects(at) {
                     let row = row - body.y;
                     self.in_front(|panel, ctx| panel.click(row, body.height, ctx));

@@ -81,6 +81,8 @@ pub enum Command {
     },
     /// Run a job; its answer goes back to the panel that sent it (see [`Ctx::send`]).
     Send(Request),
+    /// Watch a folder: a change under it comes back to every panel's `folder_changed`.
+    Watch(std::path::PathBuf),
 }
 
 /// A step for a panel to take, whatever its type.

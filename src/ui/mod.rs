@@ -21,9 +21,10 @@ pub mod terminal;
 pub mod theme;
 pub mod trace;
 pub mod view;
+pub mod watcher;
 pub mod widgets;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -43,7 +44,7 @@ const TICK: Duration = Duration::from_millis(100);
 const BATCH: Duration = Duration::from_millis(30);
 
 /// Opens the TUI on `paths`, or on a freshly written demo workspace.
-pub fn run(paths: &[PathBuf], demo: bool) -> Result<ExitCode> {
+pub fn run(paths: &[PathBuf], demo: bool, migrations: Option<&Path>) -> Result<ExitCode> {
     let started = Instant::now();
     let config = Config::load()?;
     let keymap = Keymap::new(&config.keys)?;
@@ -63,7 +64,11 @@ pub fn run(paths: &[PathBuf], demo: bool) -> Result<ExitCode> {
         bail!("no database given: litescope PATH... (files or folders), or litescope --demo");
     }
     let found = discover(&paths)?;
-    let result = run_app(App::new(found, theme, keymap), started);
+    let mut app = App::new(found, theme, keymap);
+    if let Some(dir) = migrations {
+        app.set_migrations(dir);
+    }
+    let result = run_app(app, started);
     if let Some(dir) = demo_dir {
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -9,6 +9,7 @@
 mod backup_rules;
 mod data;
 mod files;
+mod migrations;
 mod rules;
 mod schema_rules;
 pub mod stand_in;
@@ -120,6 +121,8 @@ pub struct Options {
     pub budget: Duration,
     /// A folder of backups to look in besides each database's own `backups/` and siblings.
     pub backups: Option<PathBuf>,
+    /// The migrations folder the `migration-*` rules compare each database with.
+    pub migrations: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -127,6 +130,7 @@ impl Default for Options {
         Options {
             budget: Duration::from_secs(30),
             backups: None,
+            migrations: None,
         }
     }
 }

@@ -3,9 +3,13 @@
 //! Only rules that some check emits are listed; adding a rule is one entry here and its check in
 //! the file of its family.
 
-use super::{backup_rules, data, files, schema_rules, workspace_rules, Finding, Options, Severity};
+use super::{
+    backup_rules, data, files, migrations, schema_rules, workspace_rules, Finding, Options,
+    Severity,
+};
 use crate::engine::connect::Conn;
 use crate::engine::database::Database;
+use crate::engine::migrate::State;
 use crate::engine::relations::Relation;
 
 /// What a check looks at, which decides when it runs.
@@ -147,6 +151,38 @@ pub static RULES: &[Rule] = &[
         severity: Warning,
         why: "restoring an old backup loses every change made since it was taken",
         checks: &[Check::File(|db, opts| backup_rules::stale(db, opts).into_iter().collect())],
+    },
+    Rule {
+        id: "migration-pending",
+        severity: Warning,
+        why: "code that expects the migration's tables or columns fails on this database",
+        checks: &[Check::Data(|db, conn, _, opts| {
+            migrations::of_state(db, conn, opts, State::Pending)
+        })],
+    },
+    Rule {
+        id: "migration-modified",
+        severity: Error,
+        why: "the file no longer says what ran: databases migrated before and after the edit differ",
+        checks: &[Check::Data(|db, conn, _, opts| {
+            migrations::of_state(db, conn, opts, State::Modified)
+        })],
+    },
+    Rule {
+        id: "migration-missing",
+        severity: Warning,
+        why: "a change this database went through is in no file: a fresh database will not get it",
+        checks: &[Check::Data(|db, conn, _, opts| {
+            migrations::of_state(db, conn, opts, State::Missing)
+        })],
+    },
+    Rule {
+        id: "migration-failed",
+        severity: Error,
+        why: "a migration stopped partway: the schema may be neither the old nor the new one",
+        checks: &[Check::Data(|db, conn, _, opts| {
+            migrations::of_state(db, conn, opts, State::Failed)
+        })],
     },
 ];
 

@@ -159,7 +159,7 @@ fn overlapping(a: &Owned, b: &Owned) -> bool {
 fn by_table_name<'a>(dbs: &[&'a Database]) -> BTreeMap<String, Vec<Owned<'a>>> {
     let mut by_name: BTreeMap<String, Vec<Owned>> = BTreeMap::new();
     for (at, &db) in dbs.iter().enumerate() {
-        let tracking = migrate::detect(&db.schema).map(|t| t.table);
+        let tracking = migrate::detect(&db.schema).and_then(|t| t.table);
         for t in db
             .schema
             .tables

@@ -3,10 +3,12 @@
 //! async jobs): the operation lives with its module, the job only adapts it to the worker.
 
 pub mod backups;
+pub mod migrations;
 pub mod page;
 pub mod query;
 pub mod stage;
 
+pub use migrations::{MigrationsJob, MigrationsRead};
 pub use page::PageJob;
 pub use query::QueryJob;
 pub use stage::{StageDone, StageJob};

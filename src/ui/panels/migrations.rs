@@ -1,65 +1,342 @@
-//! Migrations (7): which migration tool tracks each database, and its schema version.
+//! Migrations (7): per database its tracking, the migrations folder matched with it (given with
+//! `--migrations DIR`, or found beside it), every migration with its state in colour, and the
+//! selected migration's SQL.
+//!
+//! Status is read by a job on the database's worker when the panel is first shown (for every
+//! database read by then, and for each one read later), and again whenever the watched folder
+//! changes (a new or edited file) or `r` re-reads everything. Enter (or →)
+//! moves into the selected database's migrations, Esc (or ←) back; `y` copies the database's path,
+//! or in the migrations the selected file's SQL.
 
-use ratatui::layout::Rect;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::ListItem;
+use ratatui::widgets::{ListItem, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{render_list, DatabaseRows, Panel};
-use crate::engine::migrate;
+use super::{block, pick, render_list, step, DatabaseRows, Panel};
+use crate::engine::discover::Found;
+use crate::engine::error::Error;
+use crate::engine::jobs::{MigrationsJob, MigrationsRead};
+use crate::engine::migrate::{Kind, Migration, State, StatusRow};
+use crate::engine::names::escape_path;
 use crate::ui::action::{Action, PanelId};
-use crate::ui::command::Ctx;
-use crate::ui::view::View;
+use crate::ui::command::{Command, Ctx};
+use crate::ui::theme::Theme;
+use crate::ui::view::{Db, View};
+use crate::ui::widgets::sql::highlight;
 
 pub const ID: PanelId = PanelId("migrations");
 
-/// The selected database's row.
+/// What is known of one database's migrations.
+enum Read {
+    /// Asked, with no answer yet. (A database's jobs answer in order, so the last answer is the
+    /// newest read.)
+    Waiting,
+    Done(MigrationsRead),
+    Failed(String),
+}
+
 #[derive(Default)]
 pub struct Migrations {
     rows: DatabaseRows,
+    /// The folder given with `--migrations DIR`, for every database.
+    pub given: Option<PathBuf>,
+    reads: BTreeMap<usize, Read>,
+    /// The folder each database was matched with, as watched (absolute).
+    folders: BTreeMap<usize, PathBuf>,
+    /// The selected migration of the selected database, while the migrations have the focus.
+    migration: usize,
+    in_list: bool,
+    /// The panel has been shown: from then on every database read is followed by its migrations.
+    /// Before, nothing is read, so that a workspace of thousands of databases starts as fast
+    /// as without this panel.
+    active: bool,
+}
+
+impl Migrations {
+    /// Reads database `db`'s migrations; the answer replaces what is shown.
+    fn read(&mut self, db: usize, ctx: &mut Ctx) {
+        if !ctx.view.dbs.get(db).is_some_and(|d| d.is_ok()) {
+            return;
+        }
+        let job = MigrationsJob {
+            dir: self.given.clone(),
+        };
+        ctx.send(db, job, move |panel: &mut Migrations, ctx, _, result| {
+            panel.answered(db, result, ctx);
+        });
+        // What was read stays on screen until the new read replaces it.
+        if !matches!(self.reads.get(&db), Some(Read::Done(_))) {
+            self.reads.insert(db, Read::Waiting);
+        }
+    }
+
+    fn answered(&mut self, db: usize, result: Result<MigrationsRead, Error>, ctx: &mut Ctx) {
+        match result {
+            Ok(read) => {
+                if let Some(dir) = read.folder.as_ref().map(|f| absolute(&f.dir)) {
+                    ctx.push(Command::Watch(dir.clone()));
+                    self.folders.insert(db, dir);
+                }
+                self.reads.insert(db, Read::Done(read));
+            }
+            Err(Error::Cancelled) => {}
+            Err(e) => {
+                self.reads.insert(db, Read::Failed(e.to_string()));
+            }
+        }
+    }
+
+    /// The selected database's status, when read.
+    fn selected(&self) -> Option<&MigrationsRead> {
+        match self.reads.get(&self.rows.selected) {
+            Some(Read::Done(read)) => Some(read),
+            _ => None,
+        }
+    }
+
+    fn selected_row(&self) -> Option<(&StatusRow, Option<&Migration>)> {
+        let read = self.selected()?;
+        let row = read.status.migrations.get(self.migration)?;
+        let file = read.folder.as_ref().and_then(|f| f.get(&row.version));
+        Some((row, file))
+    }
+}
+
+/// A folder found beside a database, relative to the path the user gave (as the database's own
+/// name is), so that `migrations` reads as such rather than as a long absolute path.
+fn shown_folder(found: &Found, dir: &Path) -> String {
+    let depth = Path::new(&found.display).components().count();
+    let root = found.path.ancestors().nth(depth).map(absolute);
+    let rel = root.and_then(|r| dir.strip_prefix(r).ok().map(Path::to_path_buf));
+    match rel {
+        Some(rel) if !rel.as_os_str().is_empty() => escape_path(rel),
+        _ => escape_path(dir),
+    }
+}
+
+fn absolute(dir: &Path) -> PathBuf {
+    std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
 impl Panel for Migrations {
     fn handle(&mut self, action: Action, ctx: &mut Ctx) {
-        self.rows.handle(action, ctx);
+        if !self.in_list {
+            let before = self.rows.selected;
+            self.rows.handle(action, ctx);
+            if before != self.rows.selected {
+                self.migration = 0;
+            }
+            self.in_list = matches!(action, Action::Enter | Action::Right)
+                && self
+                    .selected()
+                    .is_some_and(|r| !r.status.migrations.is_empty());
+            return;
+        }
+        let len = self.selected().map_or(0, |r| r.status.migrations.len());
+        if step(&mut self.migration, len, action) {
+            return;
+        }
+        match action {
+            Action::Escape | Action::Left => self.in_list = false,
+            Action::Copy | Action::CopyRow => {
+                if let Some((row, Some(m))) = self.selected_row() {
+                    ctx.copy(m.up.clone(), format!("the SQL of {}", row.version));
+                }
+            }
+            _ => {}
+        }
     }
 
-    fn click(&mut self, row: u16, height: u16, _ctx: &mut Ctx) {
-        self.rows.click(row, height);
+    fn click(&mut self, row: u16, height: u16, ctx: &mut Ctx) {
+        let top = top_height(ctx.view.dbs.len(), height);
+        if row < top {
+            self.in_list = false;
+            self.rows.click(row, top);
+            self.migration = 0;
+        } else {
+            self.in_list = true;
+            pick(&mut self.migration, row - top, height - top, 0);
+        }
+    }
+
+    fn steps_back(&self) -> bool {
+        self.in_list
+    }
+
+    fn shown(&mut self, ctx: &mut Ctx) {
+        if std::mem::replace(&mut self.active, true) {
+            return;
+        }
+        for db in 0..ctx.view.dbs.len() {
+            self.read(db, ctx);
+        }
+    }
+
+    fn schema_read(&mut self, db: usize, ctx: &mut Ctx) {
+        if self.active {
+            self.read(db, ctx);
+        }
+    }
+
+    fn folder_changed(&mut self, dir: &Path, ctx: &mut Ctx) {
+        let dbs: Vec<usize> = self
+            .folders
+            .iter()
+            .filter(|(_, f)| f.as_path() == dir)
+            .map(|(db, _)| *db)
+            .collect();
+        for db in dbs {
+            self.read(db, ctx);
+        }
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
-        draw(self.rows.selected, frame, area, view);
+        let top = top_height(view.dbs.len(), area.height);
+        let [dbs, below] =
+            Layout::vertical([Constraint::Length(top), Constraint::Min(0)]).areas(area);
+        let [list, sql] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(below);
+        self.draw_databases(frame, dbs, view);
+        self.draw_migrations(frame, list, view);
+        self.draw_sql(frame, sql, &view.theme);
     }
 }
 
-fn draw(selected: usize, frame: &mut Frame, area: Rect, view: &View) {
-    let t = &view.theme;
-    let items: Vec<ListItem> = view
-        .dbs
-        .iter()
-        .map(|db| {
-            let Some(m) = db.model.as_ref().filter(|m| m.is_ok()) else {
-                return ListItem::new(Line::from(vec![
-                    Span::styled(db.name().to_string(), t.text),
-                    Span::styled("  not readable", t.dim),
-                ]));
-            };
-            let tracking = match migrate::detect(&m.schema) {
-                Some(tr) => Span::styled(format!("  tracked by {} in {}", tr.kind, tr.table), t.ok),
-                None => Span::styled("  no migration tracking table", t.warning),
-            };
-            let version = Span::styled(
-                format!("  user_version {}", m.user_version.unwrap_or(0)),
-                t.dim,
-            );
-            ListItem::new(Line::from(vec![
-                Span::styled(db.name().to_string(), t.text),
-                tracking,
-                version,
-            ]))
-        })
-        .collect();
-    let title = " Migrations · the tracking table or user_version of each database ";
-    render_list(frame, area, items, title.into(), selected, t);
+/// The databases' list: one row each, at most a third of the panel.
+fn top_height(dbs: usize, height: u16) -> u16 {
+    let wanted = u16::try_from(dbs).unwrap_or(u16::MAX).saturating_add(2);
+    wanted.min(height / 3).max(3.min(height))
+}
+
+fn state_style(state: State, t: &Theme) -> ratatui::style::Style {
+    match state {
+        State::Applied => t.ok,
+        State::Pending | State::Missing => t.warning,
+        State::Modified | State::Failed => t.error,
+    }
+}
+
+impl Migrations {
+    fn database_line(&self, i: usize, db: &Db, t: &Theme) -> Line<'static> {
+        let mut spans = vec![Span::styled(db.name().to_string(), t.text)];
+        match self.reads.get(&i) {
+            None => {
+                let why = match &db.model {
+                    Some(m) if !m.is_ok() => {
+                        format!("  {}: no migrations to read", m.status.label())
+                    }
+                    _ => "  not read yet".into(),
+                };
+                spans.push(Span::styled(why, t.dim));
+            }
+            Some(Read::Waiting) => spans.push(Span::styled("  reading…", t.dim)),
+            Some(Read::Failed(why)) => spans.push(Span::styled(format!("  {why}"), t.error)),
+            Some(Read::Done(read)) => spans.extend(summary(read, t)),
+        }
+        Line::from(spans)
+    }
+
+    fn draw_databases(&self, frame: &mut Frame, area: Rect, view: &View) {
+        let t = &view.theme;
+        let items: Vec<ListItem> = view
+            .dbs
+            .iter()
+            .enumerate()
+            .map(|(i, db)| ListItem::new(self.database_line(i, db, t)))
+            .collect();
+        let title = " Migrations · tracking, folder and state of each database ";
+        render_list(frame, area, items, title.into(), self.rows.selected, t);
+    }
+
+    fn draw_migrations(&self, frame: &mut Frame, area: Rect, view: &View) {
+        let t = &view.theme;
+        let Some(read) = self.selected() else {
+            let text = Paragraph::new("no migrations read for this database").style(t.dim);
+            frame.render_widget(text.block(block(" migrations ".into(), false, t)), area);
+            return;
+        };
+        let items: Vec<ListItem> = read
+            .status
+            .migrations
+            .iter()
+            .map(|r| {
+                ListItem::new(Line::from(vec![
+                    Span::styled(format!("{:<9}", r.state.label()), state_style(r.state, t)),
+                    Span::styled(format!("{}  ", r.version), t.text),
+                    Span::styled(r.name.clone(), t.dim),
+                ]))
+            })
+            .collect();
+        let title = match (&read.folder, view.dbs.get(self.rows.selected)) {
+            (Some(f), Some(db)) => format!(" {} ", shown_folder(&db.found, &f.dir)),
+            _ => " no folder found (--migrations DIR) ".into(),
+        };
+        let selected = if self.in_list {
+            self.migration
+        } else {
+            usize::MAX
+        };
+        if self.in_list {
+            render_list(frame, area, items, title, selected, t);
+        } else {
+            let list = ratatui::widgets::List::new(items).block(block(title, false, t));
+            frame.render_widget(list, area);
+        }
+    }
+
+    fn draw_sql(&self, frame: &mut Frame, area: Rect, t: &Theme) {
+        let (title, lines) = match self.selected_row() {
+            Some((row, Some(m))) => {
+                let mut lines = highlight(&m.up, t);
+                if let Some(down) = &m.down {
+                    lines.push(Line::styled("-- down", t.dim));
+                    lines.extend(highlight(down, t));
+                }
+                (format!(" {} ", row.file.clone().unwrap_or_default()), lines)
+            }
+            Some((row, None)) => (
+                format!(" {} ", row.version),
+                vec![Line::styled(
+                    "recorded as applied; no file in the folder",
+                    t.dim,
+                )],
+            ),
+            None => (" SQL ".into(), Vec::new()),
+        };
+        let text = Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block(title, false, t));
+        frame.render_widget(text, area);
+    }
+}
+
+/// `sqlx (_sqlx_migrations) · 12 applied · 1 pending`, counts in their state's colour.
+fn summary(read: &MigrationsRead, t: &Theme) -> Vec<Span<'static>> {
+    let tracking = &read.status.tracking;
+    let kind = match tracking.kind {
+        Kind::None => "no tracking table, user_version 0".to_string(),
+        k => match &tracking.table {
+            Some(table) => format!("{k} ({table})"),
+            None => k.to_string(),
+        },
+    };
+    let mut spans = vec![Span::styled(format!("  {kind}"), t.info)];
+    for state in State::ALL {
+        let n = read.status.count(state);
+        if n > 0 {
+            spans.push(Span::styled(
+                format!(" · {n} {}", state.label()),
+                state_style(state, t),
+            ));
+        }
+    }
+    if read.folder.is_none() {
+        spans.push(Span::styled("  no folder", t.dim));
+    }
+    spans
 }

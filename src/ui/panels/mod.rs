@@ -172,10 +172,15 @@ pub trait Panel: Any {
 
     /// The database in focus changed (it is `view.focus` now).
     fn focus_moved(&mut self, _view: &View) {}
-
-    /// The panel came to the front: it may ask for what it shows (the Backups panel lists the
-    /// backup folders then, not at start).
+    /// The panel came to the front: it may ask for what it shows (the Migrations and Backups
+    /// panels read their folders then, not at start).
     fn shown(&mut self, _ctx: &mut Ctx) {}
+
+    /// Database `db`'s schema has been read (at start, and again after `r`).
+    fn schema_read(&mut self, _db: usize, _ctx: &mut Ctx) {}
+
+    /// Something changed under `dir`, a folder this panel asked to watch.
+    fn folder_changed(&mut self, _dir: &std::path::Path, _ctx: &mut Ctx) {}
 }
 
 /// The panels, built from the registry, and which is in front.

@@ -1,0 +1,180 @@
+//! `migrate new`: the next migration of a folder, in the folder's own layout and numbering.
+//!
+//! Numbering follows what is there: timestamps (`20240731203656`, diesel's
+//! `2024-07-31-203656`) get the current UTC time, sequences (`0003`, `V7`) the next number at
+//! the same width. An empty folder gets `<timestamp>_<name>.sql`. Each file is written to a
+//! temporary file in the folder and renamed into place, never over an existing file, so that a
+//! watcher or a running tool never sees half a file. This writes files only, never a database.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use super::folder::{read_folder, Folder, Layout};
+use crate::engine::error::Error;
+
+/// Writes the next migration named `name` into `dir` (created if missing) and returns the files
+/// written.
+pub fn create(dir: &Path, name: &str, now: SystemTime) -> Result<Vec<PathBuf>, Error> {
+    let slug = slug(name);
+    if slug.is_empty() {
+        return Err(Error::invalid(
+            Path::new(name),
+            "a migration name needs a letter or a digit",
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::invalid(dir, e.to_string()))?;
+    let folder = read_folder(dir)?;
+    let layout = folder.layout().unwrap_or(Layout::Plain);
+    let version = next_version(&folder, layout, now);
+    let files = files_for(layout, &version, &slug);
+    let mut written = Vec::new();
+    for (rel, body) in files {
+        let path = dir.join(rel);
+        write_new(&path, body)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The files of a new migration, relative to the folder, with their starting text.
+fn files_for(layout: Layout, version: &str, slug: &str) -> Vec<(String, &'static str)> {
+    let base = format!("{version}_{slug}");
+    match layout {
+        Layout::Plain => vec![(format!("{base}.sql"), "-- Write the migration here.\n")],
+        Layout::Dbmate => vec![(
+            format!("{base}.sql"),
+            "-- migrate:up\n\n\n-- migrate:down\n\n",
+        )],
+        Layout::Goose => vec![(
+            format!("{base}.sql"),
+            "-- +goose Up\n-- +goose StatementBegin\n\n-- +goose StatementEnd\n\n\
+             -- +goose Down\n-- +goose StatementBegin\n\n-- +goose StatementEnd\n",
+        )],
+        Layout::UpDown => vec![
+            (format!("{base}.up.sql"), "\n"),
+            (format!("{base}.down.sql"), "\n"),
+        ],
+        Layout::Diesel => vec![
+            (format!("{base}/up.sql"), "-- Your SQL goes here\n"),
+            (
+                format!("{base}/down.sql"),
+                "-- This file should undo anything in `up.sql`\n",
+            ),
+        ],
+        Layout::Versioned => vec![(format!("V{version}__{slug}.sql"), "\n")],
+    }
+}
+
+/// `name` with anything but letters, digits, `-` and `_` turned into `_`.
+fn slug(name: &str) -> String {
+    let mapped: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    mapped.trim_matches('_').to_string()
+}
+
+/// The version after the folder's last, in its style.
+fn next_version(folder: &Folder, layout: Layout, now: SystemTime) -> String {
+    let last = folder.migrations.last();
+    let stamp = utc_stamp(now);
+    let Some(last) = last else {
+        return stamp;
+    };
+    let text = last.version.as_str();
+    if layout == Layout::Diesel {
+        let dashed = format!(
+            "{}-{}-{}-{}",
+            &stamp[..4],
+            &stamp[4..6],
+            &stamp[6..8],
+            &stamp[8..]
+        );
+        return dashed;
+    }
+    if layout == Layout::Versioned {
+        let major = text.split('.').next().unwrap_or(text);
+        return major
+            .parse::<u64>()
+            .map_or("1".into(), |n| (n + 1).to_string());
+    }
+    let is_timestamp = text.len() == 14 && (text.starts_with("19") || text.starts_with("20"));
+    match text.parse::<u128>() {
+        Ok(n) if is_timestamp => {
+            let ours: u128 = stamp.parse().unwrap_or(0);
+            ours.max(n + 1).to_string()
+        }
+        Ok(n) => format!("{:0width$}", n + 1, width = text.len()),
+        Err(_) => stamp,
+    }
+}
+
+/// `YYYYMMDDhhmmss` in UTC.
+fn utc_stamp(now: SystemTime) -> String {
+    let secs = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The calendar date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// Writes `body` to `path` through a temporary file renamed into place; an existing file stays.
+fn write_new(path: &Path, body: &str) -> Result<(), Error> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::invalid(dir, e.to_string()))?;
+    let fail = |e: std::io::Error| Error::invalid(path, e.to_string());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".litescope-new-")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    tmp.write_all(body.as_bytes()).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist_noclobber(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn utc_stamps_are_calendar_dates() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_722_457_016);
+        assert_eq!(utc_stamp(t), "20240731201656");
+    }
+
+    #[test]
+    fn names_become_slugs() {
+        assert_eq!(slug(" add users table! "), "add_users_table");
+        assert_eq!(slug("***"), "");
+    }
+}
