@@ -71,6 +71,16 @@ CASES = [
      "relations": {"child.parent_code -> parent.code (declared, unindexed)":
                    ("child", "parent_code", "parent", "code", True)},
      "timeout": 60, "target": "ratio <= 0.5", "check": {"max_ratio": 0.5}},
+    # Backups (run_backup): each run writes into a fresh folder that is removed, untimed, after it.
+    {"id": "backup-1gb", "description": "backup of the 1 GB WAL database, not verified", "run": "backup",
+     "litescope": ["{bin}", "backup", "create", "{data}/big_wal.db", "--no-verify", "--out", "{out}"],
+     "baseline": ["sh", "-c", "cp {data}/big_wal.db {out}/ && sync {out}/big_wal.db"],
+     "target": "ratio <= 1.3", "check": {"max_ratio": 1.3}},
+    {"id": "backup-1gb-verified", "description": "backup of the 1 GB WAL database, verified (quick_check, "
+     "schema, row counts, content hash)", "run": "backup",
+     "litescope": ["{bin}", "backup", "create", "{data}/big_wal.db", "--out", "{out}"],
+     "baseline": ["sh", "-c", "cp {data}/big_wal.db {out}/ && sync {out}/big_wal.db"],
+     "target": "ratio <= 4", "check": {"max_ratio": 4}},
     {"id": "migrate-status-1k", "description": "`migrate status` of 1,000 sqlx migration files against "
      "1,000 recorded versions (every file read and SHA-384 checksummed)",
      "litescope": ["{bin}", "migrate", "status", "{data}/migrations1k/app.db", "--dir", "{data}/migrations1k",
@@ -207,6 +217,14 @@ def gen_big(db, p):
     return counted(db, sum(t["rows"] for t in tables) + extra)
 
 
+def gen_big_wal(db, p):
+    """big.db, copied and switched to WAL mode (with an empty -wal once the shell closes it)."""
+    ensure("big.db")
+    shutil.copyfile(DATA / "big.db", db)
+    sql(db, "PRAGMA journal_mode=WAL;")
+    return {k: load_stamp()["big.db"][k] for k in ("tables", "indexes", "rows")}
+
+
 def gen_tables10k(db, p):
     types = ["TEXT", "INTEGER", "REAL", "TEXT", "BLOB"]
     vals = {"TEXT": "hex(randomblob(6))", "INTEGER": "abs(random()) % 1000",
@@ -336,7 +354,7 @@ def gen_orphans_text(db, p):
     return counted(db, np + p["children"])
 
 
-DATASETS = {"big.db": (BIG, gen_big), "tables10k.db": (TABLES10K, gen_tables10k),
+DATASETS = {"big.db": (BIG, gen_big), "big_wal.db": ({"version": 1, "of": BIG}, gen_big_wal), "tables10k.db": (TABLES10K, gen_tables10k),
             "rows10m.db": (ROWS10M, gen_rows10m), "orphans.db": (ORPHANS, gen_orphans),
             "orphans_text.db": (ORPHANS_TEXT, gen_orphans_text), "files10k": (FILES10K, gen_files10k),
             "migrations1k": (MIGRATIONS1K, gen_migrations1k)}
@@ -620,7 +638,37 @@ def run_tui_lag(case, ctx):
     return lite, None, notes
 
 
-RUNNERS = {"orphans": run_orphans, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start,
+def timed_into_fresh_folder(argv, runs):
+    """Like `measure`, but each run gets an empty folder for `{out}`, removed (untimed) after it,
+    so that no run finds another's files or fills the disk."""
+    times = []
+    for k in range(runs + 1):                           # run 0 is the warm-up
+        out = Path(tempfile.mkdtemp(prefix="bench-backup-", dir=DATA))
+        try:
+            ms, code, err = run_once([a.replace("{out}", str(out)) for a in argv])
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+        if code != 0:
+            return failure(code, err)
+        times += [ms] if k else []
+    return {**stats(times, "ms"), "rss_mb": None}
+
+
+def run_backup(case, ctx):
+    """litescope backup create against cp + fsync; the notes time SQLite's own ways to copy a live
+    database on the same file: the shell's .backup (the online backup API) and VACUUM INTO."""
+    lite = timed_into_fresh_folder(ctx.argv(case["litescope"]), ctx.runs)
+    base = timed_into_fresh_folder(ctx.argv(case["baseline"]), ctx.runs)
+    others = {"sqlite3 .backup": ["sqlite3", "{data}/big_wal.db", ".backup {out}/b.db"],
+              "VACUUM INTO": ["sqlite3", "{data}/big_wal.db", "VACUUM INTO '{out}/v.db'"]}
+    notes = []
+    for name, argv in others.items():
+        m = timed_into_fresh_folder(ctx.argv(argv), min(ctx.runs, 2))
+        notes.append(f"{name}: {fmt_value(m)}")
+    return lite, base, notes
+
+
+RUNNERS = {"backup": run_backup, "orphans": run_orphans, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start,
            "tui_last_page": run_tui_last_page, "tui_paging": run_tui_paging, "tui_lag": run_tui_lag}
 
 
