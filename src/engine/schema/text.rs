@@ -107,7 +107,7 @@ fn list_end(sql: &str) -> Option<usize> {
 
 /// The index of the `quote` that ends a quoted run starting at `from` (a doubled quote is part of
 /// the text).
-fn closing(bytes: &[u8], from: usize, quote: u8) -> Option<usize> {
+pub(super) fn closing(bytes: &[u8], from: usize, quote: u8) -> Option<usize> {
     let mut i = from;
     while i < bytes.len() {
         if bytes[i] == quote {
