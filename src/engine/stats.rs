@@ -134,12 +134,15 @@ fn measure_in_slices(conn: &Conn, schema: &mut Schema, deadline: Instant) -> Mea
         whole = Some(btrees(db, None)?);
         Ok(())
     };
-    let ran = slices::run(
-        conn,
-        Pace::Slices,
-        deadline,
-        &mut Each::new(&[()], &mut pass),
-    );
+    let ran = match slices::whole_file_may_fit(conn) {
+        true => slices::run(
+            conn,
+            Pace::Slices,
+            deadline,
+            &mut Each::new(&[()], &mut pass),
+        ),
+        false => Ok(()),
+    };
     let mut out = Measured::default();
     match (ran, whole) {
         (_, Some(btrees)) => apply_btrees(schema, &btrees),
