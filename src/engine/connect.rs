@@ -38,6 +38,7 @@ use super::error::Error;
 use super::header::{self, Sniff};
 use super::hot_journal;
 use super::locks::lock;
+use super::slices::ReadWindow;
 
 /// How long a reader waits for another process's lock before reporting the file as locked.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -66,6 +67,8 @@ pub struct Conn {
     deadline: Arc<Mutex<Option<Instant>>>,
     cancelled: Arc<AtomicBool>,
     refused: guard::Refusals,
+    /// Shared with the connections opened beside this one (see [`ReadWindow`]).
+    window: Arc<ReadWindow>,
 }
 
 /// The file a connection reads and, for strategies that do not follow changes, how it looked
@@ -136,6 +139,11 @@ impl Conn {
     /// flag is not, so cancelling sets both.
     pub fn cancel_flag(&self) -> Arc<AtomicBool> {
         self.cancelled.clone()
+    }
+
+    /// The read window this connection and those opened beside it take their slices in.
+    pub fn window(&self) -> &ReadWindow {
+        &self.window
     }
 
     /// True when the file `path` changed in a way this connection cannot see: a `-wal` appeared
@@ -227,7 +235,9 @@ pub fn open(path: &Path) -> rusqlite::Result<Conn> {
 /// same cancel.
 pub fn open_beside(conn: &Conn) -> Option<Conn> {
     let (source, caveat) = (conn.source.clone(), conn.caveat.clone());
-    open_with(source, conn.access, caveat, conn.cancelled.clone()).ok()
+    let mut other = open_with(source, conn.access, caveat, conn.cancelled.clone()).ok()?;
+    other.window = conn.window.clone();
+    Some(other)
 }
 
 /// Opens another file (one litescope wrote itself, such as a new backup) read-only, stopped by
@@ -378,6 +388,7 @@ fn open_with(
         deadline,
         cancelled,
         refused,
+        window: Arc::default(),
     })
 }
 

@@ -338,12 +338,9 @@ pub fn read_into(db: &mut Database, conn: &Conn, depth: Depth) -> rusqlite::Resu
 }
 
 /// The measuring pass and `quick_check`: each reads the whole file, so where a second connection
-/// can be had they run side by side and cost the time of the longer one.
-///
-/// Not in rollback mode: SQLite's file locks belong to the process, and a connection asking for
-/// a read lock that another connection of the same process holds gets it without waiting for a
-/// writer's pending lock. Two connections taking slices in turn would hold the lock without a
-/// break and keep a writer out for the whole pass, so there the two run one after the other.
+/// can be had they run side by side and cost the time of the longer one. In rollback mode the two
+/// connections take their slices together (see [`slices::ReadWindow`]), so that a writer still
+/// waits for one slice at most.
 fn measure_and_check(db: &mut Database, conn: &Conn, depth: Depth) -> Integrity {
     let unchecked = || Integrity::Unchecked("not requested".into());
     if !depth.measure {
@@ -353,7 +350,8 @@ fn measure_and_check(db: &mut Database, conn: &Conn, depth: Depth) -> Integrity 
             unchecked()
         };
     }
-    let beside = (depth.integrity && Pace::of(conn) == Pace::Whole)
+    let beside = depth
+        .integrity
         .then(|| connect::open_beside(conn))
         .flatten();
     match beside {
@@ -456,6 +454,9 @@ fn from_error(e: rusqlite::Error) -> Integrity {
 /// and skips a table too large to check within a slice: SQLite cannot resume inside one.
 fn quick_check_in_slices(conn: &Conn, budget: Duration) -> Integrity {
     let deadline = Instant::now() + budget;
+    if !slices::whole_file_may_fit(conn) {
+        return table_by_table(conn, deadline, budget);
+    }
     let whole = check_each(conn, &[None], deadline);
     if whole.skipped.is_empty() {
         return whole.verdict(budget);

@@ -43,7 +43,10 @@ pub fn decode(bytes: &[u8]) -> String {
 
 /// `text` safe for a terminal: every control character but the line break shown as an escape.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| c.is_control() && c != '\n') {
+    // A byte scan first: the CLI passes whole reports through here, and decoding every char of
+    // a 10,000-table report costs more than writing it. C1 controls all begin with 0xC2.
+    let suspect = |b: &u8| (*b < 0x20 && *b != b'\n') || *b == 0x7f || *b == 0xc2;
+    if !text.as_bytes().iter().any(suspect) || !text.chars().any(|c| c.is_control() && c != '\n') {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

@@ -20,6 +20,9 @@
 //! budget), so a misjudged statement still ends in time: a cut scan keeps the rows it read and
 //! resumes after them; a cut count, whose result comes only at its end, runs again smaller.
 //!
+//! Connections opened beside each other (measuring and `quick_check` run side by side) take their
+//! slices together, in one [`ReadWindow`], so that between windows the process holds no lock.
+//!
 //! Work spread over several statements is not one snapshot when another process commits in
 //! between: [`Snapshot`] compares `PRAGMA data_version` before the first statement and after the
 //! last, so that callers can mark such counts.
@@ -28,12 +31,14 @@
 //! same work runs as one statement with no limit and no order, as fast as SQLite can read it.
 
 use std::ops::ControlFlow;
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection, Row};
 
 use super::connect::{is_interrupt, Access, Conn};
+use super::locks::lock;
 use super::quote::ident;
 use super::schema::Table;
 
@@ -41,6 +46,12 @@ use super::schema::Table;
 pub const SLICE_TARGET: Duration = Duration::from_millis(100);
 /// The longest a statement of a sliced pass holds the read lock: SQLite stops it there.
 pub const SLICE_MAX: Duration = Duration::from_millis(200);
+/// The largest file a whole-file pass (`dbstat`, `quick_check`) is tried on in one slice before
+/// going table by table: a slice reads on the order of 100 MB, and a try that cannot finish costs
+/// a whole slice.
+const WHOLE_FILE_MAX: i64 = 64 << 20;
+/// How long after a [`ReadWindow`] opens a statement may still join it.
+const JOIN: Duration = Duration::from_millis(20);
 /// Rows of the first statement, before any timing is known.
 const FIRST_ROWS: u64 = 1_000;
 /// The fewest rows a statement is asked for.
@@ -77,6 +88,79 @@ impl Pace {
             Pace::Whole => budget,
             Pace::Slices => budget.min(SLICE_MAX),
         }
+    }
+}
+
+/// Gathers the sliced statements of connections opened beside each other into common windows.
+///
+/// SQLite's file locks belong to the process: a connection asking for a read lock that another
+/// connection of this process holds gets it without waiting for a writer's pending lock, so two
+/// connections slicing in turn would hold the lock without a break. Here a statement may start
+/// only within [`JOIN`] of its window's opening, and the next window opens only once every
+/// statement of the last one has ended. Between windows the process holds no lock, and the first
+/// read lock of the next window waits for a writer's pending lock, so a writer waits at most
+/// about [`JOIN`] + [`SLICE_MAX`].
+#[derive(Debug, Default)]
+pub struct ReadWindow {
+    state: Mutex<WindowState>,
+    closed: Condvar,
+}
+
+/// `opened` is set exactly while statements are inside.
+#[derive(Debug, Default)]
+struct WindowState {
+    opened: Option<Instant>,
+    inside: usize,
+}
+
+/// A statement inside a [`ReadWindow`]; it leaves when this is dropped.
+pub struct Inside<'a>(&'a ReadWindow);
+
+impl ReadWindow {
+    /// Waits until a statement may start: in the open window while it is young, else in the next.
+    pub fn enter(&self) -> Inside<'_> {
+        let mut state = lock(&self.state);
+        loop {
+            match state.opened {
+                Some(at) if at.elapsed() >= JOIN => {
+                    state = self
+                        .closed
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                Some(_) => break,
+                None => {
+                    state.opened = Some(Instant::now());
+                    break;
+                }
+            }
+        }
+        state.inside += 1;
+        Inside(self)
+    }
+}
+
+impl Drop for Inside<'_> {
+    fn drop(&mut self) {
+        let mut state = lock(&self.0.state);
+        state.inside = state.inside.saturating_sub(1);
+        if state.inside == 0 {
+            state.opened = None;
+            self.0.closed.notify_all();
+        }
+    }
+}
+
+/// True when a whole-file pass may fit in one slice (see [`WHOLE_FILE_MAX`]), or the size is
+/// unknown.
+pub fn whole_file_may_fit(db: &Connection) -> bool {
+    let get = |pragma: &str| {
+        db.query_row(&format!("PRAGMA main.{pragma}"), [], |r| r.get::<_, i64>(0))
+            .ok()
+    };
+    match (get("page_count"), get("page_size")) {
+        (Some(pages), Some(size)) => pages.saturating_mul(size) <= WHOLE_FILE_MAX,
+        _ => true,
     }
 }
 
@@ -142,6 +226,7 @@ pub fn run(
 ) -> Result<(), Stopped> {
     let mut rows = FIRST_ROWS;
     loop {
+        let _inside = (pace == Pace::Slices).then(|| conn.window().enter());
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(Stopped::OutOfTime);

@@ -134,12 +134,15 @@ fn measure_in_slices(conn: &Conn, schema: &mut Schema, deadline: Instant) -> Mea
         whole = Some(btrees(db, None)?);
         Ok(())
     };
-    let ran = slices::run(
-        conn,
-        Pace::Slices,
-        deadline,
-        &mut Each::new(&[()], &mut pass),
-    );
+    let ran = match slices::whole_file_may_fit(conn) {
+        true => slices::run(
+            conn,
+            Pace::Slices,
+            deadline,
+            &mut Each::new(&[()], &mut pass),
+        ),
+        false => Ok(()),
+    };
     let mut out = Measured::default();
     match (ran, whole) {
         (_, Some(btrees)) => apply_btrees(schema, &btrees),
@@ -171,9 +174,18 @@ fn tree_by_tree(conn: &Conn, schema: &mut Schema, deadline: Instant) -> Option<M
     };
     let mut each = Each::new(&trees, &mut measure);
     let ran = slices::run(conn, Pace::Slices, deadline, &mut each);
-    let skipped: Vec<String> = each.skipped.iter().map(|&i| trees[i].clone()).collect();
+    let mut skipped: Vec<String> = each.skipped.iter().map(|&i| trees[i].clone()).collect();
     if matches!(&ran, Err(e) if e.is_interrupt()) {
         return None;
+    }
+    // A tree that did not fit in a slice while quick_check ran beside may fit once it is done.
+    if !skipped.is_empty() && ran.is_ok() {
+        let mut again = Each::new(&skipped, &mut measure);
+        let ran = slices::run(conn, Pace::Slices, deadline, &mut again);
+        if matches!(&ran, Err(e) if e.is_interrupt()) {
+            return None;
+        }
+        skipped = again.skipped.iter().map(|&i| skipped[i].clone()).collect();
     }
     apply_btrees(schema, &found);
     let mut out = Measured {

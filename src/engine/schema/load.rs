@@ -4,27 +4,40 @@
 //! 10,000-table schema costs a handful of statements rather than tens of thousands. Each pragma
 //! call still prepares a statement inside SQLite, so tables that cannot have foreign keys (no
 //! `REFERENCES` in their SQL) or indexes (none in `sqlite_schema`, and not WITHOUT ROWID, whose
-//! key index has no entry there) are not asked. When a joined pragma fails (a virtual table whose
-//! module this SQLite lacks), it falls back to one table at a time and leaves the failing table's
-//! details empty.
+//! key index has no entry there) are not asked, and columns are read from the CREATE TABLE text
+//! (see [`columns`](super::columns)) wherever that reads them as the pragma would. When a joined
+//! pragma fails (a virtual table whose module this SQLite lacks), it falls back to one table at a
+//! time and leaves the failing table's details empty.
 
 use std::collections::HashMap;
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row};
 
+use super::columns::columns;
 use super::text::{index_terms, table_options, virtual_module};
 use super::*;
 use crate::engine::names;
 use crate::engine::quote::ident;
 
 struct Entry {
+    rowid: i64,
     kind: String,
     name: String,
     /// The raw name when it is not UTF-8 (`name` then holds it escaped).
     raw_name: Option<Vec<u8>>,
     table: String,
     sql: Option<String>,
+    /// False when `sql` holds escapes for bytes that are not UTF-8, so is not the stored text.
+    sql_exact: bool,
+}
+
+impl Entry {
+    /// The stored SQL, when it and the name are exactly what SQLite holds.
+    fn exact_sql(&self) -> Option<&str> {
+        let exact = self.sql_exact && self.raw_name.is_none();
+        self.sql.as_deref().filter(|_| exact)
+    }
 }
 
 /// Reads the schema through `conn`.
@@ -39,16 +52,19 @@ pub fn load(conn: &Connection, detail: Detail) -> rusqlite::Result<Schema> {
         true => table_flags(conn).unwrap_or_default(),
         false => Flags::default(),
     };
-    let mut tables: Vec<Table> = entries
+    let table_entries: Vec<&Entry> = entries
         .iter()
         .filter(|e| e.kind == "table" && !is_catalog(&e.name))
+        .collect();
+    let mut tables: Vec<Table> = table_entries
+        .iter()
         .map(|e| new_table(e, flags.get(&e.name)))
         .collect();
     mark_shadows(&mut tables, &flags);
     let full = detail == Detail::Full;
     let mut indexes = Vec::new();
     if full {
-        fill_columns(conn, &mut tables)?;
+        fill_columns(conn, &mut tables, &table_entries)?;
         fill_foreign_keys(conn, &mut tables)?;
         indexes = load_indexes(conn, &tables, &entries)?;
     }
@@ -90,15 +106,22 @@ fn is_catalog(name: &str) -> bool {
 }
 
 fn entries(conn: &Connection) -> rusqlite::Result<Vec<Entry>> {
-    let mut stmt = conn.prepare("SELECT type, name, tbl_name, sql FROM main.sqlite_schema")?;
+    let mut stmt =
+        conn.prepare("SELECT type, name, tbl_name, sql, rowid FROM main.sqlite_schema")?;
     let rows = stmt.query_map([], |r| {
         let (name, raw_name) = names::name(r, 1)?;
+        let sql_exact = match r.get_ref(3)? {
+            ValueRef::Text(b) => std::str::from_utf8(b).is_ok(),
+            _ => false,
+        };
         Ok(Entry {
+            rowid: r.get(4)?,
             kind: names::text(r, 0)?,
             name,
             raw_name,
             table: names::text(r, 2)?,
             sql: names::opt_text(r, 3)?,
+            sql_exact,
         })
     })?;
     rows.collect()
@@ -201,13 +224,41 @@ fn column_from(r: &Row, at: usize) -> rusqlite::Result<Column> {
 
 const XINFO: &str = "c.name, c.type, c.\"notnull\", c.dflt_value, c.pk, c.hidden";
 
-fn fill_columns(conn: &Connection, tables: &mut [Table]) -> rusqlite::Result<()> {
+/// Columns from each table's text where [`columns`] reads it, else from the pragma; `entries`
+/// are the tables' own, in the same order.
+fn fill_columns(
+    conn: &Connection,
+    tables: &mut [Table],
+    entries: &[&Entry],
+) -> rusqlite::Result<()> {
+    let parsed: Vec<Option<Vec<Column>>> = entries
+        .iter()
+        .map(|e| e.exact_sql().and_then(columns))
+        .collect();
+    let unsure: Vec<String> = entries
+        .iter()
+        .zip(&parsed)
+        .filter(|(_, cols)| cols.is_none())
+        .map(|(e, _)| e.rowid.to_string())
+        .collect();
+    let mut rest = Vec::new();
+    for (table, cols) in tables.iter_mut().zip(parsed) {
+        match cols {
+            Some(cols) => table.columns = cols,
+            None => rest.push(table),
+        }
+    }
+    if rest.is_empty() {
+        return Ok(());
+    }
+    // Selected by rowid: a name that is not UTF-8 cannot be written into SQL.
     let joined = format!(
         "SELECT m.name, {XINFO} FROM main.sqlite_schema m, pragma_table_xinfo(m.name, 'main') c \
-         WHERE m.type = 'table'"
+         WHERE m.type = 'table' AND m.rowid IN ({})",
+        unsure.join(",")
     );
     let all = query_grouped(conn, &joined, |r| column_from(r, 1));
-    fill_each(conn, tables, all, |conn, t| {
+    fill_each(conn, rest, all, |conn, t| {
         let sql = format!("SELECT {XINFO} FROM pragma_table_xinfo(?1, 'main') c ORDER BY c.cid");
         query_list(conn, &sql, &t.name, |r| column_from(r, 0))
     })
@@ -261,21 +312,21 @@ fn query_list<T>(
 
 /// Puts each table's part of a joined result in place, or, when the joined query failed, reads
 /// table by table and records a failing table's error on that table alone.
-fn fill_each<T: FillTarget>(
+fn fill_each<'t, T: FillTarget>(
     conn: &Connection,
-    tables: &mut [Table],
+    tables: impl IntoIterator<Item = &'t mut Table>,
     joined: rusqlite::Result<HashMap<String, Vec<T>>>,
     one: impl Fn(&Connection, &Table) -> rusqlite::Result<Vec<T>>,
 ) -> rusqlite::Result<()> {
     match joined {
         Ok(mut all) => {
-            for t in tables.iter_mut() {
+            for t in tables {
                 T::put(t, all.remove(&t.name).unwrap_or_default());
             }
         }
         Err(_) => {
             // A name that is not UTF-8 cannot be bound as the pragma's argument.
-            for t in tables.iter_mut().filter(|t| t.name_valid) {
+            for t in tables.into_iter().filter(|t| t.name_valid) {
                 match one(conn, t) {
                     Ok(items) => T::put(t, items),
                     Err(e) => t.error = Some(e.to_string()),
@@ -357,7 +408,7 @@ fn fill_foreign_keys(conn: &Connection, tables: &mut [Table]) -> rusqlite::Resul
          WHERE m.type = 'table' AND m.sql LIKE '%REFERENCES%'"
     );
     let all = query_grouped(conn, &joined, |r| fk_from(r, 1));
-    fill_each(conn, tables, all, |conn, t| {
+    fill_each(conn, tables.iter_mut(), all, |conn, t| {
         let sql = format!(
             "SELECT {FK_COLUMNS} FROM pragma_foreign_key_list(?1, 'main') f ORDER BY f.id, f.seq"
         );

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
+mod columns;
 mod load;
 mod text;
 

@@ -4,10 +4,12 @@
 
 /// The module name after `USING` in a `CREATE VIRTUAL TABLE` statement.
 pub(super) fn virtual_module(sql: &str) -> Option<String> {
-    let upper = sql.to_ascii_uppercase();
-    if !upper.trim_start().starts_with("CREATE VIRTUAL TABLE") {
+    // Asked of every table of the schema: most are not virtual, and say so in 20 bytes.
+    let head = sql.trim_start().get(..20)?;
+    if !head.eq_ignore_ascii_case("CREATE VIRTUAL TABLE") {
         return None;
     }
+    let upper = sql.to_ascii_uppercase();
     let at = upper.find(" USING ")? + " USING ".len();
     let module: String = sql[at..]
         .trim_start()
@@ -73,6 +75,10 @@ pub(super) fn table_options(sql: &str) -> (bool, bool) {
     let Some(end) = list_end(sql) else {
         return (false, false);
     };
+    // Asked of every table: most have nothing after the column list, and need no more work.
+    if !sql[end..].bytes().any(|b| b.is_ascii_alphabetic()) {
+        return (false, false);
+    }
     let tail = strip_comments(&sql[end..]).to_ascii_uppercase();
     let words: Vec<&str> = tail
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
@@ -107,7 +113,7 @@ fn list_end(sql: &str) -> Option<usize> {
 
 /// The index of the `quote` that ends a quoted run starting at `from` (a doubled quote is part of
 /// the text).
-fn closing(bytes: &[u8], from: usize, quote: u8) -> Option<usize> {
+pub(super) fn closing(bytes: &[u8], from: usize, quote: u8) -> Option<usize> {
     let mut i = from;
     while i < bytes.len() {
         if bytes[i] == quote {
