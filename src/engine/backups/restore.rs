@@ -114,12 +114,12 @@ fn check_backup(backup: &Path) -> Result<(), Error> {
     }
 }
 
-/// Takes the whole of `db`, proving no other process has it open; `None` when there is no
-/// database there to lock (missing, or empty).
+/// Takes the whole of `db`, proving no other process has it open (an empty file too: an
+/// application may hold it open, about to write); `None` when there is no file to lock.
 fn lock(db: &Path) -> Result<Option<Writer>, Error> {
-    match std::fs::metadata(db) {
-        Ok(m) if m.len() > 0 => Writer::open(db, Hold::Everything).map(Some),
-        _ => Ok(None),
+    match db.exists() {
+        true => Writer::open(db, Hold::Everything).map(Some),
+        false => Ok(None),
     }
 }
 

@@ -81,7 +81,7 @@ pub fn empty(db: &Database) -> Option<Finding> {
                 ),
             )
             .fix(format!(
-                "cp -- {} {}   # stop what uses the file first",
+                "litescope backup restore {} {} --yes",
                 shell_quote(&copy),
                 shell_quote(&db.file)
             ))
