@@ -149,6 +149,11 @@ fn a_backup_from_the_panel_asks_first_then_writes_a_verified_copy() {
         "{text}"
     );
     assert!(text.contains("Backups (1)"), "{text}");
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Char('V'));
+    app.settle(Duration::from_secs(20));
+    let text = screen(&app);
+    assert!(text.contains("ok: the backup matches"), "{text}");
 }
 
 #[test]

@@ -154,29 +154,7 @@ fn verify_one(backup: &Path, db: &Path, full: bool, json: bool) -> Result<ExitCo
     if json {
         super::print_json(&verdict)?;
     } else {
-        let head = match (verdict.ok, verdict.changed_since) {
-            (true, false) => format!("ok: the backup matches {}", escape_path(db)),
-            (true, true) => format!(
-                "ok: the backup is intact; {} has changed since it was made",
-                escape_path(db)
-            ),
-            (false, _) => format!("MISMATCH: {}", escape_path(backup)),
-        };
-        let mut text = head + "\n";
-        for p in &verdict.problems {
-            text += &format!("  {p}\n");
-        }
-        if verdict.changed_since {
-            for t in verdict.tables.iter().filter(|t| !t.rows_match) {
-                let n = |r: Option<u64>| r.map_or("-".into(), units::count);
-                text += &format!(
-                    "  changed: {} (now {}, backup {})\n",
-                    t.name,
-                    n(t.source_rows),
-                    n(t.backup_rows)
-                );
-            }
-        }
+        let text = verdict.lines(backup, db).join("\n") + "\n";
         super::print_text(&text);
     }
     Ok(if verdict.ok {

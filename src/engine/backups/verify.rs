@@ -11,7 +11,9 @@ use super::hash;
 use super::manifest::{self, TableRows};
 use crate::engine::connect::{self, Conn};
 use crate::engine::error::Error;
+use crate::engine::names::escape_path;
 use crate::engine::quote::ident;
+use crate::units;
 
 /// Checks a copy just written against the snapshot it was read from: integrity, schema, and the
 /// bytes themselves (the same content hash as the pages read, so the copy holds the snapshot's
@@ -99,6 +101,34 @@ pub struct Verdict {
     pub changed_since: bool,
     /// What failed, one line each.
     pub problems: Vec<String>,
+}
+
+impl Verdict {
+    /// What a person reads: the verdict, then each problem, or each table that changed since.
+    pub fn lines(&self, backup: &Path, db: &Path) -> Vec<String> {
+        let head = match (self.ok, self.changed_since) {
+            (true, false) => format!("ok: the backup matches {}", escape_path(db)),
+            (true, true) => format!(
+                "ok: the backup is intact; {} has changed since it was made",
+                escape_path(db)
+            ),
+            (false, _) => format!("MISMATCH: {}", escape_path(backup)),
+        };
+        let problems = self.problems.iter().map(|p| format!("  {p}"));
+        let changed = self
+            .tables
+            .iter()
+            .filter(|t| self.changed_since && !t.rows_match)
+            .map(|t| {
+                let n = |r: Option<u64>| r.map_or("-".into(), units::count);
+                let (now, then) = (n(t.source_rows), n(t.backup_rows));
+                format!("  changed: {} (now {now}, backup {then})", t.name)
+            });
+        std::iter::once(head)
+            .chain(problems)
+            .chain(changed)
+            .collect()
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -12,7 +12,6 @@ use ratatui::Frame;
 
 use super::{render_list, step, visible, DatabaseRows, Panel};
 use crate::engine::backups::catalog::{Entry, Pruned};
-use crate::engine::backups::verify::Verdict;
 use crate::engine::backups::{age_days, create, default_dir, is_backup_name, restore, STALE_DAYS};
 use crate::engine::error::Error;
 use crate::engine::jobs::backups::{
@@ -205,14 +204,21 @@ impl Backups {
     }
 
     fn verify(&self, db: usize, ctx: &mut Ctx) {
-        let Some(backup) = self.picked_backup(db).map(|e| e.path.clone()) else {
+        let (Some(d), Some(backup)) = (ctx.view.dbs.get(db), self.picked_backup(db)) else {
             return ctx.message(Message::info("no backup selected (→ moves to the backups)"));
+        };
+        let (path, backup) = (d.found.path.clone(), backup.path.clone());
+        let job = VerifyJob {
+            backup: backup.clone(),
         };
         ctx.send(
             db,
-            VerifyJob { backup },
+            job,
             move |_: &mut Backups, ctx, _, result| match result {
-                Ok(verdict) => ctx.popup(verdict_popup(&verdict)),
+                Ok(verdict) => {
+                    let text = verdict.lines(&backup, &path).join("\n");
+                    ctx.popup(Popup::new("Verify", text));
+                }
                 Err(e) => ctx.fail(db, e),
             },
         );
@@ -357,24 +363,4 @@ fn newest(listed: Option<&Vec<Entry>>, t: &Theme) -> Span<'static> {
             Span::styled(format!("  {}", units::age_days(days)), style)
         }
     }
-}
-
-fn verdict_popup(v: &Verdict) -> Popup {
-    let head = match (v.ok, v.changed_since) {
-        (true, false) => "ok: the backup matches the database".to_string(),
-        (true, true) => "ok: the backup is intact; the database has changed since".to_string(),
-        (false, _) => "MISMATCH".to_string(),
-    };
-    let mut lines = vec![head, format!("integrity: {}", v.integrity)];
-    lines.extend(v.problems.iter().map(|p| format!("  {p}")));
-    for t in v.tables.iter().filter(|t| !t.rows_match) {
-        let n = |r: Option<u64>| r.map_or("-".into(), units::count);
-        lines.push(format!(
-            "  {}: database {}, backup {}",
-            t.name,
-            n(t.source_rows),
-            n(t.backup_rows)
-        ));
-    }
-    Popup::new("Verify", lines.join("\n"))
 }
