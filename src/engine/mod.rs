@@ -5,6 +5,7 @@
 
 pub mod backups;
 pub mod browse;
+pub mod clock;
 pub mod connect;
 pub mod database;
 pub mod demo;

@@ -9,7 +9,8 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use super::manifest::{self, Manifest};
-use super::{default_dir, is_copy_of, sibling_copy, stamp};
+use super::{default_dir, is_copy_of, sibling_copy};
+use crate::engine::clock as stamp;
 use crate::engine::discover::has_database_name;
 use crate::engine::error::Error;
 use crate::engine::header::{self, Sniff};

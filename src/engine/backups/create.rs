@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 use super::manifest::{self, Manifest};
-use super::{default_dir, hash, stamp, verify};
+use super::{default_dir, hash, verify};
+use crate::engine::clock as stamp;
 use crate::engine::connect::Conn;
 use crate::engine::error::Error;
 use crate::engine::header::{self, Sniff};

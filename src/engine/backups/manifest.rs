@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use super::stamp;
+use crate::engine::clock as stamp;
 use crate::engine::connect::sibling;
 use crate::engine::error::Error;
 use crate::engine::write::AtomicFile;

@@ -11,11 +11,10 @@ mod hash;
 pub mod manifest;
 mod names;
 pub mod restore;
-mod stamp;
 pub mod verify;
 
+pub use crate::engine::clock::age_days;
 pub use names::{is_backup_name, is_copy_of, sibling_copy, EXTENSIONS};
-pub use stamp::age_days;
 
 /// A newest backup older than this many days is stale.
 pub const STALE_DAYS: u64 = 7;

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::folder::{read_folder, Folder, Layout};
+use crate::engine::clock;
 use crate::engine::error::Error;
+use crate::engine::write::AtomicFile;
 
 /// Writes the next migration named `name` into `dir` (created if missing) and returns the files
 /// written.
@@ -85,7 +87,7 @@ fn slug(name: &str) -> String {
 /// The version after the folder's last, in its style.
 fn next_version(folder: &Folder, layout: Layout, now: SystemTime) -> String {
     let last = folder.migrations.last();
-    let stamp = utc_stamp(now);
+    let stamp = clock::compact(now);
     let Some(last) = last else {
         return stamp;
     };
@@ -117,60 +119,20 @@ fn next_version(folder: &Folder, layout: Layout, now: SystemTime) -> String {
     }
 }
 
-/// `YYYYMMDDhhmmss` in UTC.
-fn utc_stamp(now: SystemTime) -> String {
-    let secs = now
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// The calendar date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// Writes `body` to `path` through a temporary file renamed into place; an existing file stays.
+/// Writes `body` to `path` whole, never over an existing file (see [`AtomicFile`]).
 fn write_new(path: &Path, body: &str) -> Result<(), Error> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::invalid(dir, e.to_string()))?;
-    let fail = |e: std::io::Error| Error::invalid(path, e.to_string());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".litescope-new-")
-        .tempfile_in(dir)
-        .map_err(fail)?;
-    tmp.write_all(body.as_bytes()).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist_noclobber(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut file = AtomicFile::create(path)?;
+    file.file()
+        .write_all(body.as_bytes())
+        .map_err(|e| Error::io(path, e))?;
+    file.commit(false)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn utc_stamps_are_calendar_dates() {
-        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_722_457_016);
-        assert_eq!(utc_stamp(t), "20240731201656");
-    }
 
     #[test]
     fn names_become_slugs() {

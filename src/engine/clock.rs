@@ -1,5 +1,6 @@
-//! UTC times for backup names and manifests, without a calendar library: `20261122T231500.123Z`
-//! in names (no `:`, which some file systems refuse), RFC 3339 in manifests.
+//! UTC times as litescope writes them, without a calendar library: `20261122T231500.123Z` in
+//! backup names (no `:`, which some file systems refuse), RFC 3339 in manifests, and
+//! `20261122231500` for migration versions.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -40,6 +41,13 @@ pub fn for_name(time: SystemTime) -> String {
         "{:04}{:02}{:02}T{h:02}{m:02}{s:02}.{:03}Z",
         t.year, t.month, t.day, t.millis
     )
+}
+
+/// `20261122231500`, a migration version as the tools that number by time write it.
+pub fn compact(time: SystemTime) -> String {
+    let t = Utc::of(time);
+    let (h, m, s) = t.hms();
+    format!("{:04}{:02}{:02}{h:02}{m:02}{s:02}", t.year, t.month, t.day)
 }
 
 /// `2026-11-22T23:15:00.123Z`, for a manifest.
@@ -98,5 +106,6 @@ mod tests {
             "2000-02-29T00:00:00.000Z"
         );
         assert_eq!(unix_ms(t), 1_795_389_300_123);
+        assert_eq!(compact(from_unix_ms(1_722_457_016_000)), "20240731201656");
     }
 }
