@@ -164,6 +164,19 @@ fn a_killed_backup_leaves_nothing_under_a_backup_name() {
     );
 }
 
+/// `backup verify COPY --against DB`: exit code and output.
+fn verify(copy: &Path, db: &Path) -> (i32, String) {
+    let args = [
+        "backup".as_ref(),
+        "verify".as_ref(),
+        copy.as_os_str(),
+        "--against".as_ref(),
+        db.as_os_str(),
+    ];
+    let (code, out, _) = litescope(&args);
+    (code, out)
+}
+
 /// A database whose `notes` rows hold a recognisable text.
 fn notes(dir: &Path) -> PathBuf {
     let db = dir.join("notes.db");
@@ -182,25 +195,13 @@ fn a_flipped_byte_fails_verify_and_names_what_failed() {
     let dir = tempfile::tempdir().unwrap();
     let db = notes(dir.path());
     let copy = backup(&db, &dir.path().join("b"));
-    let (code, out, _) = litescope(&[
-        "backup".as_ref(),
-        "verify".as_ref(),
-        copy.as_os_str(),
-        "--against".as_ref(),
-        db.as_os_str(),
-    ]);
+    let (code, out) = verify(&copy, &db);
     assert_eq!(code, 0, "{out}");
     let mut bytes = std::fs::read(&copy).unwrap();
     let at = bytes.windows(6).position(|w| w == b"needle").unwrap();
     bytes[at] = b'N';
     std::fs::write(&copy, bytes).unwrap();
-    let (code, out, _) = litescope(&[
-        "backup".as_ref(),
-        "verify".as_ref(),
-        copy.as_os_str(),
-        "--against".as_ref(),
-        db.as_os_str(),
-    ]);
+    let (code, out) = verify(&copy, &db);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("bytes differ"), "{out}");
     assert!(out.contains("table notes"), "{out}");
@@ -216,13 +217,7 @@ fn a_later_write_to_the_database_is_a_change_not_a_broken_backup() {
         .unwrap()
         .execute("INSERT INTO tags(name) VALUES ('c')", [])
         .unwrap();
-    let (code, out, _) = litescope(&[
-        "backup".as_ref(),
-        "verify".as_ref(),
-        copy.as_os_str(),
-        "--against".as_ref(),
-        db.as_os_str(),
-    ]);
+    let (code, out) = verify(&copy, &db);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("has changed since"), "{out}");
     assert!(out.contains("changed: tags"), "{out}");
