@@ -123,6 +123,12 @@ fn create_one(db: &Path, out: Option<&Path>, check: Check, json: bool) -> Result
     let plan = create::plan(db, out)?;
     let conn = connect::open(db).map_err(|e| anyhow::anyhow!("{}: {e}", escape_path(db)))?;
     let mut progress = Progress::new(!json, "copying");
+    if plan.holds_read_lock && progress.on {
+        eprintln!(
+            "{}: rollback journal: the copy holds the read lock, so writers wait until it is done",
+            escape_path(db)
+        );
+    }
     let made = create::create(&plan, &conn, check, &mut |d, t| progress.show(d, t))?;
     progress.clear();
     let m = &made.manifest;
