@@ -400,3 +400,22 @@ fn a_backup_stands_in_for_its_empty_database_and_is_not_audited_beside_a_sound_o
     );
     assert_eq!(by_rule(&found, "naming-mixed").len(), 1, "{found:?}");
 }
+
+#[test]
+fn a_backups_folder_above_the_database_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data").join("app.db");
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    build(&db, CLEAN);
+    assert_eq!(by_rule(&findings(&[&db]), "no-backup").len(), 1);
+    let out = dir.path().join("backups");
+    let (code, _, err) = litescope(&[
+        "backup",
+        "create",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(findings(&[&db]), Vec::<Value>::new());
+}

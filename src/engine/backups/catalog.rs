@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use super::manifest::{self, Manifest};
-use super::{default_dir, is_copy_of, sibling_copy};
+use super::{default_dir, is_copy_of, sibling_copy, FOLDER};
 use crate::engine::clock as stamp;
 use crate::engine::discover::has_database_name;
 use crate::engine::error::Error;
@@ -85,15 +85,22 @@ fn source_from_name(path: &Path) -> String {
     }
 }
 
-/// The backups of the database at `db`, newest first: in its `backups/` folder and in `extra`,
-/// those whose manifest names it or whose name says they are its copies (`backups/app-….db`), and
-/// its siblings `X.backup` / `X.bak`.
+/// The backups of the database at `db`, newest first: in a `backups/` folder beside it or up to
+/// two folders above it (a project's `backups/` beside its `data/`), and in `extra`, those whose
+/// manifest names it or whose name says they are its copies (`backups/app-….db`); and its
+/// siblings `X.backup` / `X.bak`.
 pub fn backups_of(db: &Path, extra: Option<&Path>) -> Vec<Entry> {
     let me = std::path::absolute(db).unwrap_or_else(|_| db.to_path_buf());
-    let dirs = [Some(default_dir(db)), extra.map(Path::to_path_buf)];
-    let in_dirs = dirs
+    let above = me
+        .parent()
         .into_iter()
-        .flatten()
+        .flat_map(Path::ancestors)
+        .skip(1)
+        .take(2);
+    let dirs = std::iter::once(default_dir(&me))
+        .chain(above.map(|a| a.join(FOLDER)))
+        .chain(extra.map(Path::to_path_buf));
+    let in_dirs = dirs
         .flat_map(|d| list(&d).unwrap_or_default())
         .filter(|e| Path::new(&e.source) == me || is_copy_of(&e.path, db));
     let siblings = sibling_copy(db).map(|(path, _)| entry(path, manifest::read));

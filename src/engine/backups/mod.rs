@@ -14,7 +14,7 @@ pub mod restore;
 pub mod verify;
 
 pub use crate::engine::clock::age_days;
-pub use names::{is_backup_name, is_copy_of, sibling_copy, EXTENSIONS};
+pub use names::{is_backup_name, is_copy_of, sibling_copy, EXTENSIONS, FOLDER};
 
 /// A newest backup older than this many days is stale.
 pub const STALE_DAYS: u64 = 7;

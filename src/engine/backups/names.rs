@@ -12,7 +12,7 @@ use crate::engine::header::{self, Sniff};
 pub const EXTENSIONS: &[&str] = &["backup", "bak"];
 
 /// The folder name under which every file is a backup.
-pub(super) const FOLDER: &str = "backups";
+pub const FOLDER: &str = "backups";
 
 /// True for a backup's name: `x.backup`, `x.bak`, or anything under a `backups` folder.
 pub fn is_backup_name(path: &Path) -> bool {

@@ -37,8 +37,8 @@ pub fn none(db: &Database, opts: &Options) -> Option<Finding> {
         .as_ref()
         .map_or(String::new(), |d| format!(", {}", escape_path(d)));
     let message = format!(
-        "no backup found (looked in the backups/ folder beside it{extra}, and for .backup / .bak \
-         copies)"
+        "no backup found (looked in backups/ beside it and up to two folders above{extra}, and \
+         for .backup / .bak copies)"
     );
     Some(Finding::new("no-backup", &db.path, file_name(db), message).fix(create_command(db)))
 }
