@@ -95,9 +95,9 @@ impl std::fmt::Display for Failure {
 /// SQLite's message alone ("no such function: normalize"), without rusqlite's wrapping.
 fn message(err: &rusqlite::Error) -> String {
     match err {
+        e if crate::engine::connect::is_interrupt(e) => "cancelled".into(),
         rusqlite::Error::SqliteFailure(_, Some(msg))
         | rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
-        e if crate::engine::connect::is_interrupt(e) => "cancelled".into(),
         e => e.to_string(),
     }
 }
