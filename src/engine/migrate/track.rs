@@ -15,6 +15,7 @@
 
 use rusqlite::{params, Connection};
 
+use super::checksum::Checksum;
 use super::folder::Migration;
 use super::quote_table;
 use super::records::LITESCOPE_TABLE;
@@ -108,44 +109,45 @@ pub fn applied(
     millis: f64,
 ) -> rusqlite::Result<()> {
     let table = quote_table(tracking);
-    let version = number_or_text(&m.version);
-    let sql = match tracking.kind {
+    let insert = |columns: &str, values: &[&dyn rusqlite::ToSql]| {
+        let marks: Vec<String> = (1..=values.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "INSERT INTO {table} ({columns}) VALUES ({})",
+            marks.join(", ")
+        );
+        conn.execute(&sql, values).map(drop)
+    };
+    match tracking.kind {
         Kind::GolangMigrate | Kind::UserVersion => {
-            return set_current(conn, tracking, Some(&m.version), false)
+            set_current(conn, tracking, Some(&m.version), false)
         }
         Kind::Sqlx => {
-            let checksum = m.checksum(Kind::Sqlx).map(|c| match c {
-                super::checksum::Checksum::Bytes(b) => b,
-                super::checksum::Checksum::Number(_) => Vec::new(),
-            });
-            let nanos = (millis * 1e6) as i64;
-            let sql = format!(
-                "INSERT INTO {table} (version, description, success, checksum, execution_time) \
-                 VALUES (?1, ?2, TRUE, ?3, ?4)"
-            );
+            let checksum = match m.checksum(Kind::Sqlx) {
+                Some(Checksum::Bytes(bytes)) => bytes,
+                _ => Vec::new(),
+            };
             let description = m.name.replace('_', " ");
-            conn.execute(&sql, params![version, description, checksum, nanos])?;
-            return Ok(());
+            let nanos = (millis * 1e6) as i64;
+            let columns = "version, description, success, checksum, execution_time";
+            let version = number_or_text(&m.version);
+            insert(
+                columns,
+                params![version, description, true, checksum, nanos],
+            )
         }
-        Kind::Goose => format!("INSERT INTO {table} (version_id, is_applied) VALUES (?1, 1)"),
+        Kind::Goose => insert(
+            "version_id, is_applied",
+            params![number_or_text(&m.version), true],
+        ),
         Kind::Litescope => {
-            let sql = format!(
-                "INSERT INTO {table} (version, name, checksum, duration_ms) VALUES (?1, ?2, ?3, ?4)"
-            );
             let checksum = m.checksum(Kind::Litescope).map(|c| c.to_string());
             let ms = millis.round() as i64;
-            conn.execute(&sql, params![m.version.as_str(), m.name, checksum, ms])?;
-            return Ok(());
+            let columns = "version, name, checksum, duration_ms";
+            insert(columns, params![m.version.as_str(), m.name, checksum, ms])
         }
         // dbmate and diesel keep the version as the text of the file name.
-        _ => {
-            let sql = format!("INSERT INTO {table} (version) VALUES (?1)");
-            conn.execute(&sql, [m.version.as_str()])?;
-            return Ok(());
-        }
-    };
-    conn.execute(&sql, [version])?;
-    Ok(())
+        _ => insert("version", params![m.version.as_str()]),
+    }
 }
 
 /// Records `m` as reverted; `previous` is the version the database is at afterwards (for the
