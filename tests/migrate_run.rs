@@ -645,3 +645,56 @@ fn baseline_records_without_running_and_repair_clears_a_dirty_version() {
     let rows: Vec<i64> = query(&db, "SELECT dirty FROM schema_migrations");
     assert_eq!(rows, [0]);
 }
+
+#[test]
+fn a_kill_mid_run_leaves_the_database_at_a_recorded_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = folder(
+        tmp.path(),
+        &[
+            ("1_a.sql", "CREATE TABLE a(x);\nINSERT INTO a VALUES (1);\n"),
+            (
+                "2_forever.sql",
+                "CREATE TABLE b(x);\nWITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) \
+                 INSERT INTO b SELECT n FROM c;\n",
+            ),
+        ],
+    );
+    let db = fresh(tmp.path(), "app.db");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_litescope"))
+        .args(["migrate", "up", s(&db), "--dir", s(&dir), "--no-backup"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The second migration never ends by itself, so wherever the kill lands, it lands in a run.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Opening it read-write rolls back what the killed transaction left in its journal.
+    let conn = Connection::open(&db).unwrap();
+    let tables: Vec<String> = {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('a', 'b')")
+            .unwrap();
+        let names = stmt.query_map([], |r| r.get(0)).unwrap();
+        names.collect::<Result<_, _>>().unwrap()
+    };
+    drop(conn);
+    let tracked: Vec<i64> = query(
+        &db,
+        "SELECT count(*) FROM sqlite_schema WHERE name = '_sqlx_migrations'",
+    );
+    let recorded: Vec<String> = match tracked.as_slice() {
+        [1] => query(&db, "SELECT version FROM _sqlx_migrations")
+            .into_iter()
+            .map(|v: i64| v.to_string())
+            .collect(),
+        _ => Vec::new(),
+    };
+    match recorded.as_slice() {
+        [] => assert!(tables.is_empty(), "{tables:?} with nothing recorded"),
+        [one] if one == "1" => assert_eq!(tables, ["a"]),
+        other => panic!("recorded {other:?} with tables {tables:?}"),
+    }
+}
