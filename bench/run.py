@@ -31,6 +31,7 @@ ORPHANS = {"version": 2, "parents": 500_000, "accounts": 500_000, "children": 5_
 ORPHANS_TEXT = {"version": 1, "parents": 500_000, "children": 5_000_000, "orphan_every": 100}
 FILES10K = {"version": 1, "files": 10_000}
 MIGRATIONS1K = {"version": 1, "migrations": 1_000}
+MIGRATIONS500 = {"version": 1, "migrations": 500}
 
 # argv placeholders: {bin} is the litescope binary, {data} is bench/data (commands run from the repo
 # root). `check` is optional: max_ms (litescope median) and/or max_ratio (litescope / baseline).
@@ -87,6 +88,14 @@ CASES = [
                    "--json"],
      "baseline": ["sqlite3", "{data}/migrations1k/app.db", "SELECT version, checksum FROM _sqlx_migrations"],
      "target": "under 200 ms", "check": {"max_ms": 200}},
+    # Each run applies to a fresh copy of an empty database (run_migrate_up); litescope backs it up
+    # first, checks each migration (foreign_key_check, quick_check) and records it as sqlx does.
+    {"id": "migrate-up-500", "description": "`migrate up` of 500 small sqlx migrations (a table, rows "
+     "and an index each) on an empty database, each in its own transaction, backup first",
+     "run": "migrate_up",
+     "litescope": ["{bin}", "migrate", "up", "{db}", "--dir", "{data}/migrations500/migrations", "--kind", "sqlx"],
+     "baseline": ["sqlite3", "{db}", ".read {data}/migrations500/apply.sql"],
+     "target": "under 5 s", "check": {"max_ms": 5000}},
     # TUI cases (bench/tui.py): litescope runs in a 160x45 tmux pane; times are read off the screen.
     {"id": "tui-start-1gb", "description": "TUI launch until a table name of the 1 GB database is on screen",
      "run": "tui_start", "litescope": ["{bin}", "{data}/big.db"],
@@ -287,6 +296,23 @@ def gen_migrations1k(folder, p):
     return {"tables": p["migrations"] + 1, "indexes": 0, "rows": p["migrations"]}
 
 
+def gen_migrations500(folder, p):
+    """An sqlx folder of small migrations, an empty database to apply them to, and apply.sql, the
+    sqlite3 shell's `.read` of every file in order (the baseline: the same SQL in one process)."""
+    (folder / "migrations").mkdir(parents=True)
+    reads = []
+    for i in range(1, p["migrations"] + 1):
+        name = f"{20240101000000 + i}_step{i:04d}.sql"
+        body = (f"CREATE TABLE s{i:04d} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, at TEXT);\n"
+                f"INSERT INTO s{i:04d} (name, at) VALUES ('a', '2026-01-01'), ('b', '2026-01-02');\n"
+                f"CREATE INDEX s{i:04d}_name ON s{i:04d} (name);\n")
+        (folder / "migrations" / name).write_text(body)
+        reads.append(f".read bench/data/migrations500/migrations/{name}")
+    (folder / "apply.sql").write_text("\n".join(reads) + "\n")
+    sql(folder / "empty.db", "PRAGMA user_version = 0;\nVACUUM;\n")
+    return {"tables": p["migrations"], "indexes": p["migrations"], "rows": 2 * p["migrations"]}
+
+
 def counted(db, rows):
     """The stamp's summary of a generated database."""
     return {"tables": int(query(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'")),
@@ -357,7 +383,8 @@ def gen_orphans_text(db, p):
 DATASETS = {"big.db": (BIG, gen_big), "big_wal.db": ({"version": 1, "of": BIG}, gen_big_wal), "tables10k.db": (TABLES10K, gen_tables10k),
             "rows10m.db": (ROWS10M, gen_rows10m), "orphans.db": (ORPHANS, gen_orphans),
             "orphans_text.db": (ORPHANS_TEXT, gen_orphans_text), "files10k": (FILES10K, gen_files10k),
-            "migrations1k": (MIGRATIONS1K, gen_migrations1k)}
+            "migrations1k": (MIGRATIONS1K, gen_migrations1k),
+            "migrations500": (MIGRATIONS500, gen_migrations500)}
 
 
 def load_stamp():
@@ -555,6 +582,26 @@ def run_orphans(case, ctx):
     return lite, {**stats([total], "ms"), "min": total_min, "rss_mb": rss or None}, notes
 
 
+def run_migrate_up(case, ctx):
+    """Each run (and the warm-up) on its own fresh copy of the empty database, for both commands,
+    since applying changes the file; the copies go in a temporary folder with their backups."""
+    def timed(argv):
+        times = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for k in range(ctx.runs + 1):
+                db = Path(tmp) / f"run{k}" / "app.db"
+                db.parent.mkdir()
+                shutil.copyfile(DATA / "migrations500" / "empty.db", db)
+                ms, code, err = run_once([a.replace("{db}", str(db)) for a in ctx.argv(argv)], 60)
+                if code is None:
+                    return {"over": 60}
+                if code != 0:
+                    return failure(code, err)
+                times += [ms] if k else []
+        return {"median": statistics.median(times), "min": min(times), "unit": "ms", "rss_mb": None}
+    return timed(case["litescope"]), timed(case["baseline"]), []
+
+
 def tui_runs(ctx, scenario, *args, **kw):
     """One warm-up and ctx.runs timed runs of a bench/tui.py scenario, each in a fresh session."""
     with tui.Server() as server:
@@ -668,7 +715,7 @@ def run_backup(case, ctx):
     return lite, base, notes
 
 
-RUNNERS = {"backup": run_backup, "orphans": run_orphans, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start,
+RUNNERS = {"backup": run_backup, "orphans": run_orphans, "migrate_up": run_migrate_up, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start,
            "tui_last_page": run_tui_last_page, "tui_paging": run_tui_paging, "tui_lag": run_tui_lag}
 
 
@@ -752,7 +799,7 @@ def main():
         if not shutil.which(tool):
             die(f"{tool} not found on PATH (Debian: apt install sqlite3 sqlite3-tools tmux)")
     for name in DATASETS:                               # generate only what the chosen cases use
-        if any(a.endswith("/" + name) for c in cases for a in c["litescope"] + (c["baseline"] or [])):
+        if any(f"/{name}/" in a + "/" for c in cases for a in c["litescope"] + (c["baseline"] or [])):
             ensure(name)
     ctx, today, rows = Context(binary, args.runs), str(datetime.date.today()), {}
     built = binary.stat().st_mtime_ns

@@ -855,3 +855,56 @@ fn migrations_show_each_state_the_sql_and_follow_the_folder() {
     let (text, what) = copied(&app);
     assert!(text.contains("CREATE TABLE users"), "{what}: {text}");
 }
+
+#[test]
+fn migrations_from_the_panel_ask_first_then_run_and_are_read_again() {
+    let _config = setup();
+    let dir = tempfile::tempdir().unwrap();
+    build(
+        &dir.path().join("app.db"),
+        "PRAGMA user_version = 0; VACUUM;",
+    );
+    let folder = dir.path().join("migrations");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(
+        folder.join("1_users.sql"),
+        "CREATE TABLE users(id INTEGER PRIMARY KEY);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("2_posts.sql"),
+        "CREATE TABLE posts(id INTEGER PRIMARY KEY);\n",
+    )
+    .unwrap();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('7'));
+    app.settle(Duration::from_secs(20));
+    assert!(screen(&app).contains("2 pending"), "{}", screen(&app));
+    key(&mut app, KeyCode::Char('u'));
+    app.settle(Duration::from_secs(20));
+    let text = screen(&app);
+    assert!(text.contains("Apply 2 migrations to app.db?"), "{text}");
+    assert!(
+        text.contains("apply 1 users") && text.contains("back up first to"),
+        "{text}"
+    );
+    key(&mut app, KeyCode::Char('n'));
+    app.settle(Duration::from_secs(20));
+    assert!(!dir.path().join("backups").exists(), "written after no");
+
+    key(&mut app, KeyCode::Char('u'));
+    app.settle(Duration::from_secs(20));
+    key(&mut app, KeyCode::Char('y'));
+    app.settle(Duration::from_secs(20));
+    let text = screen(&app);
+    assert!(
+        text.contains("2 migrations run") && text.contains("2 applied"),
+        "{text}"
+    );
+    assert!(text.contains("done 2 posts"), "{text}");
+    let conn = rusqlite::Connection::open(dir.path().join("app.db")).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM _sqlx_migrations", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2);
+}

@@ -254,7 +254,7 @@ fn restore_one(backup: &Path, db: &Path, yes: bool, json: bool) -> Result<ExitCo
 
 /// Asks `question` on the terminal; `yes` answers for the user, and with no terminal to ask on
 /// the command refuses rather than guess.
-fn confirm(question: &str, yes: bool) -> Result<()> {
+pub(super) fn confirm(question: &str, yes: bool) -> Result<()> {
     if yes {
         return Ok(());
     }

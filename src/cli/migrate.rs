@@ -1,9 +1,8 @@
-//! `litescope migrate`: migration status of a database against its folder, and the next
-//! migration file. (`up`, `down`, `baseline` and `repair` write to the database and come with the
-//! write path.)
+//! `litescope migrate`: migration status of a database against its folder, the next migration
+//! file, and (in [`migrate_run`](super::migrate_run)) applying and rolling back.
 //!
 //! `status` reads through the read-only connection; `new` writes one new file into the folder
-//! and nothing else.
+//! and nothing else; `up` and `down` write through the engine's runner.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -32,6 +31,15 @@ enum Sub {
     Status(StatusArgs),
     /// Create the next migration file in the folder's own layout and numbering.
     New(NewArgs),
+    /// Apply pending migrations (a backup first), each in its own transaction, recorded as the
+    /// folder's tool records them.
+    Up(super::migrate_run::UpArgs),
+    /// Roll back the last applied migrations through their down SQL (asks first).
+    Down(super::migrate_run::DownArgs),
+    /// Record the migrations up to a version as applied without running them.
+    Baseline(super::migrate_run::BaselineArgs),
+    /// Clear a dirty or failed record once the schema shows where the database really is.
+    Repair(super::migrate_run::RepairArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -62,6 +70,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     match &args.command {
         Sub::Status(a) => status(a),
         Sub::New(a) => new(a),
+        Sub::Up(a) => super::migrate_run::up(a),
+        Sub::Down(a) => super::migrate_run::down(a),
+        Sub::Baseline(a) => super::migrate_run::baseline(a),
+        Sub::Repair(a) => super::migrate_run::repair(a),
     }
 }
 

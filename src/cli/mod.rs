@@ -12,6 +12,7 @@ mod backup;
 mod demo;
 mod inspect;
 pub mod migrate;
+mod migrate_run;
 mod orphans;
 mod report;
 
@@ -58,7 +59,7 @@ enum Command {
     Orphans(orphans::Args),
     /// Consistent, verified backups: create, verify, list, prune, restore.
     Backup(backup::Args),
-    /// Migrations: status against a folder, the next migration file.
+    /// Migrations: status against a folder, the next migration file, up and down.
     Migrate(migrate::Args),
 }
 

@@ -58,6 +58,10 @@ pub enum Action {
     Prune,
     /// Backups panel: restore the selected backup over its database.
     Restore,
+    /// Migrations panel: apply the selected database's pending migrations.
+    MigrateUp,
+    /// Migrations panel: roll back the selected database's last applied migration.
+    MigrateDown,
 }
 
 /// The groups of the help screen, in the order it lists them.
@@ -67,6 +71,7 @@ pub enum Group {
     Move,
     Query,
     Findings,
+    Migrations,
     Backups,
 }
 
@@ -77,6 +82,7 @@ impl Group {
             Group::Move => "In every panel: lists, trees and grids",
             Group::Query => "Query (4)",
             Group::Findings => "Findings (5)",
+            Group::Migrations => "Migrations (7)",
             Group::Backups => "Backups (8)",
         }
     }
@@ -118,6 +124,8 @@ impl Action {
             Action::Verify => "verify the selected backup against its database",
             Action::Prune => "keep the newest backups, remove the rest (asks first)",
             Action::Restore => "restore the selected backup over its database (asks first)",
+            Action::MigrateUp => "apply the pending migrations, backup first (asks first)",
+            Action::MigrateDown => "roll back the last applied migration (asks first)",
         }
     }
 
@@ -137,6 +145,7 @@ impl Action {
             | Action::CopyRow => Group::Move,
             Action::Run | Action::Edit | Action::HistoryPrev | Action::HistoryNext => Group::Query,
             Action::Sort | Action::Severity => Group::Findings,
+            Action::MigrateUp | Action::MigrateDown => Group::Migrations,
             Action::Backup | Action::Verify | Action::Prune | Action::Restore => Group::Backups,
             _ => Group::Global,
         }

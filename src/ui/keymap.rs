@@ -129,6 +129,8 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("verify", &["V"]),
     ("prune", &["P"]),
     ("restore", &["R"]),
+    ("migrate_up", &["u"]),
+    ("migrate_down", &["d"]),
 ];
 
 /// Every action name the config accepts, in the help screen's order.

@@ -1,9 +1,11 @@
-//! A database's migration status against its folder (given, or found beside it), for the
-//! Migrations panel; the engine operation is [`migrate::read`](crate::engine::migrate::read).
+//! The Migrations panel's work: a database's migration status against its folder (given, or
+//! found beside it), over [`migrate::read`](crate::engine::migrate::read), and runs up and down,
+//! planned and then run, over [`migrate::run`](crate::engine::migrate::run).
 
 use std::path::PathBuf;
 
 use crate::engine::error::Error;
+use crate::engine::migrate::run::{self, Direction, Event};
 use crate::engine::migrate::{self, Folder, Status};
 use crate::engine::worker::{is, Ctx, Job, Queued};
 
@@ -58,5 +60,61 @@ impl Job for MigrationsJob {
         };
         conn.end_transaction();
         read
+    }
+}
+
+/// Plans a run of the folder `dir` against the worker's database: what the confirmation names.
+pub struct PlanRun {
+    pub dir: PathBuf,
+    pub direction: Direction,
+}
+
+impl Job for PlanRun {
+    type Output = run::Plan;
+    type Partial = ();
+
+    fn label(&self) -> String {
+        "planning migrations".into()
+    }
+
+    fn run(&self, ctx: &mut Ctx<'_, ()>) -> Result<run::Plan, Error> {
+        let path = ctx.session().found.path.clone();
+        let folder = migrate::read_folder(&self.dir)?;
+        let conn = ctx.conn()?;
+        let plan = run::plan(conn, &path, folder, self.direction.clone(), None, true);
+        conn.end_transaction();
+        plan
+    }
+}
+
+/// Runs a confirmed plan: backup, then each migration; a line per migration as it goes, backup
+/// pages as progress, Esc (the job's cancel) rolling back the migration under way.
+pub struct RunJob {
+    pub plan: run::Plan,
+}
+
+impl Job for RunJob {
+    type Output = run::Outcome;
+    type Partial = String;
+
+    fn label(&self) -> String {
+        format!("running {} migrations", self.plan.steps.len())
+    }
+
+    fn run(&self, ctx: &mut Ctx<'_, String>) -> Result<run::Outcome, Error> {
+        let emitter = ctx.emitter();
+        let conn = ctx.conn()?;
+        let total = self.plan.steps.len();
+        run::run(&self.plan, conn, &mut |event| match event {
+            Event::Backup(done, all) => emitter.progress(done as usize, all as usize),
+            Event::Starting(i, p) => {
+                emitter.progress(i, total);
+                emitter.partial(format!("{}/{total} {} {} …", i + 1, p.version, p.name));
+            }
+            Event::Finished(d) => emitter.partial(format!(
+                "done {} {} ({:.0} ms)",
+                d.version, d.name, d.millis
+            )),
+        })
     }
 }

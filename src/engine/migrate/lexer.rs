@@ -1,13 +1,21 @@
-//! The first word of each statement of a migration file, with its line, found by a small lexer
+//! The statements of a migration file, each with its first word and line, found by a small lexer
 //! that knows SQLite's comments, quotes and trigger bodies: a `BEGIN` inside a string, a comment
 //! or a `CREATE TRIGGER … BEGIN … END` is not a transaction. SQLite's own prepare cannot split a
-//! file whose tables do not exist yet, so this reads the text alone.
+//! file whose tables do not exist yet, so this reads the text alone; the runner executes one
+//! statement at a time, so that a failure names its line.
 
 /// The first word of one statement (upper case) and the line it starts on (from 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {
     pub word: String,
     pub line: usize,
+}
+
+/// One statement of a file: its text (from its first token to its `;`), first word and line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub text: String,
+    pub head: Head,
 }
 
 enum Token {
@@ -20,7 +28,7 @@ enum Token {
 pub fn heads(sql: &str) -> Vec<Head> {
     let mut out = Vec::new();
     let mut words: Vec<String> = Vec::new();
-    for (token, line) in tokens(sql) {
+    for (token, line, _) in tokens(sql) {
         match token {
             Token::Semicolon if !in_trigger_body(&words) => words.clear(),
             Token::Word(w) => {
@@ -47,8 +55,43 @@ fn in_trigger_body(words: &[String]) -> bool {
     is_trigger && words.iter().any(|w| w == "BEGIN") && last_word.is_some_and(|w| w != "END")
 }
 
-/// The tokens of `sql` with the line each starts on; comments and whitespace are skipped.
-fn tokens(sql: &str) -> Vec<(Token, usize)> {
+/// The statements of `sql`, in order; comments between them are left out.
+pub fn statements(sql: &str) -> Vec<Statement> {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut open: Option<(usize, Head)> = None;
+    for (token, line, (start, end)) in tokens(sql) {
+        let ends = matches!(token, Token::Semicolon) && !in_trigger_body(&words);
+        if open.is_none() && !matches!(token, Token::Semicolon) {
+            let word = match &token {
+                Token::Word(w) => w.clone(),
+                _ => String::new(),
+            };
+            open = Some((start, Head { word, line }));
+        }
+        match token {
+            Token::Word(w) => words.push(w),
+            _ => words.push(String::new()),
+        }
+        if ends {
+            words.clear();
+            if let Some((from, head)) = open.take() {
+                let text = chars[from..end].iter().collect();
+                out.push(Statement { text, head });
+            }
+        }
+    }
+    if let Some((from, head)) = open {
+        let text = chars[from..].iter().collect();
+        out.push(Statement { text, head });
+    }
+    out
+}
+
+/// The tokens of `sql` with the line each starts on and its span of chars; comments and
+/// whitespace are skipped.
+fn tokens(sql: &str) -> Vec<(Token, usize, (usize, usize))> {
     let chars: Vec<char> = sql.chars().collect();
     let mut out = Vec::new();
     let (mut i, mut line) = (0, 1);
@@ -71,7 +114,7 @@ fn tokens(sql: &str) -> Vec<(Token, usize)> {
         };
         let end = end.min(chars.len());
         if let Some(token) = token {
-            out.push((token, line));
+            out.push((token, line, (i, end)));
         }
         line += chars[i..end].iter().filter(|&&c| c == '\n').count();
         i = end.max(i + 1);
@@ -132,5 +175,27 @@ mod tests {
         );
         assert_eq!(heads(sql)[1].line, 3);
         assert_eq!(heads(sql)[4].line, 7);
+    }
+
+    #[test]
+    fn statements_split_at_their_semicolons_only() {
+        let sql = "-- lead\nPRAGMA foreign_keys=OFF;\nINSERT INTO t VALUES ('a;b');\n\
+                   CREATE TRIGGER x AFTER INSERT ON t BEGIN DELETE FROM u; END;\nSELECT 1";
+        let got: Vec<(String, usize)> = statements(sql)
+            .into_iter()
+            .map(|s| (s.text, s.head.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("PRAGMA foreign_keys=OFF;".to_string(), 2),
+                ("INSERT INTO t VALUES ('a;b');".to_string(), 3),
+                (
+                    "CREATE TRIGGER x AFTER INSERT ON t BEGIN DELETE FROM u; END;".to_string(),
+                    4
+                ),
+                ("SELECT 1".to_string(), 5),
+            ]
+        );
     }
 }

@@ -6,19 +6,23 @@
 //!   [`Migration`]s (version, name, up and down SQL, transaction mode, checksums);
 //! * [`records`] reads what a database's tracking table (or `user_version`) says was applied;
 //! * [`status`] puts the two side by side: applied, pending, modified, missing, failed;
-//! * [`new`] writes the next migration file of a folder, in its own layout and numbering.
-//!
-//! The runner that applies migrations plugs in beside these: it takes [`Migration::up`] /
-//! [`Migration::down`] and [`Migration::transaction`], and records in the [`Tracking`] that
-//! [`tracking`] finds (or the kind [`Kind::parse`] names).
+//! * [`new`] writes the next migration file of a folder, in its own layout and numbering;
+//! * [`run`] applies and rolls back migrations through the write path ([`apply`] runs one,
+//!   [`track`] records it as its tool does, [`preview`] is the dry run on a private copy);
+//! * [`mend`] changes only the record: `baseline` and `repair`.
 
+mod apply;
 pub mod checksum;
 pub mod folder;
 mod lexer;
+pub mod mend;
 pub mod new;
+pub mod preview;
 pub mod records;
+pub mod run;
 mod sections;
 pub mod status;
+pub mod track;
 pub mod version;
 
 pub use folder::{read_folder, Folder, Layout, Migration, Transaction};
@@ -215,6 +219,11 @@ pub fn columns(conn: &Connection, table: &str) -> Vec<String> {
     stmt.query_map([table], |r| r.get::<_, String>(0))
         .and_then(|rows| rows.collect())
         .unwrap_or_default()
+}
+
+/// The tracking table's name, quoted for SQL.
+fn quote_table(tracking: &Tracking) -> String {
+    ident(tracking.table.as_deref().unwrap_or_default())
 }
 
 /// `SELECT columns FROM table`, the table quoted.

@@ -2,6 +2,8 @@
 //! taken up front and held until the operation ends.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
@@ -59,6 +61,15 @@ impl Writer {
 
     pub fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Makes whatever the connection runs stop (SQLite's interrupt, at its next progress check)
+    /// once `flag` is set: a cancel that stops SQLite mid-statement, not only between them.
+    pub fn stop_on(&mut self, flag: Arc<AtomicBool>) -> Result<(), Error> {
+        let handler = move || flag.load(Ordering::Relaxed);
+        self.conn
+            .progress_handler(1000, Some(handler))
+            .map_err(|e| sqlite(&self.path, e))
     }
 
     pub fn path(&self) -> &Path {

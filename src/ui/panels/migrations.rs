@@ -7,6 +7,12 @@
 //! changes (a new or edited file) or `r` re-reads everything. Enter (or →)
 //! moves into the selected database's migrations, Esc (or ←) back; `y` copies the database's path,
 //! or in the migrations the selected file's SQL.
+//!
+//! `u` applies the pending migrations and `d` rolls back the last applied one: a job plans the
+//! run, a confirmation names the database, each migration, the tracking and the backup (and
+//! warns of a file that asks for no transaction), then the run goes on the database's worker
+//! with a line per migration under the SQL and the backup's gauge; Esc cancels it, rolling back
+//! the migration under way. When it ends the database and its migrations are read again.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,13 +25,18 @@ use ratatui::Frame;
 use super::{block, pick, render_list, step, DatabaseRows, Panel};
 use crate::engine::discover::Found;
 use crate::engine::error::Error;
+use crate::engine::jobs::migrations::{PlanRun, RunJob};
 use crate::engine::jobs::{MigrationsJob, MigrationsRead};
+use crate::engine::migrate::run::{Direction, Outcome, Plan};
 use crate::engine::migrate::{Kind, Migration, State, StatusRow};
 use crate::engine::names::escape_path;
+use crate::engine::worker::JobId;
 use crate::ui::action::{Action, PanelId};
-use crate::ui::command::{Command, Ctx};
+use crate::ui::command::{Command, Ctx, Message};
 use crate::ui::theme::Theme;
 use crate::ui::view::{Db, View};
+use crate::ui::widgets::confirm::Confirm;
+use crate::ui::widgets::gauge::gauge;
 use crate::ui::widgets::sql::highlight;
 
 pub const ID: PanelId = PanelId("migrations");
@@ -54,6 +65,10 @@ pub struct Migrations {
     /// Before, nothing is read, so that a workspace of thousands of databases starts as fast
     /// as without this panel.
     active: bool,
+    /// The run under way, for its gauge.
+    running: Option<JobId>,
+    /// The lines of the last run, one per migration.
+    log: Vec<String>,
 }
 
 impl Migrations {
@@ -122,8 +137,138 @@ fn absolute(dir: &Path) -> PathBuf {
     std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
+impl Migrations {
+    /// `u` / `d`: plans the run on the worker, then asks.
+    fn ask_run(&mut self, direction: Direction, ctx: &mut Ctx) {
+        let db = self.rows.selected;
+        let Some(dir) = self
+            .selected()
+            .and_then(|r| r.folder.as_ref())
+            .map(|f| f.dir.clone())
+        else {
+            return ctx.message(Message::info(
+                "no migrations folder for this database (give one with --migrations DIR)",
+            ));
+        };
+        ctx.send(
+            db,
+            PlanRun { dir, direction },
+            move |_: &mut Migrations, ctx, _, result| match result {
+                Ok(plan) if plan.steps.is_empty() => ctx.message(Message::info(
+                    "nothing to run: no migration to apply or roll back",
+                )),
+                Ok(plan) => confirm_run(db, plan, ctx),
+                Err(e) => ctx.fail(db, e),
+            },
+        );
+    }
+
+    fn start_run(&mut self, db: usize, plan: Plan, ctx: &mut Ctx) {
+        self.log.clear();
+        let id = ctx.send_streaming(
+            db,
+            RunJob { plan },
+            |p: &mut Migrations, _, _, line: String| {
+                // A migration's line says it runs, then is replaced by how it ended.
+                if p.log.last().is_some_and(|l| l.ends_with('…')) {
+                    p.log.pop();
+                }
+                p.log.push(line);
+            },
+            move |p: &mut Migrations, ctx, _, result| {
+                p.running = None;
+                match result {
+                    Ok(outcome) => p.finished(db, &outcome, ctx),
+                    Err(crate::engine::error::Error::Cancelled) => {
+                        ctx.message(Message::info("cancelled before any migration ran"))
+                    }
+                    Err(e) => ctx.fail(db, e),
+                }
+                ctx.push(Command::Reload(db));
+                p.read(db, ctx);
+            },
+        );
+        self.running = Some(id);
+    }
+
+    fn finished(&mut self, db: usize, outcome: &Outcome, ctx: &mut Ctx) {
+        let backup = outcome
+            .backup
+            .as_ref()
+            .map_or(String::new(), |b| format!("; backup {}", escape_path(b)));
+        let done = format!("{} migrations run{backup}", outcome.applied.len());
+        match &outcome.failed {
+            Some(f) => {
+                self.log.push(format!("failed {f}"));
+                let kept = match f.rolled_back {
+                    true => "rolled back, the database stays at the last good version",
+                    false => "it could not be rolled back: restore the backup (R in Backups)",
+                };
+                ctx.fail(db, format!("{done}; {f}; {kept}"));
+            }
+            None => ctx.message(Message::info(done)),
+        }
+    }
+}
+
+/// The confirmation of a planned run: the database, each migration, the tracking, the backup.
+fn confirm_run(db: usize, plan: Plan, ctx: &mut Ctx) {
+    let name = ctx
+        .view
+        .dbs
+        .get(db)
+        .map_or(String::new(), |d| d.name().to_string());
+    let n = plan.steps.len();
+    let (verb, title) = match plan.direction {
+        Direction::Up { .. } => ("apply", format!("Apply {n} migrations to {name}?")),
+        Direction::Down { .. } => ("roll back", format!("Roll back {n} migrations of {name}?")),
+    };
+    let mut changes: Vec<String> = plan
+        .steps
+        .iter()
+        .map(|s| format!("{verb} {} {} ({})", s.version, s.name, s.file))
+        .collect();
+    let t = &plan.tracking;
+    changes.push(format!(
+        "record in {} ({}): {}",
+        t.kind,
+        t.table.as_deref().unwrap_or("PRAGMA user_version"),
+        plan.chosen.describe()
+    ));
+    changes.push(match &plan.backup {
+        Some(b) => format!("back up first to {}", escape_path(&b.target)),
+        None => "no backup".into(),
+    });
+    let no_tx: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| s.no_transaction)
+        .map(|s| s.file.clone())
+        .collect();
+    let down = matches!(plan.direction, Direction::Down { .. });
+    let on_yes = Box::new(move |ctx: &mut Ctx| {
+        ctx.to_panel(move |p: &mut Migrations, ctx| p.start_run(db, plan, ctx))
+    });
+    let mut confirm = Confirm::new(title, changes, on_yes);
+    if !no_tx.is_empty() {
+        confirm = confirm.caveat(format!(
+            "{} asks for no transaction: if it fails it cannot be rolled back, only restored from \
+             the backup",
+            no_tx.join(", ")
+        ));
+    } else if down {
+        confirm = confirm.caveat("rolling back drops what these migrations added, data included");
+    }
+    ctx.confirm(confirm);
+}
+
 impl Panel for Migrations {
     fn handle(&mut self, action: Action, ctx: &mut Ctx) {
+        match action {
+            Action::MigrateUp => return self.ask_run(Direction::Up { to: None }, ctx),
+            Action::MigrateDown => return self.ask_run(Direction::Down { steps: 1 }, ctx),
+            _ => {}
+        }
         if !self.in_list {
             let before = self.rows.selected;
             self.rows.handle(action, ctx);
@@ -203,6 +348,7 @@ impl Panel for Migrations {
                 .areas(below);
         self.draw_databases(frame, dbs, view);
         self.draw_migrations(frame, list, view);
+        let sql = self.draw_log(frame, sql, view);
         self.draw_sql(frame, sql, &view.theme);
     }
 }
@@ -287,6 +433,54 @@ impl Migrations {
             let list = ratatui::widgets::List::new(items).block(block(title, false, t));
             frame.render_widget(list, area);
         }
+    }
+
+    /// The last run's lines at the foot of `area`, with the gauge while it runs; returns what is
+    /// left above.
+    fn draw_log(&self, frame: &mut Frame, area: Rect, view: &View) -> Rect {
+        let running = self.running.and_then(|id| view.jobs.get(&id));
+        if self.log.is_empty() && running.is_none() {
+            return area;
+        }
+        let t = &view.theme;
+        let wanted = u16::try_from(self.log.len())
+            .unwrap_or(u16::MAX)
+            .saturating_add(3);
+        let [above, below] = Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(wanted.min(area.height / 2)),
+        ])
+        .areas(area);
+        let keep = usize::from(below.height.saturating_sub(3));
+        let mut lines: Vec<Line> = self.log[self.log.len().saturating_sub(keep)..]
+            .iter()
+            .map(|l| {
+                Line::styled(
+                    l.clone(),
+                    if l.starts_with("failed") {
+                        t.error
+                    } else {
+                        t.text
+                    },
+                )
+            })
+            .collect();
+        let title = match running {
+            Some(job) => {
+                let (done, total) = job.progress.unwrap_or((0, 0));
+                lines.push(Line::styled(
+                    format!("{} · Esc cancels", gauge(done, total, 20)),
+                    t.info,
+                ));
+                " run "
+            }
+            None => " last run ",
+        };
+        frame.render_widget(
+            Paragraph::new(lines).block(block(title.into(), false, t)),
+            below,
+        );
+        above
     }
 
     fn draw_sql(&self, frame: &mut Frame, area: Rect, t: &Theme) {
