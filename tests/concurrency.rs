@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use litescope::engine::browse::{Page, Position};
@@ -138,17 +138,16 @@ fn an_application_is_never_refused_and_its_checkpoints_complete() {
         );
         assert!(commits > 10, "{access}: only {commits} commits");
 
-        // The TUI still shows the table; the application's checkpoint must not wait on it.
+        // The TUI still shows the table; the application's checkpoint must not wait on it: with
+        // no busy timeout at all, any lock litescope held would make it report busy.
         let conn = Connection::open(&db).unwrap();
-        conn.busy_timeout(Duration::from_millis(200)).unwrap();
-        let started = Instant::now();
+        conn.busy_timeout(Duration::ZERO).unwrap();
         let (busy, _, _): (i64, i64, i64) = conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .unwrap();
         assert_eq!(busy, 0, "{access}: the checkpoint was blocked");
-        assert!(started.elapsed() < Duration::from_millis(150));
         assert_eq!(
             std::fs::metadata(dir.path().join("app.db-wal"))
                 .unwrap()
