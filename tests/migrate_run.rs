@@ -551,20 +551,18 @@ fn each_kind_is_recorded_so_that_status_reads_it_back() {
     }
 }
 
+/// A folder whose first migration creates `a` (one row) and whose second never ends.
+fn forever(dir: &Path) -> PathBuf {
+    let endless = "CREATE TABLE b(x);\nWITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 \
+                   FROM c) INSERT INTO b SELECT n FROM c;\n";
+    let first = "CREATE TABLE a(x);\nINSERT INTO a VALUES (1);\n";
+    folder(dir, &[("1_a.sql", first), ("2_forever.sql", endless)])
+}
+
 #[test]
 fn cancel_rolls_back_the_migration_under_way() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = folder(
-        tmp.path(),
-        &[
-            ("1_a.sql", "CREATE TABLE a(x);\n"),
-            (
-                "2_forever.sql",
-                "CREATE TABLE b(x);\nWITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) \
-                 INSERT INTO b SELECT n FROM c;\n",
-            ),
-        ],
-    );
+    let dir = forever(tmp.path());
     let db = fresh(tmp.path(), "app.db");
     let conn = connect::open(&db).unwrap();
     let plan = run::plan(
@@ -649,17 +647,7 @@ fn baseline_records_without_running_and_repair_clears_a_dirty_version() {
 #[test]
 fn a_kill_mid_run_leaves_the_database_at_a_recorded_version() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = folder(
-        tmp.path(),
-        &[
-            ("1_a.sql", "CREATE TABLE a(x);\nINSERT INTO a VALUES (1);\n"),
-            (
-                "2_forever.sql",
-                "CREATE TABLE b(x);\nWITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) \
-                 INSERT INTO b SELECT n FROM c;\n",
-            ),
-        ],
-    );
+    let dir = forever(tmp.path());
     let db = fresh(tmp.path(), "app.db");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_litescope"))
         .args(["migrate", "up", s(&db), "--dir", s(&dir), "--no-backup"])
