@@ -40,16 +40,16 @@ pub fn list(dir: &Path) -> Result<Vec<Entry>, Error> {
         .map(|e| e.path())
         .filter(|p| has_database_name(p) && p.is_file())
         .filter(|p| matches!(header::sniff(p), Ok(Sniff::Sqlite(_))))
-        .map(|p| entry(p, manifest::read))
+        .map(entry)
         .collect();
     found.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| b.path.cmp(&a.path)));
     Ok(found)
 }
 
-fn entry(path: PathBuf, read: impl Fn(&Path) -> Option<Manifest>) -> Entry {
+fn entry(path: PathBuf) -> Entry {
     let meta = fs::metadata(&path).ok();
     let bytes = meta.as_ref().map_or(0, |m| m.len());
-    let manifest = read(&path);
+    let manifest = manifest::read(&path);
     let time = manifest.as_ref().map_or_else(
         || {
             meta.and_then(|m| m.modified().ok())
@@ -103,7 +103,7 @@ pub fn backups_of(db: &Path, extra: Option<&Path>) -> Vec<Entry> {
     let in_dirs = dirs
         .flat_map(|d| list(&d).unwrap_or_default())
         .filter(|e| Path::new(&e.source) == me || is_copy_of(&e.path, db));
-    let siblings = sibling_copy(db).map(|(path, _)| entry(path, manifest::read));
+    let siblings = sibling_copy(db).map(|(path, _)| entry(path));
     let mut all: Vec<Entry> = in_dirs.chain(siblings).collect();
     all.sort_by_key(|e| std::cmp::Reverse(e.time));
     all.dedup_by(|a, b| a.path == b.path);

@@ -118,7 +118,7 @@ pub fn create(
     check: Check,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Created, Error> {
-    let started = Instant::now();
+    let (started, now) = (Instant::now(), SystemTime::now());
     let dir = plan.target.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     sweep_partials(dir);
@@ -138,8 +138,8 @@ pub fn create(
     out.commit(false)?;
     let manifest = Manifest {
         source: std::path::absolute(&plan.source).unwrap_or_else(|_| plan.source.clone()),
-        created: stamp::rfc3339(SystemTime::now()),
-        created_unix_ms: stamp::unix_ms(SystemTime::now()),
+        created: stamp::rfc3339(now),
+        created_unix_ms: stamp::unix_ms(now),
         bytes: snapshot.page_size * snapshot.page_count,
         page_size: snapshot.page_size,
         page_count: snapshot.page_count,

@@ -59,13 +59,7 @@ pub fn dry_run(
         .backup(MAIN_DB, &copy, None::<fn(rusqlite::backup::Progress)>)
         .map_err(|e| Error::invalid(&plan.db, format!("cannot copy for a dry run: {e}")))?;
     source.end_transaction();
-    let mut outcome = Outcome {
-        database: plan.db.clone(),
-        backup: None,
-        tracking: plan.tracking.clone(),
-        applied: Vec::new(),
-        failed: None,
-    };
+    let mut outcome = Outcome::start(plan);
     let mut writer = Writer::open(&copy, Hold::WriteLock)?;
     let cancel = source.cancel_flag();
     writer.stop_on(cancel.clone())?;

@@ -106,6 +106,19 @@ pub struct Outcome {
     pub failed: Option<Failure>,
 }
 
+impl Outcome {
+    /// A run of `plan` before anything ran.
+    pub fn start(plan: &Plan) -> Outcome {
+        Outcome {
+            database: plan.db.clone(),
+            backup: None,
+            tracking: plan.tracking.clone(),
+            applied: Vec::new(),
+            failed: None,
+        }
+    }
+}
+
 /// What a run tells as it goes.
 pub enum Event<'a> {
     /// Backup pages copied, out of all.
@@ -259,13 +272,7 @@ fn applied_below(applied: &[Version], version: &Version) -> Option<Version> {
 /// for what stops the run before a migration starts; a migration's failure is the outcome's
 /// `failed`.
 pub fn run(plan: &Plan, source: &Conn, progress: &mut dyn FnMut(Event)) -> Result<Outcome, Error> {
-    let mut outcome = Outcome {
-        database: plan.db.clone(),
-        backup: None,
-        tracking: plan.tracking.clone(),
-        applied: Vec::new(),
-        failed: None,
-    };
+    let mut outcome = Outcome::start(plan);
     if plan.steps.is_empty() {
         return Ok(outcome);
     }

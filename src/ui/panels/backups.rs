@@ -70,11 +70,16 @@ impl Panel for Backups {
         }
     }
 
+    /// Lists each live database's backups the first time, then only the selected one's again:
+    /// the others are listed anew after each write of this panel, and a folder of thousands of
+    /// databases is not read again on every visit.
     fn shown(&mut self, ctx: &mut Ctx) {
-        let live: Vec<usize> = (0..ctx.view.dbs.len())
+        let selected = self.rows.selected;
+        let due: Vec<usize> = (0..ctx.view.dbs.len())
             .filter(|&i| !is_backup_name(&ctx.view.dbs[i].found.path))
+            .filter(|i| *i == selected || !self.listed.contains_key(i))
             .collect();
-        for db in live {
+        for db in due {
             list(db, ctx);
         }
     }
