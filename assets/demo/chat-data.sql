@@ -1,59 +1,7 @@
--- litescope demo workspace: chat/app.db
--- Deterministic: no random(), no 'now'. Run on a fresh database.
--- Foreign keys are switched off so that three orphan messages can be stored
--- (deliberate declared-FK violations for the audit to find).
+-- litescope demo workspace: chat/app.db's rows, inserted after its first three migrations ran.
+-- Deterministic: no random(), no 'now'. Foreign keys are switched off so that three orphan
+-- messages can be stored (deliberate declared-FK violations for the audit to find).
 PRAGMA foreign_keys = OFF;
-
-CREATE TABLE schema_migrations (version TEXT PRIMARY KEY);
-
-CREATE TABLE users (
-    id INTEGER PRIMARY KEY,
-    email TEXT NOT NULL UNIQUE,
-    display_name TEXT,
-    created_at TEXT NOT NULL,
-    deleted_at TEXT
-);
-
-CREATE VIEW active_users AS
-    SELECT id, email, display_name, created_at FROM users WHERE deleted_at IS NULL;
-
-CREATE TABLE conversations (
-    id INTEGER PRIMARY KEY,
-    user_id INTEGER NOT NULL REFERENCES users(id),
-    title TEXT,
-    created_at TEXT
-);
-
-CREATE INDEX idx_conversations_user ON conversations(user_id);
-
-CREATE TABLE messages (
-    id INTEGER PRIMARY KEY,
-    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    user_id INTEGER REFERENCES users(id),
-    role TEXT NOT NULL CHECK (role IN ('user','assistant','system')),
-    body TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-
--- Deliberate: idx_messages_conversation is a leading prefix of the next index.
-CREATE INDEX idx_messages_conversation ON messages(conversation_id);
-CREATE INDEX idx_messages_conversation_created ON messages(conversation_id, created_at);
--- Deliberate: no index on messages(user_id).
-
-CREATE TABLE thread_summaries (
-    conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
-    summary TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-
-CREATE TRIGGER trg_conversations_delete_summary
-AFTER DELETE ON conversations
-BEGIN
-    DELETE FROM thread_summaries WHERE conversation_id = OLD.id;
-END;
-
-INSERT INTO schema_migrations (version) VALUES
-    ('20260901120000'), ('20260910120000'), ('20260920120000');
 
 -- 40 users; every 9th one is soft-deleted.
 WITH RECURSIVE
