@@ -10,11 +10,10 @@ use std::sync::atomic::Ordering;
 use litescope::engine::connect;
 use litescope::engine::migrate::run::{self, Direction, Event};
 use litescope::engine::migrate::{read_folder, Kind};
-use rusqlite::types::Value;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use sha2::{Digest, Sha384};
 
-use common::{corpus_copy, litescope, litescope_json};
+use common::{corpus_copy, dump, litescope, litescope_json, query};
 
 /// An empty database file (SQLite writes its header on the first statement).
 fn fresh(dir: &Path, name: &str) -> PathBuf {
@@ -30,54 +29,12 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Every row of `sqlite_schema` and of every table, as text: what `.dump` compares.
-fn dump(db: &Path) -> Vec<String> {
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let rows = |sql: &str| -> Vec<String> {
-        let mut stmt = conn.prepare(sql).unwrap();
-        let n = stmt.column_count();
-        let got = stmt
-            .query_map([], |r| {
-                let values: Vec<Value> = (0..n).map(|i| r.get(i)).collect::<Result<_, _>>()?;
-                Ok(format!("{values:?}"))
-            })
-            .unwrap()
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
-        got
-    };
-    let mut out = rows("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
-    let tables: Vec<String> = query(
-        db,
-        "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
-    );
-    for name in tables {
-        out.push(format!("-- {name}"));
-        out.extend(rows(&format!(
-            "SELECT * FROM \"{}\" ORDER BY rowid",
-            name.replace('"', "\"\"")
-        )));
-    }
-    out
-}
-
 fn schema(db: &Path) -> Vec<String> {
     dump(db)
         .into_iter()
         .take_while(|l| !l.starts_with("-- "))
         .filter(|l| !l.contains("schema_migrations") && !l.contains("version_unique"))
         .collect()
-}
-
-fn query<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> Vec<T> {
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let mut stmt = conn.prepare(sql).unwrap();
-    let got = stmt
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<Vec<T>, _>>()
-        .unwrap();
-    got
 }
 
 fn states(db: &Path, dir: &Path) -> Vec<(String, String)> {

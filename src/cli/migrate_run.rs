@@ -334,34 +334,11 @@ fn text(plan: &Plan, outcome: &Outcome, preview: Option<&Preview>) -> String {
         crate::units::counted(outcome.applied.len() as u64, "migration")
     );
     if let Some(p) = preview {
-        preview_text(&mut out, p);
+        for line in p.lines() {
+            let _ = writeln!(out, "{line}");
+        }
     }
     out
-}
-
-fn preview_text(out: &mut String, p: &Preview) {
-    for t in &p.tables_added {
-        let _ = writeln!(out, "  + table {t}");
-    }
-    for t in &p.tables_dropped {
-        let _ = writeln!(out, "  - table {t}");
-    }
-    for c in &p.tables_changed {
-        for col in &c.columns_added {
-            let _ = writeln!(out, "  + column {}.{col}", c.table);
-        }
-        for col in &c.columns_dropped {
-            let _ = writeln!(out, "  - column {}.{col}", c.table);
-        }
-        for col in &c.columns_changed {
-            let _ = writeln!(out, "  ~ column {}.{col}", c.table);
-        }
-    }
-    let _ = writeln!(out, "\nrows before -> after");
-    for r in &p.rows {
-        let n = |v: Option<i64>| v.map_or("-".to_string(), |n| n.to_string());
-        let _ = writeln!(out, "  {}: {} -> {}", r.table, n(r.before), n(r.after));
-    }
 }
 
 /// One line per migration on stderr, on a terminal only.

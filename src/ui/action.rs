@@ -62,6 +62,10 @@ pub enum Action {
     MigrateUp,
     /// Migrations panel: roll back the selected database's last applied migration.
     MigrateDown,
+    /// Migrations panel: apply the pending migrations to a private copy and show what changes.
+    DryRun,
+    /// Findings and Relations panels: apply the selected fix through the migrations runner.
+    ApplyFix,
 }
 
 /// The groups of the help screen, in the order it lists them.
@@ -126,6 +130,10 @@ impl Action {
             Action::Restore => "restore the selected backup over its database (asks first)",
             Action::MigrateUp => "apply the pending migrations, backup first (asks first)",
             Action::MigrateDown => "roll back the last applied migration (asks first)",
+            Action::DryRun => "dry run: the pending migrations on a private copy, and what changes",
+            Action::ApplyFix => {
+                "apply the selected fix, backup first and recorded (asks first; also Relations)"
+            }
         }
     }
 
@@ -144,8 +152,8 @@ impl Action {
             | Action::Copy
             | Action::CopyRow => Group::Move,
             Action::Run | Action::Edit | Action::HistoryPrev | Action::HistoryNext => Group::Query,
-            Action::Sort | Action::Severity => Group::Findings,
-            Action::MigrateUp | Action::MigrateDown => Group::Migrations,
+            Action::Sort | Action::Severity | Action::ApplyFix => Group::Findings,
+            Action::MigrateUp | Action::MigrateDown | Action::DryRun => Group::Migrations,
             Action::Backup | Action::Verify | Action::Prune | Action::Restore => Group::Backups,
             _ => Group::Global,
         }

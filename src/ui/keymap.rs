@@ -131,6 +131,8 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("restore", &["R"]),
     ("migrate_up", &["u"]),
     ("migrate_down", &["d"]),
+    ("dry_run", &["p"]),
+    ("apply_fix", &["a"]),
 ];
 
 /// Every action name the config accepts, in the help screen's order.

@@ -14,6 +14,7 @@ pub mod clipboard;
 pub mod command;
 pub mod config;
 pub mod draw;
+pub mod fix;
 pub mod keymap;
 pub mod layout;
 pub mod panels;

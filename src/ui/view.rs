@@ -6,6 +6,7 @@
 //! the panels' own state is what lets a panel ask another for something without reaching into it.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::theme::Theme;
@@ -108,6 +109,9 @@ pub struct View {
     pub roles: Vec<Role>,
     pub jobs: BTreeMap<JobId, JobInfo>,
     pub theme: Theme,
+    /// The migrations folder given with `--migrations DIR`, for every database; without it each
+    /// database's own is looked for beside it.
+    pub migrations: Option<PathBuf>,
 }
 
 impl View {
@@ -119,6 +123,7 @@ impl View {
             roles: Vec::new(),
             jobs: BTreeMap::new(),
             theme,
+            migrations: None,
         }
     }
 

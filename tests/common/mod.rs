@@ -6,7 +6,8 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use rusqlite::config::DbConfig;
-use rusqlite::Connection;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
 
 /// The shared corpus of real databases, read-only: `$LITESCOPE_CORPUS`, else `../shared/corpus`
@@ -146,4 +147,47 @@ pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
+}
+
+/// Every row of `sqlite_schema` and of every table, as text: what `.dump` compares.
+pub fn dump(db: &Path) -> Vec<String> {
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let rows = |sql: &str| -> Vec<String> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let n = stmt.column_count();
+        let got = stmt
+            .query_map([], |r| {
+                let values: Vec<Value> = (0..n).map(|i| r.get(i)).collect::<Result<_, _>>()?;
+                Ok(format!("{values:?}"))
+            })
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        got
+    };
+    let mut out = rows("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
+    let tables: Vec<String> = query(
+        db,
+        "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
+    );
+    for name in tables {
+        out.push(format!("-- {name}"));
+        out.extend(rows(&format!(
+            "SELECT * FROM \"{}\" ORDER BY rowid",
+            name.replace('"', "\"\"")
+        )));
+    }
+    out
+}
+
+/// The first column of every row `sql` returns, read-only.
+pub fn query<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> Vec<T> {
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let got = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<Vec<T>, _>>()
+        .unwrap();
+    got
 }

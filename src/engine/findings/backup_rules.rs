@@ -40,7 +40,7 @@ pub fn none(db: &Database, opts: &Options) -> Option<Finding> {
         "no backup found (looked in backups/ beside it and up to two folders above{extra}, and \
          for .backup / .bak copies)"
     );
-    Some(Finding::new("no-backup", &db.path, file_name(db), message).fix(create_command(db)))
+    Some(Finding::new("no-backup", &db.path, file_name(db), message).advice(create_command(db)))
 }
 
 pub fn stale(db: &Database, opts: &Options) -> Option<Finding> {
@@ -52,6 +52,6 @@ pub fn stale(db: &Database, opts: &Options) -> Option<Finding> {
             escape_path(&newest.path),
             units::age_days(days)
         );
-        Finding::new("backup-stale", &db.path, file_name(db), message).fix(create_command(db))
+        Finding::new("backup-stale", &db.path, file_name(db), message).advice(create_command(db))
     })
 }

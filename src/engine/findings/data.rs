@@ -159,7 +159,7 @@ fn json_in_text(
             ),
         )
         .count(json)
-        .fix(format!(
+        .advice(format!(
             "-- when the table is next rebuilt: {} {} CHECK (json_valid({col}))",
             col, column.decl_type
         ))

@@ -20,7 +20,7 @@ const WAL_LARGE_BYTES: u64 = 64 * 1024 * 1024;
 
 pub fn not_sqlite(db: &Database) -> Option<Finding> {
     (db.status == Status::NotSqlite).then(|| {
-        Finding::new("file-not-sqlite", &db.path, &db.path, reason(db)).fix(format!(
+        Finding::new("file-not-sqlite", &db.path, &db.path, reason(db)).advice(format!(
             "file {}   # see what the file holds",
             shell_quote(&db.file)
         ))
@@ -80,7 +80,7 @@ pub fn empty(db: &Database) -> Option<Finding> {
                     units::bytes(size)
                 ),
             )
-            .fix(format!(
+            .advice(format!(
                 "litescope backup restore {} {} --yes",
                 shell_quote(&copy),
                 shell_quote(&db.file)
@@ -98,7 +98,7 @@ pub fn empty(db: &Database) -> Option<Finding> {
 pub fn corrupt(db: &Database) -> Option<Finding> {
     let file = shell_quote(&db.file);
     (db.status == Status::Corrupt).then(|| {
-        Finding::new("file-corrupt", &db.path, &db.path, reason(db)).fix(format!(
+        Finding::new("file-corrupt", &db.path, &db.path, reason(db)).advice(format!(
             "sqlite3 {file} .recover | sqlite3 {}",
             shell_quote(&connect::sibling(&db.file, ".recovered"))
         ))
@@ -140,7 +140,7 @@ pub fn wal_large(db: &Database) -> Option<Finding> {
     Some(
         Finding::new("wal-large", &db.path, &db.path, message)
             .count(wal)
-            .fix(format!(
+            .advice(format!(
                 "sqlite3 {} 'PRAGMA wal_checkpoint(TRUNCATE);'",
                 shell_quote(&db.file)
             )),
@@ -165,7 +165,7 @@ pub fn journal_mode(db: &Database) -> Option<Finding> {
             &db.path,
             format!("rollback journal mode on an application database ({evidence})"),
         )
-        .fix(format!(
+        .advice(format!(
             "sqlite3 {} 'PRAGMA journal_mode=WAL;'   # persistent; stop writers first",
             shell_quote(&db.file)
         ))
@@ -190,7 +190,7 @@ pub fn freelist(db: &Database) -> Option<Finding> {
             ),
         )
         .count(free)
-        .fix(format!("sqlite3 {} 'VACUUM;'", shell_quote(&db.file)))
+        .advice(format!("sqlite3 {} 'VACUUM;'", shell_quote(&db.file)))
     })
 }
 

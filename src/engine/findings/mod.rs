@@ -67,6 +67,10 @@ pub struct Finding {
     pub count: Option<u64>,
     /// SQL or a command that fixes it, when there is one.
     pub fix: Option<String>,
+    /// The fix is SQL to run in the database, which litescope can apply through the migrations
+    /// runner; otherwise it is a shell command or a note, for the user to run.
+    #[serde(skip)]
+    pub fix_is_sql: bool,
     /// Why it matters.
     pub why: &'static str,
 }
@@ -94,6 +98,7 @@ impl Finding {
             message,
             count: None,
             fix: None,
+            fix_is_sql: false,
             why,
         }
     }
@@ -103,8 +108,17 @@ impl Finding {
         self
     }
 
-    fn fix(mut self, fix: impl Into<String>) -> Finding {
-        self.fix = Some(fix.into());
+    /// SQL that fixes it in the database.
+    fn fix(mut self, sql: impl Into<String>) -> Finding {
+        self.fix = Some(sql.into());
+        self.fix_is_sql = true;
+        self
+    }
+
+    /// A shell command or a note that fixes it: nothing litescope would run in the database.
+    fn advice(mut self, text: impl Into<String>) -> Finding {
+        self.fix = Some(text.into());
+        self.fix_is_sql = false;
         self
     }
 

@@ -1,11 +1,16 @@
 //! The Migrations panel's work: a database's migration status against its folder (given, or
 //! found beside it), over [`migrate::read`](crate::engine::migrate::read), and runs up and down,
-//! planned and then run, over [`migrate::run`](crate::engine::migrate::run).
+//! planned and then run, over [`migrate::run`](crate::engine::migrate::run); and a fix applied
+//! from Findings or Relations, planned and then run, over
+//! [`migrate::fix`](crate::engine::migrate::fix).
 
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use crate::engine::error::Error;
-use crate::engine::migrate::run::{self, Direction, Event};
+use crate::engine::migrate::fix::{self, Fix, FixPlan};
+use crate::engine::migrate::preview::{self, Preview};
+use crate::engine::migrate::run::{self, Direction, Event, Outcome};
 use crate::engine::migrate::{self, Folder, Status};
 use crate::engine::worker::{is, Ctx, Job, Queued};
 
@@ -105,16 +110,90 @@ impl Job for RunJob {
         let emitter = ctx.emitter();
         let conn = ctx.conn()?;
         let total = self.plan.steps.len();
-        run::run(&self.plan, conn, &mut |event| match event {
-            Event::Backup(done, all) => emitter.progress(done as usize, all as usize),
-            Event::Starting(i, p) => {
-                emitter.progress(i, total);
-                emitter.partial(format!("{}/{total} {} {} …", i + 1, p.version, p.name));
-            }
-            Event::Finished(d) => emitter.partial(format!(
-                "done {} {} ({:.0} ms)",
-                d.version, d.name, d.millis
-            )),
-        })
+        run::run(&self.plan, conn, &mut |event| tell(&emitter, total, event))
+    }
+}
+
+/// Applies a plan to a private copy of the worker's database (the dry run): what would change.
+pub struct DryRunJob {
+    pub plan: run::Plan,
+}
+
+impl Job for DryRunJob {
+    type Output = (Outcome, Preview);
+    type Partial = String;
+
+    fn label(&self) -> String {
+        format!("dry run of {} migrations", self.plan.steps.len())
+    }
+
+    fn run(&self, ctx: &mut Ctx<'_, String>) -> Result<(Outcome, Preview), Error> {
+        let emitter = ctx.emitter();
+        let conn = ctx.conn()?;
+        let total = self.plan.steps.len();
+        preview::dry_run(&self.plan, conn, &mut |event| tell(&emitter, total, event))
+    }
+}
+
+/// A run's event as the panels show it: backup pages as progress, a line per migration.
+fn tell(emitter: &crate::engine::worker::Emitter<String>, total: usize, event: Event) {
+    match event {
+        Event::Backup(done, all) => emitter.progress(done as usize, all as usize),
+        Event::Starting(i, p) => {
+            emitter.progress(i, total);
+            emitter.partial(format!("{}/{total} {} {} …", i + 1, p.version, p.name));
+        }
+        Event::Finished(d) => emitter.partial(format!(
+            "done {} {} ({:.0} ms)",
+            d.version, d.name, d.millis
+        )),
+    }
+}
+
+/// Plans a fix against the worker's database, saved into the migrations folder given (`dir`),
+/// else the one found beside the database, else recorded in litescope's own log.
+pub struct PlanFix {
+    pub fix: Fix,
+    pub dir: Option<PathBuf>,
+}
+
+impl Job for PlanFix {
+    type Output = FixPlan;
+    type Partial = ();
+
+    fn label(&self) -> String {
+        format!("planning the fix {}", self.fix.name)
+    }
+
+    fn run(&self, ctx: &mut Ctx<'_, ()>) -> Result<FixPlan, Error> {
+        let path = ctx.session().found.path.clone();
+        let dir = self
+            .dir
+            .clone()
+            .or_else(|| migrate::folder::find_beside(&path));
+        let conn = ctx.conn()?;
+        let plan = fix::plan(conn, &path, &self.fix, dir.as_deref(), SystemTime::now());
+        conn.end_transaction();
+        plan
+    }
+}
+
+/// Applies a confirmed fix: saves its migration, backs up, runs it.
+pub struct FixJob {
+    pub plan: FixPlan,
+}
+
+impl Job for FixJob {
+    type Output = Outcome;
+    type Partial = String;
+
+    fn label(&self) -> String {
+        "applying a fix".into()
+    }
+
+    fn run(&self, ctx: &mut Ctx<'_, String>) -> Result<Outcome, Error> {
+        let emitter = ctx.emitter();
+        let conn = ctx.conn()?;
+        fix::apply(&self.plan, conn, &mut |event| tell(&emitter, 1, event))
     }
 }

@@ -141,7 +141,8 @@ struct Run<'a> {
     step: &'a Step<'a>,
     fk_before: i64,
     started: Instant,
-    /// The file's own `COMMIT`s that went through: after one, part of it is in for good.
+    /// The file's own `COMMIT`s that went through, and its statements that wrote outside any
+    /// transaction: after one, part of it is in for good.
     commits: usize,
 }
 
@@ -172,8 +173,9 @@ impl Run<'_> {
             if cancel.load(Ordering::Relaxed) {
                 return Err(self.step.fail(line, "cancelled"));
             }
+            let outside = self.conn.is_autocommit();
             self.exec(&s.text, line)?;
-            if is_commit(s) {
+            if is_commit(s) || (outside && writes(s)) {
                 self.commits += 1;
             }
         }
@@ -225,7 +227,7 @@ impl Run<'_> {
         if !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
-        let partial = self.commits > 0 || self.step.mode == Transaction::None;
+        let partial = self.commits > 0;
         if partial {
             failure.rolled_back = false;
             failure.error.push_str(
@@ -238,6 +240,15 @@ impl Run<'_> {
         }
         failure
     }
+}
+
+/// A statement that may change the file, as opposed to reading, setting the connection up or
+/// opening a transaction.
+fn writes(s: &Statement) -> bool {
+    !matches!(
+        s.head.word.as_str(),
+        "PRAGMA" | "BEGIN" | "SELECT" | "EXPLAIN" | "COMMIT" | "END" | "ROLLBACK"
+    )
 }
 
 /// How many lines into `sql` SQLite's error points, where it says (a syntax error, an unknown

@@ -308,33 +308,59 @@ fn migration(p: Piece, down_path: Option<PathBuf>) -> Result<Migration, Error> {
     let bytes = read_bytes(&p.path)?;
     let text = String::from_utf8(bytes.clone())
         .map_err(|_| Error::invalid(&p.path, "not UTF-8 text: a migration must be SQL text"))?;
-    let mut parts: Parts = match p.layout {
-        Layout::Dbmate => sections::dbmate(&text),
-        Layout::Goose => sections::goose(&text),
-        _ => sections::whole(&text),
-    };
     let diesel_down = (p.layout == Layout::Diesel)
         .then(|| p.path.with_file_name("down.sql"))
         .filter(|d| d.is_file());
     let down_path = down_path.or(diesel_down);
-    if let Some(d) = &down_path {
-        parts.down = Some(read_text(d)?);
+    let down = down_path.as_deref().map(read_text).transpose()?;
+    let no_transaction = p.layout == Layout::Diesel && diesel_without_transaction(&p.path);
+    let mut m = Migration::of_text(p, &text, down, no_transaction);
+    m.down_path = down_path;
+    Ok(m)
+}
+
+impl Migration {
+    /// The migration an up file holding `text` makes, with `down` from a file of its own.
+    fn of_text(p: Piece, text: &str, down: Option<String>, no_transaction: bool) -> Migration {
+        let mut parts: Parts = match p.layout {
+            Layout::Dbmate => sections::dbmate(text),
+            Layout::Goose => sections::goose(text),
+            _ => sections::whole(text),
+        };
+        if down.is_some() {
+            parts.down = down;
+        }
+        parts.no_transaction |= no_transaction;
+        Migration {
+            version: p.version,
+            name: p.name,
+            layout: p.layout,
+            path: p.path,
+            down_path: None,
+            transaction: transaction_of(&parts),
+            up: parts.up,
+            down: parts.down,
+            bytes: text.as_bytes().to_vec(),
+        }
     }
-    if p.layout == Layout::Diesel && diesel_without_transaction(&p.path) {
-        parts.no_transaction = true;
+
+    /// A migration not saved yet: what reading `path` will give once `text` is written there.
+    pub fn unsaved(
+        version: Version,
+        name: &str,
+        layout: Layout,
+        path: PathBuf,
+        text: &str,
+    ) -> Self {
+        let p = Piece {
+            version,
+            name: name.to_string(),
+            layout,
+            is_down: false,
+            path,
+        };
+        Migration::of_text(p, text, None, false)
     }
-    let transaction = transaction_of(&parts);
-    Ok(Migration {
-        version: p.version,
-        name: p.name,
-        layout: p.layout,
-        path: p.path,
-        down_path,
-        up: parts.up,
-        down: parts.down,
-        transaction,
-        bytes,
-    })
 }
 
 /// Diesel's `metadata.toml` beside `up.sql` saying `run_in_transaction = false`.

@@ -13,6 +13,7 @@
 
 mod apply;
 pub mod checksum;
+pub mod fix;
 pub mod folder;
 mod lexer;
 pub mod mend;
@@ -133,7 +134,6 @@ const TABLES: &[(&str, Kind)] = &[
     ("knex_migrations", Kind::Knex),
     ("SequelizeMeta", Kind::Sequelize),
     ("atlas_schema_revisions", Kind::Atlas),
-    ("_litescope_migrations", Kind::Litescope),
     ("schema_migrations", Kind::Dbmate),
     ("migrations", Kind::Typeorm),
     ("schema_version", Kind::Custom),
@@ -142,6 +142,10 @@ const TABLES: &[(&str, Kind)] = &[
     ("migrations_history", Kind::Custom),
 ];
 
+/// litescope's own log. It comes after every other tool's table and after `user_version`: it
+/// may only record fixes applied beside the tracking the application keeps.
+const LITESCOPE: (&str, Kind) = ("_litescope_migrations", Kind::Litescope);
+
 /// What detection needs to know of a table: its name as stored, and whether it has a `dirty`
 /// column (golang-migrate's mark).
 struct Found {
@@ -149,9 +153,15 @@ struct Found {
     has_dirty: bool,
 }
 
-/// The tracking table among the tables `lookup` finds, `ar_internal_metadata` telling rails.
-fn classify(lookup: impl Fn(&str) -> Option<Found>, has_rails_meta: bool) -> Option<Tracking> {
-    TABLES.iter().find_map(|(table, kind)| {
+/// The tracking table among the tables `lookup` finds, `ar_internal_metadata` telling rails;
+/// litescope's own log only with `with_own`.
+fn classify(
+    lookup: impl Fn(&str) -> Option<Found>,
+    has_rails_meta: bool,
+    with_own: bool,
+) -> Option<Tracking> {
+    let own = with_own.then_some(&LITESCOPE);
+    TABLES.iter().chain(own).find_map(|(table, kind)| {
         let t = lookup(table)?;
         let kind = match kind {
             Kind::Dbmate if t.has_dirty => Kind::GolangMigrate,
@@ -173,7 +183,7 @@ pub fn detect(schema: &Schema) -> Option<Tracking> {
             has_dirty: t.column("dirty").is_some(),
         })
     };
-    classify(lookup, schema.table("ar_internal_metadata").is_some())
+    classify(lookup, schema.table("ar_internal_metadata").is_some(), true)
 }
 
 /// How the database behind `conn` tracks its migrations: a tracking table, else a non-zero
@@ -192,16 +202,21 @@ pub fn tracking(conn: &Connection) -> rusqlite::Result<Tracking> {
             has_dirty: has_column(conn, stored, "dirty"),
         })
     };
-    if let Some(found) = classify(lookup, has("ar_internal_metadata").is_some()) {
+    let rails = has("ar_internal_metadata").is_some();
+    if let Some(found) = classify(lookup, rails, false) {
         return Ok(found);
     }
     let user_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let kind = if user_version != 0 {
-        Kind::UserVersion
-    } else {
-        Kind::None
-    };
-    Ok(Tracking { kind, table: None })
+    if user_version != 0 {
+        return Ok(Tracking {
+            kind: Kind::UserVersion,
+            table: None,
+        });
+    }
+    Ok(classify(lookup, rails, true).unwrap_or(Tracking {
+        kind: Kind::None,
+        table: None,
+    }))
 }
 
 /// True when `table` has a column named `column` (any case).

@@ -10,7 +10,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::folder::{read_folder, Folder, Layout};
+use super::folder::{read_folder, Folder, Layout, Migration};
+use super::{lexer, Version};
 use crate::engine::clock;
 use crate::engine::error::Error;
 use crate::engine::write::AtomicFile;
@@ -18,6 +19,40 @@ use crate::engine::write::AtomicFile;
 /// Writes the next migration named `name` into `dir` (created if missing) and returns the files
 /// written.
 pub fn create(dir: &Path, name: &str, now: SystemTime) -> Result<Vec<PathBuf>, Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::invalid(dir, e.to_string()))?;
+    let folder = read_folder(dir)?;
+    write(&draft(&folder, name, now, None)?)
+}
+
+/// A migration drafted for a folder and not written yet: what a confirmation names before
+/// [`write`] saves it.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub version: String,
+    pub slug: String,
+    pub layout: Layout,
+    /// Each file's path and text; the first holds the up SQL.
+    pub files: Vec<(PathBuf, String)>,
+}
+
+impl Draft {
+    /// The migration the folder will hold once the draft is written.
+    pub fn migration(&self) -> Migration {
+        let (path, text) = &self.files[0];
+        let version = Version::new(self.version.replace('-', ""));
+        Migration::unsaved(version, &self.slug, self.layout, path.clone(), text)
+    }
+}
+
+/// The next migration of `folder` named `name`: with `up`, holding that SQL (marked, in the
+/// layout's own way, to run outside the tool's transaction when it opens its own); without, the
+/// layout's empty template.
+pub fn draft(
+    folder: &Folder,
+    name: &str,
+    now: SystemTime,
+    up: Option<&str>,
+) -> Result<Draft, Error> {
     let slug = slug(name);
     if slug.is_empty() {
         return Err(Error::invalid(
@@ -25,18 +60,32 @@ pub fn create(dir: &Path, name: &str, now: SystemTime) -> Result<Vec<PathBuf>, E
             "a migration name needs a letter or a digit",
         ));
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::invalid(dir, e.to_string()))?;
-    let folder = read_folder(dir)?;
     let layout = folder.layout().unwrap_or(Layout::Plain);
-    let version = next_version(&folder, layout, now);
-    let files = files_for(layout, &version, &slug);
-    let mut written = Vec::new();
-    for (rel, body) in files {
-        let path = dir.join(rel);
-        write_new(&path, body)?;
-        written.push(path);
+    let version = next_version(folder, layout, now);
+    let files = match up {
+        Some(sql) => files_with(layout, &version, &slug, sql),
+        None => files_for(layout, &version, &slug)
+            .into_iter()
+            .map(|(rel, body)| (rel, body.to_string()))
+            .collect(),
+    };
+    Ok(Draft {
+        files: files
+            .into_iter()
+            .map(|(rel, body)| (folder.dir.join(rel), body))
+            .collect(),
+        version,
+        slug,
+        layout,
+    })
+}
+
+/// Writes a draft's files, each whole and never over an existing file.
+pub fn write(draft: &Draft) -> Result<Vec<PathBuf>, Error> {
+    for (path, body) in &draft.files {
+        write_new(path, body)?;
     }
-    Ok(written)
+    Ok(draft.files.iter().map(|(p, _)| p.clone()).collect())
 }
 
 /// The files of a new migration, relative to the folder, with their starting text.
@@ -68,8 +117,65 @@ fn files_for(layout: Layout, version: &str, slug: &str) -> Vec<(String, &'static
     }
 }
 
+/// The files of a new migration holding `sql`. SQL that opens its own transaction (a table
+/// rebuild, whose `PRAGMA foreign_keys = OFF` does nothing inside one) is marked so that the
+/// team's tool does not wrap it in another.
+fn files_with(layout: Layout, version: &str, slug: &str, sql: &str) -> Vec<(String, String)> {
+    let own = lexer::heads(sql)
+        .iter()
+        .any(|h| h.word == "BEGIN" || h.word == "COMMIT");
+    let sql = sql.trim_end();
+    let base = format!("{version}_{slug}");
+    match (layout, own) {
+        (Layout::Plain, true) => {
+            vec![(format!("{base}.sql"), format!("-- no-transaction\n{sql}\n"))]
+        }
+        (Layout::Plain | Layout::UpDown, _) => {
+            let up = if layout == Layout::UpDown { ".up" } else { "" };
+            vec![(format!("{base}{up}.sql"), format!("{sql}\n"))]
+        }
+        (Layout::Dbmate, _) => {
+            let mark = if own { " transaction:false" } else { "" };
+            vec![(
+                format!("{base}.sql"),
+                format!("-- migrate:up{mark}\n{sql}\n\n-- migrate:down\n"),
+            )]
+        }
+        (Layout::Goose, _) => {
+            let mark = if own {
+                "-- +goose NO TRANSACTION\n"
+            } else {
+                ""
+            };
+            vec![(
+                format!("{base}.sql"),
+                format!(
+                    "-- +goose Up\n{mark}-- +goose StatementBegin\n{sql}\n-- +goose StatementEnd\n"
+                ),
+            )]
+        }
+        (Layout::Diesel, _) => {
+            let mut files = vec![
+                (format!("{base}/up.sql"), format!("{sql}\n")),
+                (
+                    format!("{base}/down.sql"),
+                    "-- No down migration for this fix.\n".into(),
+                ),
+            ];
+            if own {
+                files.push((
+                    format!("{base}/metadata.toml"),
+                    "run_in_transaction = false\n".into(),
+                ));
+            }
+            files
+        }
+        (Layout::Versioned, _) => vec![(format!("V{version}__{slug}.sql"), format!("{sql}\n"))],
+    }
+}
+
 /// `name` with anything but letters, digits, `-` and `_` turned into `_`.
-fn slug(name: &str) -> String {
+pub(super) fn slug(name: &str) -> String {
     let mapped: String = name
         .trim()
         .chars()

@@ -1,7 +1,8 @@
-//! The dry run: a plan applied to a private copy of the database in a temporary folder, and what
-//! it changed there: tables and columns added, dropped and changed, and row counts per table
-//! before and after. The database itself is only read (one consistent snapshot, through SQLite's
-//! backup API on the read-only connection); the copy is removed when the preview is done.
+//! The dry run: a plan applied to a private copy of the database, in memory when it is small and
+//! in a temporary folder otherwise, and what it changed there: tables and columns added, dropped
+//! and changed, and row counts per table before and after. The database itself is only read (one
+//! consistent snapshot, through SQLite's backup API on the read-only connection); the copy is
+//! gone when the preview is done.
 
 use std::collections::BTreeMap;
 
@@ -47,6 +48,47 @@ pub struct Preview {
     pub rows: Vec<Rows>,
 }
 
+impl Preview {
+    /// The change as lines for a person: `+ table t`, `~ column t.c: … -> …`, then each
+    /// table's rows before and after.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        out.extend(self.tables_added.iter().map(|t| format!("  + table {t}")));
+        out.extend(self.tables_dropped.iter().map(|t| format!("  - table {t}")));
+        for c in &self.tables_changed {
+            let t = &c.table;
+            out.extend(
+                c.columns_added
+                    .iter()
+                    .map(|col| format!("  + column {t}.{col}")),
+            );
+            out.extend(
+                c.columns_dropped
+                    .iter()
+                    .map(|col| format!("  - column {t}.{col}")),
+            );
+            out.extend(
+                c.columns_changed
+                    .iter()
+                    .map(|col| format!("  ~ column {t}.{col}")),
+            );
+        }
+        out.push(String::new());
+        out.push("rows before -> after".into());
+        let n = |v: Option<i64>| v.map_or("-".to_string(), |n| n.to_string());
+        out.extend(
+            self.rows
+                .iter()
+                .map(|r| format!("  {}: {} -> {}", r.table, n(r.before), n(r.after))),
+        );
+        out
+    }
+}
+
+/// Databases up to this size are copied into memory for a dry run; larger ones to a temporary
+/// file, so that a dry run never needs the database's size in memory.
+const IN_MEMORY_UP_TO: i64 = 64 << 20;
+
 /// Applies `plan` to a private copy of its database read through `source`, and compares.
 pub fn dry_run(
     plan: &Plan,
@@ -55,12 +97,24 @@ pub fn dry_run(
 ) -> Result<(Outcome, Preview), Error> {
     let dir = tempfile::tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))?;
     let copy = dir.path().join("dry-run.db");
-    source
-        .backup(MAIN_DB, &copy, None::<fn(rusqlite::backup::Progress)>)
-        .map_err(|e| Error::invalid(&plan.db, format!("cannot copy for a dry run: {e}")))?;
+    let size: i64 = source
+        .query_row(
+            "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| Error::invalid(&plan.db, e.to_string()))?;
+    let mut writer = match size <= IN_MEMORY_UP_TO {
+        true => Writer::in_memory_copy(source, &copy)?,
+        false => {
+            source
+                .backup(MAIN_DB, &copy, None::<fn(rusqlite::backup::Progress)>)
+                .map_err(|e| Error::invalid(&plan.db, format!("cannot copy for a dry run: {e}")))?;
+            Writer::open(&copy, Hold::WriteLock)?
+        }
+    };
     source.end_transaction();
     let mut outcome = Outcome::start(plan);
-    let mut writer = Writer::open(&copy, Hold::WriteLock)?;
     let cancel = source.cancel_flag();
     writer.stop_on(cancel.clone())?;
     let before = shapes(writer.conn()).map_err(|e| Error::invalid(&plan.db, e.to_string()))?;

@@ -149,7 +149,7 @@ pub fn plan(
         );
         return Err(Error::invalid(db, why));
     }
-    let creates_tracking = existing.kind == Kind::None;
+    let creates_tracking = existing.kind != tracking.kind;
     let recorded = match creates_tracking {
         true => Recorded::Each(Vec::new()),
         false => read_records(conn, &tracking).map_err(sql_err)?,
@@ -183,7 +183,12 @@ pub fn plan(
     })
 }
 
+/// An existing tracking wins, except over litescope's own log named with `--kind litescope`,
+/// which records beside whatever the database has (how a fix with no folder is recorded).
 fn choose(existing: &Tracking, folder: &Folder, kind: Option<Kind>) -> (Tracking, Chosen) {
+    if kind == Some(Kind::Litescope) && existing.kind != Kind::Litescope {
+        return (track::new_tracking(Kind::Litescope), Chosen::Named);
+    }
     if existing.kind != Kind::None {
         return (existing.clone(), Chosen::Existing);
     }

@@ -59,6 +59,20 @@ impl Writer {
         })
     }
 
+    /// A private copy of `source`'s database in memory, set up as [`Writer::open`] sets a file up:
+    /// for work that must never reach the file (a dry run). `label` names it in errors.
+    pub fn in_memory_copy(source: &Connection, label: &Path) -> Result<Writer, Error> {
+        let mut conn = Connection::open_in_memory().map_err(|e| sqlite(label, e))?;
+        rusqlite::backup::Backup::new(source, &mut conn)
+            .and_then(|b| b.run_to_completion(1000, Duration::ZERO, None))
+            .and_then(|()| conn.execute_batch("PRAGMA foreign_keys=OFF"))
+            .map_err(|e| sqlite(label, e))?;
+        Ok(Writer {
+            conn,
+            path: label.to_path_buf(),
+        })
+    }
+
     pub fn conn(&self) -> &Connection {
         &self.conn
     }

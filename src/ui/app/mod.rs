@@ -27,7 +27,6 @@ use super::command::{typed, Command, Ctx, Message, Post, Request};
 use super::config::History;
 use super::keymap::Keymap;
 use super::layout::Areas;
-use super::panels::migrations;
 use super::panels::schema::{self, Schema};
 use super::panels::{Panel, Panels, Setup};
 use super::theme::Theme;
@@ -201,9 +200,7 @@ impl App {
 
     /// The migrations folder the user gave (`--migrations DIR`), for every database.
     pub fn set_migrations(&mut self, dir: &Path) {
-        if let Some(panel) = self.panels.get_mut::<migrations::Migrations>() {
-            panel.given = Some(dir.to_path_buf());
-        }
+        self.view.migrations = Some(dir.to_path_buf());
     }
 
     /// Lets every panel act on an event with a context, then applies what they asked for.

@@ -8,8 +8,9 @@ use ratatui::Frame;
 
 use super::{block, matches, pick, step, FilterMut, Panel};
 use crate::engine::findings::{Finding, Severity};
+use crate::engine::migrate::fix::Fix;
 use crate::ui::action::{Action, PanelId};
-use crate::ui::command::{Command, Ctx};
+use crate::ui::command::{Command, Ctx, Message};
 use crate::ui::theme::Theme;
 use crate::ui::view::View;
 use crate::ui::widgets::cell::{fit, width as width_of};
@@ -88,6 +89,11 @@ impl Panel for Findings {
                     jump(f, ctx);
                 }
             }
+            Action::ApplyFix => {
+                if let Some(f) = list.get(self.selected) {
+                    apply(f, ctx);
+                }
+            }
             Action::Copy | Action::CopyRow => {
                 if let Some(f) = list.get(self.selected) {
                     match &f.fix {
@@ -121,16 +127,35 @@ impl Panel for Findings {
     }
 }
 
+/// The database a finding is about; of one across databases, the first it names.
+fn database_of(f: &Finding, view: &View) -> Option<usize> {
+    let first = f.databases.first()?;
+    view.dbs.iter().position(|d| d.name() == first)
+}
+
+/// `a`: applies the finding's fix when it is SQL; a command or a note is the user's to run.
+fn apply(f: &Finding, ctx: &mut Ctx) {
+    let (Some(sql), Some(db)) = (
+        f.fix.as_ref().filter(|_| f.fix_is_sql),
+        database_of(f, ctx.view),
+    ) else {
+        let why = match &f.fix {
+            Some(_) => "this fix is a command to run in a shell, not SQL: y copies it",
+            None => "this finding has no fix to apply",
+        };
+        return ctx.message(Message::info(why));
+    };
+    let fix = Fix {
+        name: format!("fix {} {}", f.rule, f.object),
+        sql: sql.clone(),
+    };
+    crate::ui::fix::ask::<Findings>(db, fix, ctx);
+}
+
 /// Asks for the finding's object in the Schema panel, with the fix in a popup over it. Of a
 /// finding across databases, the first it names is the one to show.
 fn jump(f: &Finding, ctx: &mut Ctx) {
-    let first = f.databases.first();
-    let db = ctx
-        .view
-        .dbs
-        .iter()
-        .position(|d| first.is_some_and(|p| p == d.name()));
-    if let Some(db) = db {
+    if let Some(db) = database_of(f, ctx.view) {
         ctx.push(Command::Jump {
             db,
             object: f.object.clone(),

@@ -8,6 +8,9 @@
 //! moves into the selected database's migrations, Esc (or ←) back; `y` copies the database's path,
 //! or in the migrations the selected file's SQL.
 //!
+//! `p` previews the pending migrations: a dry run on a private copy (in memory when small), with
+//! its lines and what it changed (tables, columns, rows) in the log.
+//!
 //! `u` applies the pending migrations and `d` rolls back the last applied one: a job plans the
 //! run, a confirmation names the database, each migration, the tracking and the backup (and
 //! warns of a file that asks for no transaction), then the run goes on the database's worker
@@ -25,7 +28,7 @@ use ratatui::Frame;
 use super::{block, pick, render_list, step, DatabaseRows, Panel};
 use crate::engine::discover::Found;
 use crate::engine::error::Error;
-use crate::engine::jobs::migrations::{PlanRun, RunJob};
+use crate::engine::jobs::migrations::{DryRunJob, PlanRun, RunJob};
 use crate::engine::jobs::{MigrationsJob, MigrationsRead};
 use crate::engine::migrate::run::{Direction, Outcome, Plan};
 use crate::engine::migrate::{Kind, Migration, State, StatusRow};
@@ -53,8 +56,6 @@ enum Read {
 #[derive(Default)]
 pub struct Migrations {
     rows: DatabaseRows,
-    /// The folder given with `--migrations DIR`, for every database.
-    pub given: Option<PathBuf>,
     reads: BTreeMap<usize, Read>,
     /// The folder each database was matched with, as watched (absolute).
     folders: BTreeMap<usize, PathBuf>,
@@ -67,8 +68,10 @@ pub struct Migrations {
     active: bool,
     /// The run under way, for its gauge.
     running: Option<JobId>,
-    /// The lines of the last run, one per migration.
+    /// The lines of the last run, one per migration, or of the last dry run and what it changed.
     log: Vec<String>,
+    /// Which of the two the log holds.
+    log_title: &'static str,
 }
 
 impl Migrations {
@@ -78,7 +81,7 @@ impl Migrations {
             return;
         }
         let job = MigrationsJob {
-            dir: self.given.clone(),
+            dir: ctx.view.migrations.clone(),
         };
         ctx.send(db, job, move |panel: &mut Migrations, ctx, _, result| {
             panel.answered(db, result, ctx);
@@ -138,17 +141,25 @@ fn absolute(dir: &Path) -> PathBuf {
 }
 
 impl Migrations {
+    /// The selected database's migrations folder; without one, says so.
+    fn folder_of_selected(&self, ctx: &mut Ctx) -> Option<PathBuf> {
+        let dir = self
+            .selected()
+            .and_then(|r| r.folder.as_ref())
+            .map(|f| f.dir.clone());
+        if dir.is_none() {
+            ctx.message(Message::info(
+                "no migrations folder for this database (give one with --migrations DIR)",
+            ));
+        }
+        dir
+    }
+
     /// `u` / `d`: plans the run on the worker, then asks.
     fn ask_run(&mut self, direction: Direction, ctx: &mut Ctx) {
         let db = self.rows.selected;
-        let Some(dir) = self
-            .selected()
-            .and_then(|r| r.folder.as_ref())
-            .map(|f| f.dir.clone())
-        else {
-            return ctx.message(Message::info(
-                "no migrations folder for this database (give one with --migrations DIR)",
-            ));
+        let Some(dir) = self.folder_of_selected(ctx) else {
+            return;
         };
         ctx.send(
             db,
@@ -163,18 +174,64 @@ impl Migrations {
         );
     }
 
+    /// `p`: plans the pending migrations, then applies them to a private copy (nothing to confirm:
+    /// the database is only read) and shows what they change.
+    fn ask_dry_run(&mut self, ctx: &mut Ctx) {
+        let db = self.rows.selected;
+        let Some(dir) = self.folder_of_selected(ctx) else {
+            return;
+        };
+        let up = Direction::Up { to: None };
+        ctx.send(
+            db,
+            PlanRun { dir, direction: up },
+            move |p: &mut Migrations, ctx, _, result| match result {
+                Ok(plan) if plan.steps.is_empty() => {
+                    ctx.message(Message::info("nothing to preview: no migration is pending"))
+                }
+                Ok(plan) => p.start_dry_run(db, plan, ctx),
+                Err(e) => ctx.fail(db, e),
+            },
+        );
+    }
+
+    fn start_dry_run(&mut self, db: usize, plan: Plan, ctx: &mut Ctx) {
+        self.log.clear();
+        self.log_title = " dry run on a private copy ";
+        let id = ctx.send_streaming(
+            db,
+            DryRunJob { plan },
+            |p: &mut Migrations, _, _, line: String| p.logged(line),
+            move |p: &mut Migrations, ctx, _, result| {
+                p.running = None;
+                match result {
+                    Ok((outcome, preview)) => match &outcome.failed {
+                        Some(f) => p.log.push(format!("failed {f}")),
+                        None => p.log.extend(preview.lines()),
+                    },
+                    Err(e) => ctx.fail(db, e),
+                }
+            },
+        );
+        self.running = Some(id);
+    }
+
+    /// A line of a run as it goes: a migration's line says it runs, then is replaced by how it
+    /// ended.
+    fn logged(&mut self, line: String) {
+        if self.log.last().is_some_and(|l| l.ends_with('…')) {
+            self.log.pop();
+        }
+        self.log.push(line);
+    }
+
     fn start_run(&mut self, db: usize, plan: Plan, ctx: &mut Ctx) {
         self.log.clear();
+        self.log_title = " last run ";
         let id = ctx.send_streaming(
             db,
             RunJob { plan },
-            |p: &mut Migrations, _, _, line: String| {
-                // A migration's line says it runs, then is replaced by how it ended.
-                if p.log.last().is_some_and(|l| l.ends_with('…')) {
-                    p.log.pop();
-                }
-                p.log.push(line);
-            },
+            |p: &mut Migrations, _, _, line: String| p.logged(line),
             move |p: &mut Migrations, ctx, _, result| {
                 p.running = None;
                 match result {
@@ -267,6 +324,7 @@ impl Panel for Migrations {
         match action {
             Action::MigrateUp => return self.ask_run(Direction::Up { to: None }, ctx),
             Action::MigrateDown => return self.ask_run(Direction::Down { steps: 1 }, ctx),
+            Action::DryRun => return self.ask_dry_run(ctx),
             _ => {}
         }
         if !self.in_list {
@@ -474,7 +532,7 @@ impl Migrations {
                 ));
                 " run "
             }
-            None => " last run ",
+            None => self.log_title,
         };
         frame.render_widget(
             Paragraph::new(lines).block(block(title.into(), false, t)),

@@ -7,9 +7,10 @@ use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
 use super::{block, matches, pick, step, FilterMut, Panel};
+use crate::engine::migrate::fix::Fix;
 use crate::engine::relations::Relation;
 use crate::ui::action::{Action, PanelId};
-use crate::ui::command::Ctx;
+use crate::ui::command::{Ctx, Message};
 use crate::ui::theme::Theme;
 use crate::ui::view::View;
 use crate::ui::widgets::cell::fit;
@@ -63,6 +64,10 @@ impl Panel for Relations {
                 let (text, what) = to_copy(r);
                 ctx.copy(text, what);
             }
+            Action::ApplyFix => match fix_of(r) {
+                Some(fix) => crate::ui::fix::ask::<Relations>(db, fix, ctx),
+                None => ctx.message(Message::info("this relation has nothing to fix")),
+            },
             _ => {}
         }
     }
@@ -101,6 +106,22 @@ fn to_copy(r: &Relation) -> (String, String) {
     } else {
         (fixes.join("\n\n"), format!("the fix for {}", name(r)))
     }
+}
+
+/// What `a` applies: cleaning the orphans first when there are any (a key cannot be declared
+/// over them), else the rebuild that declares the key.
+fn fix_of(r: &Relation) -> Option<Fix> {
+    let columns = r.columns.join("_");
+    if r.orphans.unwrap_or(0) > 0 {
+        return Some(Fix {
+            name: format!("clean orphans of {} {columns}", r.child),
+            sql: r.fix.clone(),
+        });
+    }
+    r.declare_fix.as_ref().map(|sql| Fix {
+        name: format!("declare foreign key {} {columns}", r.child),
+        sql: sql.clone(),
+    })
 }
 
 fn name(r: &Relation) -> String {
