@@ -880,6 +880,22 @@ fn migrations_from_the_panel_ask_first_then_run_and_are_read_again() {
     key(&mut app, KeyCode::Char('7'));
     app.settle(Duration::from_secs(20));
     assert!(screen(&app).contains("2 pending"), "{}", screen(&app));
+    key(&mut app, KeyCode::Char('p'));
+    app.settle(Duration::from_secs(20));
+    let text = screen(&app);
+    assert!(text.contains("dry run on a private copy"), "{text}");
+    assert!(
+        text.contains("+ table posts") && text.contains("users: - -> 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 pending"),
+        "the dry run wrote nothing: {text}"
+    );
+    assert!(
+        !dir.path().join("backups").exists(),
+        "a dry run takes no backup"
+    );
     key(&mut app, KeyCode::Char('u'));
     app.settle(Duration::from_secs(20));
     let text = screen(&app);
@@ -907,4 +923,57 @@ fn migrations_from_the_panel_ask_first_then_run_and_are_read_again() {
         .query_row("SELECT count(*) FROM _sqlx_migrations", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 2);
+}
+
+#[test]
+fn a_fix_applied_from_findings_asks_first_then_is_backed_up_applied_and_audited_again() {
+    let _config = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    build(
+        &db,
+        "CREATE TABLE users(id INTEGER PRIMARY KEY);
+         CREATE TABLE posts(id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id));
+         INSERT INTO users VALUES (1); INSERT INTO posts VALUES (1, 1);",
+    );
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('5'));
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "fk-missing-index");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('a'));
+    app.settle(Duration::from_secs(20));
+    let text = screen(&app);
+    assert!(text.contains("Apply this fix to app.db?"), "{text}");
+    assert!(
+        text.contains("CREATE INDEX \"idx_posts_user_id\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("record it in _litescope_migrations"),
+        "{text}"
+    );
+    key(&mut app, KeyCode::Char('n'));
+    app.settle(Duration::from_secs(20));
+    assert!(!dir.path().join("backups").exists(), "written after no");
+
+    key(&mut app, KeyCode::Char('a'));
+    app.settle(Duration::from_secs(20));
+    key(&mut app, KeyCode::Char('y'));
+    app.settle(Duration::from_secs(20));
+    let text = screen(&app);
+    assert!(text.contains("fix applied and recorded"), "{text}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let index: String = conn
+        .query_row("SELECT name FROM pragma_index_list('posts')", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(index, "idx_posts_user_id");
+    assert!(dir.path().join("backups").is_dir());
+    let rules: Vec<&str> = app.view.all_findings().iter().map(|f| f.rule).collect();
+    assert!(
+        !rules.contains(&"fk-missing-index"),
+        "audited again: {rules:?}"
+    );
 }
