@@ -45,7 +45,9 @@ fn fix_for(db: &Path, rule: &str) -> Fix {
 fn apply(db: &Path, fix: &Fix, dir: Option<&Path>) -> migrate::run::Outcome {
     let conn = connect::open(db).unwrap();
     let plan = fix::plan(&conn, db, fix, dir, SystemTime::now()).unwrap();
-    fix::apply(&plan, &conn, &mut |_| {}).unwrap()
+    let cancel = conn.cancel_flag();
+    drop(conn);
+    fix::apply(&plan, cancel, &mut |_| {}).unwrap()
 }
 
 fn files(dir: &Path) -> Vec<String> {

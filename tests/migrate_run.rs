@@ -532,7 +532,8 @@ fn cancel_rolls_back_the_migration_under_way() {
     )
     .unwrap();
     let flag = conn.cancel_flag();
-    let outcome = run::run(&plan, &conn, &mut |e| {
+    drop(conn);
+    let outcome = run::run(&plan, flag.clone(), &mut |e| {
         if let Event::Starting(1, _) = e {
             // The statement never ends by itself: only the interrupt inside it stops it.
             let flag = flag.clone();
@@ -642,4 +643,146 @@ fn a_kill_mid_run_leaves_the_database_at_a_recorded_version() {
         [one] if one == "1" => assert_eq!(tables, ["a"]),
         other => panic!("recorded {other:?} with tables {tables:?}"),
     }
+}
+
+#[test]
+fn a_commit_slipped_in_between_the_backup_and_the_lock_stops_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = folder(tmp.path(), &[("1_a.sql", "CREATE TABLE a(x);\n")]);
+    let db = tmp.path().join("app.db");
+    common::build(&db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);");
+    let conn = connect::open(&db).unwrap();
+    let up = Direction::Up { to: None };
+    let plan = run::plan(&conn, &db, read_folder(&dir).unwrap(), up, None, true).unwrap();
+    let mut committed = false;
+    let cancel = conn.cancel_flag();
+    drop(conn);
+    let result = run::run(&plan, cancel, &mut |e| {
+        if let Event::Backup(done, all) = e {
+            if done == all && !committed {
+                let other = Connection::open(&db).unwrap();
+                other.execute("INSERT INTO t VALUES (1)", []).unwrap();
+                committed = true;
+            }
+        }
+    });
+    assert!(committed, "the backup reported its progress");
+    let why = result.unwrap_err().to_string();
+    assert!(
+        why.contains("committed while the backup was taken"),
+        "{why}"
+    );
+    let tables: Vec<String> = query(&db, "SELECT name FROM sqlite_schema WHERE name = 'a'");
+    assert!(tables.is_empty(), "nothing was run");
+}
+
+#[test]
+fn a_wal_database_with_commits_in_its_wal_migrates_from_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = folder(tmp.path(), &[("1_a.sql", "CREATE TABLE a(x);\n")]);
+    let db = common::wal_fixture(tmp.path());
+    assert!(common::sibling(&db, "-wal").metadata().unwrap().len() > 0);
+    let (code, out, err) = litescope(&["migrate", "up", s(&db), "--dir", s(&dir)]);
+    assert_eq!(code, 0, "{out}{err}");
+    let tables: Vec<String> = query(&db, "SELECT name FROM sqlite_schema WHERE name = 'a'");
+    assert_eq!(tables, ["a"]);
+}
+
+/// The `sqlx` CLI, when it is installed (`cargo install sqlx-cli --no-default-features
+/// --features sqlite`); the cross-checks below are skipped without it.
+fn sqlx_cli() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/sqlx"));
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("sqlx"));
+    on_path.chain(home).find(|p| p.is_file())
+}
+
+fn sqlx(cli: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(cli).args(args).output().unwrap();
+    assert!(out.status.success(), "sqlx {args:?}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_sqlx_cli_agrees_with_litescope_both_ways() {
+    let Some(cli) = sqlx_cli() else {
+        eprintln!("skipped: the sqlx CLI is not installed");
+        return;
+    };
+    let (tmp, dir) = corpus_copy("migrations/sqlx-atuin-client");
+    let ours = fresh(tmp.path(), "ours.db");
+    let (code, out, err) = litescope(&[
+        "migrate",
+        "up",
+        s(&ours),
+        "--dir",
+        s(&dir),
+        "--kind",
+        "sqlx",
+        "--no-backup",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let url = format!("sqlite:{}", s(&ours));
+    let info = sqlx(
+        &cli,
+        &[
+            "migrate",
+            "info",
+            "--source",
+            s(&dir),
+            "--database-url",
+            &url,
+        ],
+    );
+    let installed = info.lines().filter(|l| l.contains("/installed ")).count();
+    assert_eq!(installed, 12, "{info}");
+    assert!(!info.contains("different checksum"), "{info}");
+
+    let theirs = tmp.path().join("theirs.db");
+    let url = format!("sqlite:{}", s(&theirs));
+    sqlx(&cli, &["database", "create", "--database-url", &url]);
+    sqlx(
+        &cli,
+        &[
+            "migrate",
+            "run",
+            "--source",
+            s(&dir),
+            "--database-url",
+            &url,
+        ],
+    );
+    let st = states(&theirs, &dir);
+    assert_eq!((count(&st, "applied"), st.len()), (12, 12), "{st:?}");
+
+    let first = dir.join("20210422143411_create_history.sql");
+    let mut text = std::fs::read_to_string(&first).unwrap();
+    text.push_str("\n-- edited\n");
+    std::fs::write(&first, text).unwrap();
+    let url = format!("sqlite:{}", s(&ours));
+    let info = sqlx(
+        &cli,
+        &[
+            "migrate",
+            "info",
+            "--source",
+            s(&dir),
+            "--database-url",
+            &url,
+        ],
+    );
+    let changed: Vec<&str> = info
+        .lines()
+        .filter(|l| l.contains("different checksum"))
+        .collect();
+    assert_eq!(changed.len(), 1, "{info}");
+    assert!(changed[0].starts_with("20210422143411/"), "{info}");
+    let st = states(&ours, &dir);
+    assert_eq!(
+        count(&st, "modified"),
+        1,
+        "litescope sees the same edit: {st:?}"
+    );
 }

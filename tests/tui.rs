@@ -927,12 +927,14 @@ fn migrations_from_the_panel_ask_first_then_run_and_are_read_again() {
 
 #[test]
 fn a_fix_applied_from_findings_asks_first_then_is_backed_up_applied_and_audited_again() {
+    // WAL mode: the worker's idle connection must make way for the writer's exclusive lock.
     let _config = setup();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("app.db");
     build(
         &db,
-        "CREATE TABLE users(id INTEGER PRIMARY KEY);
+        "PRAGMA journal_mode=WAL;
+         CREATE TABLE users(id INTEGER PRIMARY KEY);
          CREATE TABLE posts(id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id));
          INSERT INTO users VALUES (1); INSERT INTO posts VALUES (1, 1);",
     );

@@ -197,7 +197,7 @@ pub fn up(args: &UpArgs) -> Result<ExitCode> {
         json: args.json,
     };
     let (plan, conn) = planned(&request)?;
-    execute(&request, &plan, &conn)
+    execute(&request, &plan, conn)
 }
 
 pub fn down(args: &DownArgs) -> Result<ExitCode> {
@@ -214,7 +214,7 @@ pub fn down(args: &DownArgs) -> Result<ExitCode> {
     if !args.dry_run && !plan.steps.is_empty() {
         super::backup::confirm(&question(&plan), args.yes)?;
     }
-    execute(&request, &plan, &conn)
+    execute(&request, &plan, conn)
 }
 
 /// The database opened read-only and the run planned against it.
@@ -247,15 +247,20 @@ fn question(plan: &Plan) -> String {
     )
 }
 
-fn execute(r: &Request, plan: &Plan, conn: &Conn) -> Result<ExitCode> {
+fn execute(r: &Request, plan: &Plan, conn: Conn) -> Result<ExitCode> {
     let mut progress = Progress::new(!r.json);
     let mut on_event = |e: Event| progress.show(&e);
     let (outcome, preview) = match r.dry_run {
         true => {
-            let (o, p) = preview::dry_run(plan, conn, &mut on_event)?;
+            let (o, p) = preview::dry_run(plan, &conn, &mut on_event)?;
             (o, Some(p))
         }
-        false => (run::run(plan, conn, &mut on_event)?, None),
+        false => {
+            // The run needs the file to itself in WAL mode: this connection closes first.
+            let cancel = conn.cancel_flag();
+            drop(conn);
+            (run::run(plan, cancel, &mut on_event)?, None)
+        }
     };
     if r.json {
         print_json(plan, &outcome, preview.as_ref(), r.dry_run)?;

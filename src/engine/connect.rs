@@ -225,9 +225,15 @@ fn uri(path: &Path, params: &str) -> String {
 
 /// Opens `path` read-only, choosing the access strategy from the files beside it.
 pub fn open(path: &Path) -> rusqlite::Result<Conn> {
+    open_stopped_by(path, Arc::default())
+}
+
+/// [`open`], stopped by `cancelled`: a connection opened for part of a job whose cancel flag
+/// already exists (a migration run's backup, after the worker's own connection was closed).
+pub fn open_stopped_by(path: &Path, cancelled: Arc<AtomicBool>) -> rusqlite::Result<Conn> {
     match choose_access(path) {
-        Access::ReadOnly => open_in_place(path),
-        access => open_with(source(path, access, None), access, None, Arc::default()),
+        Access::ReadOnly => open_in_place(path, cancelled),
+        access => open_with(source(path, access, None), access, None, cancelled),
     }
 }
 
@@ -268,29 +274,29 @@ fn source(path: &Path, access: Access, copy: Option<PrivateCopy>) -> Source {
 
 /// Reads in place, letting SQLite create a missing `-shm`; where it cannot (the folder is not
 /// writable), reads a private copy.
-fn open_in_place(path: &Path) -> rusqlite::Result<Conn> {
+fn open_in_place(path: &Path, cancelled: Arc<AtomicBool>) -> rusqlite::Result<Conn> {
     let conn = open_with(
         source(path, Access::ReadOnly, None),
         Access::ReadOnly,
         None,
-        Arc::default(),
+        cancelled.clone(),
     )?;
     // The first read opens the WAL and its index; a missing -shm that cannot be made fails here.
     match conn.query_row("SELECT 1 FROM main.sqlite_schema LIMIT 1", [], |_| Ok(())) {
         Ok(()) | Err(rusqlite::Error::QueryReturnedNoRows) => Ok(conn),
-        Err(e) if hot_journal::is_rollback_refusal(&e) => open_rolled_back(path),
-        Err(e) if cannot_make_shm(&e, path) => open_private(path, MAX_PRIVATE_COPY),
+        Err(e) if hot_journal::is_rollback_refusal(&e) => open_rolled_back(path, cancelled),
+        Err(e) if cannot_make_shm(&e, path) => open_private(path, MAX_PRIVATE_COPY, cancelled),
         Err(e) => Err(e),
     }
 }
 
 /// A file a crashed writer left with a hot journal, read from a private copy rolled back there.
-fn open_rolled_back(path: &Path) -> rusqlite::Result<Conn> {
+fn open_rolled_back(path: &Path, cancelled: Arc<AtomicBool>) -> rusqlite::Result<Conn> {
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
     let copy = hot_journal::private_copy(path, size)?;
     let caveat = Some(hot_journal::SHOWN_FROM_COPY.to_string());
     let source = source(path, Access::PrivateCopy, Some(copy));
-    open_with(source, Access::PrivateCopy, caveat, Arc::default())
+    open_with(source, Access::PrivateCopy, caveat, cancelled)
 }
 
 fn cannot_make_shm(err: &rusqlite::Error, path: &Path) -> bool {
@@ -302,7 +308,7 @@ fn cannot_make_shm(err: &rusqlite::Error, path: &Path) -> bool {
 /// The name of the database inside a private copy's folder.
 const COPY_NAME: &str = "copy.db";
 
-fn open_private(path: &Path, limit: u64) -> rusqlite::Result<Conn> {
+fn open_private(path: &Path, limit: u64, cancelled: Arc<AtomicBool>) -> rusqlite::Result<Conn> {
     let size = std::fs::metadata(path).map_or(0, |m| m.len()) + wal_len(path).unwrap_or(0);
     if size > limit {
         let caveat = format!(
@@ -311,7 +317,7 @@ fn open_private(path: &Path, limit: u64) -> rusqlite::Result<Conn> {
             size >> 20
         );
         let source = source(path, Access::Immutable, None);
-        return open_with(source, Access::Immutable, Some(caveat), Arc::default());
+        return open_with(source, Access::Immutable, Some(caveat), cancelled);
     }
     let copy = copy_files(path)
         .map_err(|e| cannot_open(format!("{}: private copy failed: {e}", path.display())))?;
@@ -319,7 +325,7 @@ fn open_private(path: &Path, limit: u64) -> rusqlite::Result<Conn> {
                   so SQLite cannot create the -shm it needs to read the -wal in place"
         .to_string();
     let source = source(path, Access::PrivateCopy, Some(copy));
-    open_with(source, Access::PrivateCopy, Some(caveat), Arc::default())
+    open_with(source, Access::PrivateCopy, Some(caveat), cancelled)
 }
 
 /// Copies the database and its `-wal` into a new private folder. No process has the file open
@@ -422,13 +428,13 @@ mod tests {
     fn a_private_copy_sees_the_wal_and_a_file_past_the_limit_is_read_immutable() {
         let dir = tempfile::tempdir().unwrap();
         let path = wal_without_shm(dir.path());
-        let copy = open_private(&path, MAX_PRIVATE_COPY).unwrap();
+        let copy = open_private(&path, MAX_PRIVATE_COPY, Arc::default()).unwrap();
         assert_eq!(copy.access, Access::PrivateCopy);
         assert_eq!(rows(&copy), 3);
         assert!(!sibling(&path, "-shm").exists());
         let beside = open_beside(&copy).unwrap();
         assert_eq!(rows(&beside), 3);
-        let too_big = open_private(&path, 0).unwrap();
+        let too_big = open_private(&path, 0, Arc::default()).unwrap();
         assert_eq!(too_big.access, Access::Immutable);
         assert_eq!(rows(&too_big), 1);
         assert!(too_big.caveat.as_deref().unwrap().contains("not shown"));

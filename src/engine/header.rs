@@ -37,6 +37,60 @@ pub enum Sniff {
     NotSqlite,
 }
 
+/// What every commit by any process changes: the header's change counter (rollback journal),
+/// the WAL's length, salts and time (a WAL commit appends frames; a WAL that starts over gets
+/// new salts), and the file's length and time (a checkpoint, such as the one the last connection
+/// runs when it closes, writes the file and removes the WAL). Two equal marks mean no commit came
+/// in between, short of two writes within one tick of the file system's clock that leave every
+/// length as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitMark {
+    change_counter: Option<u32>,
+    file: Option<(u64, std::time::SystemTime)>,
+    wal: Option<(u64, std::time::SystemTime)>,
+    wal_salts: [u8; 8],
+}
+
+/// The commit mark of the database at `db` and its `-wal`, read from the files.
+pub fn commit_mark(db: &Path) -> std::io::Result<CommitMark> {
+    let change_counter = match sniff(db)? {
+        Sniff::Sqlite(h) => Some(h.change_counter),
+        _ => None,
+    };
+    let wal = crate::engine::connect::sibling(db, "-wal");
+    let mut wal_salts = [0u8; 8];
+    if let Some(mut f) = open_if_there(&wal)? {
+        let mut head = [0u8; 24];
+        if f.read(&mut head)? == head.len() {
+            wal_salts.copy_from_slice(&head[16..24]);
+        }
+    }
+    // An empty WAL holds no commit: one a new connection just made counts as none.
+    let wal = size_and_time(&wal)?.filter(|(len, _)| *len > 0);
+    Ok(CommitMark {
+        change_counter,
+        file: size_and_time(db)?,
+        wal,
+        wal_salts,
+    })
+}
+
+fn open_if_there(path: &Path) -> std::io::Result<Option<File>> {
+    match File::open(path) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn size_and_time(path: &Path) -> std::io::Result<Option<(u64, std::time::SystemTime)>> {
+    match std::fs::metadata(path) {
+        Ok(m) => Ok(Some((m.len(), m.modified()?))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Reads up to 100 bytes of `path` and classifies the file.
 pub fn sniff(path: &Path) -> std::io::Result<Sniff> {
     let mut buf = [0u8; 100];

@@ -29,7 +29,8 @@ pub struct StopHandle(Arc<Mutex<Option<Stopper>>>);
 /// Both halves of a stop: SQLite's interrupt, and the connection's cancel flag, which is not lost
 /// when the interrupt lands between `prepare` and the first step.
 struct Stopper {
-    handle: InterruptHandle,
+    /// None while the session has lent its database to a writer (see [`Session::close_for_writer`]).
+    handle: Option<InterruptHandle>,
     flag: Arc<AtomicBool>,
 }
 
@@ -38,7 +39,9 @@ impl StopHandle {
     pub fn stop(&self) {
         if let Some(stop) = lock(&self.0).as_ref() {
             stop.flag.store(true, Ordering::SeqCst);
-            stop.handle.interrupt();
+            if let Some(handle) = &stop.handle {
+                handle.interrupt();
+            }
         }
     }
 
@@ -75,13 +78,28 @@ impl Session {
                 let conn = connect::open(&self.found.path)?;
                 conn.cancel_flag().store(cancelled, Ordering::SeqCst);
                 *lock(&self.stopper) = Some(Stopper {
-                    handle: conn.get_interrupt_handle(),
+                    handle: Some(conn.get_interrupt_handle()),
                     flag: conn.cancel_flag(),
                 });
                 conn
             }
         };
         Ok(self.conn.insert(conn))
+    }
+
+    /// Closes the connection for a writer that needs the file to itself (in WAL mode, exclusive
+    /// locking waits for every other connection, idle ones too), and returns the stop flag,
+    /// which the session's stop still sets: the writer's own connection checks it.
+    pub fn close_for_writer(&mut self) -> Arc<AtomicBool> {
+        let flag = self
+            .conn
+            .take()
+            .map_or_else(Arc::default, |conn| conn.cancel_flag());
+        *lock(&self.stopper) = Some(Stopper {
+            handle: None,
+            flag: flag.clone(),
+        });
+        flag
     }
 
     pub fn has_conn(&self) -> bool {

@@ -108,9 +108,11 @@ impl Job for RunJob {
 
     fn run(&self, ctx: &mut Ctx<'_, String>) -> Result<run::Outcome, Error> {
         let emitter = ctx.emitter();
-        let conn = ctx.conn()?;
+        let cancel = ctx.session().close_for_writer();
         let total = self.plan.steps.len();
-        run::run(&self.plan, conn, &mut |event| tell(&emitter, total, event))
+        run::run(&self.plan, cancel, &mut |event| {
+            tell(&emitter, total, event)
+        })
     }
 }
 
@@ -193,7 +195,7 @@ impl Job for FixJob {
 
     fn run(&self, ctx: &mut Ctx<'_, String>) -> Result<Outcome, Error> {
         let emitter = ctx.emitter();
-        let conn = ctx.conn()?;
-        fix::apply(&self.plan, conn, &mut |event| tell(&emitter, 1, event))
+        let cancel = ctx.session().close_for_writer();
+        fix::apply(&self.plan, cancel, &mut |event| tell(&emitter, 1, event))
     }
 }

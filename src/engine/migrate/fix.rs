@@ -9,6 +9,8 @@
 //! litescope's own `_litescope_migrations`, beside whatever tracking the database keeps.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use rusqlite::Connection;
@@ -18,7 +20,6 @@ use super::new::{self, Draft};
 use super::run::{self, Direction, Event, Outcome, Plan};
 use super::{Kind, Version};
 use crate::engine::clock;
-use crate::engine::connect::Conn;
 use crate::engine::error::Error;
 
 /// A fix to apply: a name for its record, and its SQL.
@@ -72,19 +73,19 @@ pub fn plan(
     Ok(FixPlan { run, draft })
 }
 
-/// Saves the fix's migration (when it has a folder), then runs it; `source` is a read-only
-/// connection to the database, as for [`run::run`]. A fix that did not apply takes its saved
+/// Saves the fix's migration (when it has a folder), then runs it, stopped by `cancel`, as
+/// [`run::run`] runs (the caller's connections to the database closed). A fix that did not apply takes its saved
 /// migration away again, so that the folder never holds a migration the database refused.
 pub fn apply(
     plan: &FixPlan,
-    source: &Conn,
+    cancel: Arc<AtomicBool>,
     progress: &mut dyn FnMut(Event),
 ) -> Result<Outcome, Error> {
     let saved = match &plan.draft {
         Some(draft) => new::write(draft)?,
         None => Vec::new(),
     };
-    let outcome = run::run(&plan.run, source, progress);
+    let outcome = run::run(&plan.run, cancel, progress);
     if outcome.as_ref().map_or(true, |o| o.applied.is_empty()) {
         for path in saved.iter().rev() {
             let _ = std::fs::remove_file(path);

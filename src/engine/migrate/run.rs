@@ -11,10 +11,13 @@
 //!
 //! The backup is taken just before the lock: a writer holding `locking_mode=EXCLUSIVE` shuts
 //! every other connection out, the backup's reader included. The lock is tried once before the
-//! backup, so that a database in use is refused before a backup is written for nothing.
+//! backup, so that a database in use is refused before a backup is written for nothing, and the
+//! files' commit mark is compared across the backup and the lock, so that a commit another
+//! process slipped in between stops the run rather than leave a backup that misses it.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use rusqlite::Connection;
 use serde::Serialize;
@@ -25,8 +28,9 @@ use super::records::{read_records, Recorded};
 use super::status::{compare, State, StatusRow};
 use super::{lexer, track, tracking, Kind, Tracking, Version};
 use crate::engine::backups::create::{self, Check};
-use crate::engine::connect::Conn;
+use crate::engine::connect;
 use crate::engine::error::Error;
+use crate::engine::header::commit_mark;
 use crate::engine::write::{Hold, Writer};
 
 /// Which way to go.
@@ -271,26 +275,37 @@ fn applied_below(applied: &[Version], version: &Version) -> Option<Version> {
     applied.iter().filter(|v| *v < version).max().cloned()
 }
 
-/// Runs `plan`: backs the database up (from `source`, a read-only connection to it), takes the
-/// write lock, checks that nothing changed since the plan, and applies each step. `source`'s
-/// cancel flag stops the run, rolling back the migration under way. An error is returned only
+/// Runs `plan`: backs the database up, takes the write lock, checks that nothing changed since
+/// the plan, and applies each step; `cancel` stops the run, rolling back the migration under way.
+/// The caller's own connections to the database must be closed: in WAL mode a writer in exclusive
+/// locking mode waits for every other connection, idle ones included. An error is returned only
 /// for what stops the run before a migration starts; a migration's failure is the outcome's
 /// `failed`.
-pub fn run(plan: &Plan, source: &Conn, progress: &mut dyn FnMut(Event)) -> Result<Outcome, Error> {
+pub fn run(
+    plan: &Plan,
+    cancel: Arc<AtomicBool>,
+    progress: &mut dyn FnMut(Event),
+) -> Result<Outcome, Error> {
     let mut outcome = Outcome::start(plan);
     if plan.steps.is_empty() {
         return Ok(outcome);
     }
     drop(Writer::open(&plan.db, Hold::WriteLock)?);
+    let mark = commit_mark(&plan.db).map_err(|e| Error::io(&plan.db, e))?;
     if let Some(backup) = &plan.backup {
-        let made = create::create(backup, source, Check::Quick, &mut |d, t| {
+        let source = connect::open_stopped_by(&plan.db, cancel.clone())
+            .map_err(|e| Error::invalid(&plan.db, e.to_string()))?;
+        let made = create::create(backup, &source, Check::Quick, &mut |d, t| {
             progress(Event::Backup(d, t))
         })?;
         outcome.backup = Some(made.path);
     }
-    source.end_transaction();
     let mut writer = Writer::open(&plan.db, Hold::WriteLock)?;
-    let cancel = source.cancel_flag();
+    if plan.backup.is_some() && commit_mark(&plan.db).map_err(|e| Error::io(&plan.db, e))? != mark {
+        let why = "another process committed while the backup was taken, so the backup may miss \
+                   it; nothing was run: run it again";
+        return Err(Error::invalid(&plan.db, why));
+    }
     writer.stop_on(cancel.clone())?;
     apply_all(plan, writer.conn(), &cancel, &mut outcome, progress)?;
     Ok(outcome)
