@@ -699,6 +699,20 @@ fn sqlx_cli() -> Option<PathBuf> {
     on_path.chain(home).find(|p| p.is_file())
 }
 
+/// `sqlx migrate info` of the folder `dir` against the database `db`.
+fn sqlx_info(cli: &Path, dir: &Path, db: &Path) -> String {
+    let url = format!("sqlite:{}", s(db));
+    let args = [
+        "migrate",
+        "info",
+        "--source",
+        s(dir),
+        "--database-url",
+        &url,
+    ];
+    sqlx(cli, &args)
+}
+
 fn sqlx(cli: &Path, args: &[&str]) -> String {
     let out = std::process::Command::new(cli).args(args).output().unwrap();
     assert!(out.status.success(), "sqlx {args:?}: {out:?}");
@@ -724,18 +738,7 @@ fn the_sqlx_cli_agrees_with_litescope_both_ways() {
         "--no-backup",
     ]);
     assert_eq!(code, 0, "{out}{err}");
-    let url = format!("sqlite:{}", s(&ours));
-    let info = sqlx(
-        &cli,
-        &[
-            "migrate",
-            "info",
-            "--source",
-            s(&dir),
-            "--database-url",
-            &url,
-        ],
-    );
+    let info = sqlx_info(&cli, &dir, &ours);
     let installed = info.lines().filter(|l| l.contains("/installed ")).count();
     assert_eq!(installed, 12, "{info}");
     assert!(!info.contains("different checksum"), "{info}");
@@ -761,18 +764,7 @@ fn the_sqlx_cli_agrees_with_litescope_both_ways() {
     let mut text = std::fs::read_to_string(&first).unwrap();
     text.push_str("\n-- edited\n");
     std::fs::write(&first, text).unwrap();
-    let url = format!("sqlite:{}", s(&ours));
-    let info = sqlx(
-        &cli,
-        &[
-            "migrate",
-            "info",
-            "--source",
-            s(&dir),
-            "--database-url",
-            &url,
-        ],
-    );
+    let info = sqlx_info(&cli, &dir, &ours);
     let changed: Vec<&str> = info
         .lines()
         .filter(|l| l.contains("different checksum"))

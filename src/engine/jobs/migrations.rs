@@ -48,10 +48,7 @@ impl Job for MigrationsJob {
 
     fn run(&self, ctx: &mut Ctx<'_, ()>) -> Result<MigrationsRead, Error> {
         let path = ctx.session().found.path.clone();
-        let dir = self
-            .dir
-            .clone()
-            .or_else(|| migrate::folder::find_beside(&path));
+        let dir = folder_for(self.dir.as_ref(), &path);
         let conn = ctx.conn()?;
         let read = match &dir {
             Some(dir) => migrate::read(conn, &path, dir).map(|(folder, status)| MigrationsRead {
@@ -66,6 +63,11 @@ impl Job for MigrationsJob {
         conn.end_transaction();
         read
     }
+}
+
+/// The migrations folder of the database at `db`: the one the user gave, else one beside it.
+fn folder_for(given: Option<&PathBuf>, db: &std::path::Path) -> Option<PathBuf> {
+    given.cloned().or_else(|| migrate::folder::find_beside(db))
 }
 
 /// Plans a run of the folder `dir` against the worker's database: what the confirmation names.
@@ -169,10 +171,7 @@ impl Job for PlanFix {
 
     fn run(&self, ctx: &mut Ctx<'_, ()>) -> Result<FixPlan, Error> {
         let path = ctx.session().found.path.clone();
-        let dir = self
-            .dir
-            .clone()
-            .or_else(|| migrate::folder::find_beside(&path));
+        let dir = folder_for(self.dir.as_ref(), &path);
         let conn = ctx.conn()?;
         let plan = fix::plan(conn, &path, &self.fix, dir.as_deref(), SystemTime::now());
         conn.end_transaction();
