@@ -14,7 +14,6 @@
 mod apply;
 pub mod checksum;
 pub mod folder;
-mod lexer;
 pub mod mend;
 pub mod new;
 pub mod preview;
