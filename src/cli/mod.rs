@@ -14,6 +14,7 @@ mod inspect;
 pub mod migrate;
 mod migrate_run;
 mod orphans;
+mod plan;
 mod report;
 
 use std::io::Write as _;
@@ -57,6 +58,8 @@ enum Command {
     Demo(demo::Args),
     /// Relations (declared and inferred) of one database and their orphaned rows.
     Orphans(orphans::Args),
+    /// Query plans with their costly steps marked, and the indexes that would serve them.
+    Plan(plan::Args),
     /// Consistent, verified backups: create, verify, list, prune, restore.
     Backup(backup::Args),
     /// Migrations: status against a folder, the next migration file, up and down.
@@ -162,6 +165,7 @@ pub fn run() -> ExitCode {
         Some(Command::Report(args)) => report::run(&args),
         Some(Command::Check(args)) => report::run_check(&args),
         Some(Command::Orphans(args)) => orphans::run(&args),
+        Some(Command::Plan(args)) => plan::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
         Some(Command::Backup(args)) => backup::run(&args),
         Some(Command::Migrate(args)) => migrate::run(&args),

@@ -16,14 +16,16 @@ pub struct Table {
     pub columns: Vec<String>,
 }
 
-/// An index of the copy: its key columns (expressions are left out) and whether it enforces
-/// UNIQUE or PRIMARY KEY.
+/// An index of the copy: its key columns (expressions are left out), whether it enforces
+/// UNIQUE or PRIMARY KEY, and whether it serves a declared foreign key (its columns lead with the
+/// key's child columns, which SQLite looks up on every delete of a parent row).
 #[derive(Debug, Clone)]
 pub struct Index {
     pub name: String,
     pub table: String,
     pub columns: Vec<String>,
     pub unique: bool,
+    pub serves_foreign_key: bool,
 }
 
 pub struct Copy {
@@ -138,7 +140,18 @@ fn read_indexes(conn: &Connection, tables: &[Table]) -> rusqlite::Result<Vec<Ind
     let mut out = Vec::new();
     let mut list = conn.prepare("SELECT name, \"unique\" FROM pragma_index_list(?)")?;
     let mut info = conn.prepare("SELECT name FROM pragma_index_info(?) ORDER BY seqno")?;
+    let mut keys =
+        conn.prepare("SELECT id, \"from\" FROM pragma_foreign_key_list(?) ORDER BY id, seq")?;
     for table in tables {
+        let mut foreign: Vec<(i64, Vec<String>)> = Vec::new();
+        let mut rows = keys.query([&table.name])?;
+        while let Some(row) = rows.next()? {
+            let (id, column): (i64, String) = (row.get(0)?, names::text(row, 1)?);
+            match foreign.last_mut() {
+                Some((last, cols)) if *last == id => cols.push(column),
+                _ => foreign.push((id, vec![column])),
+            }
+        }
         let found = list
             .query_map([&table.name], |r| {
                 Ok((names::text(r, 0)?, r.get::<_, bool>(1)?))
@@ -148,15 +161,22 @@ fn read_indexes(conn: &Connection, tables: &[Table]) -> rusqlite::Result<Vec<Ind
             let columns = info
                 .query_map([&name], |r| names::opt_text(r, 0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let columns: Vec<String> = columns.into_iter().flatten().collect();
             out.push(Index {
+                serves_foreign_key: foreign.iter().any(|(_, key)| leads(&columns, key)),
                 name,
                 table: table.name.clone(),
-                columns: columns.into_iter().flatten().collect(),
+                columns,
                 unique,
             });
         }
     }
     Ok(out)
+}
+
+/// True when `key`'s columns, in any order, are the first columns of `columns`.
+fn leads(columns: &[String], key: &[String]) -> bool {
+    columns.len() >= key.len() && key.iter().all(|k| columns[..key.len()].contains(k))
 }
 
 #[cfg(test)]

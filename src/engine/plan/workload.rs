@@ -167,12 +167,13 @@ fn with_all(copy: &Copy, set: &[Suggestion], sql: &str) -> usize {
     weight
 }
 
-/// Indexes no plan reads through, except those enforcing UNIQUE or PRIMARY KEY, which serve
-/// their constraint whatever the queries do.
+/// Indexes no plan reads through, except those enforcing UNIQUE or PRIMARY KEY and those
+/// serving a foreign key: they serve their constraint whatever the queries do, and a plan never
+/// shows the lookups SQLite makes to enforce it.
 fn unused(copy: &Copy, queries: &[Planned]) -> Vec<Unused> {
     copy.indexes
         .iter()
-        .filter(|i| !i.unique)
+        .filter(|i| !i.unique && !i.serves_foreign_key)
         .filter(|i| {
             !queries
                 .iter()
@@ -208,7 +209,9 @@ mod tests {
     fn merges_leading_columns_and_finds_unused_indexes() {
         let db = Connection::open_in_memory().unwrap();
         db.execute_batch(
-            "CREATE TABLE t(a, b, c UNIQUE, d); CREATE INDEX td ON t(d); CREATE INDEX tb ON t(b);",
+            "CREATE TABLE t(a, b, c UNIQUE, d); CREATE INDEX td ON t(d); CREATE INDEX tb ON t(b);
+             CREATE TABLE p(id INTEGER PRIMARY KEY);
+             CREATE TABLE k(x, pid REFERENCES p(id)); CREATE INDEX kp ON k(pid, x);",
         )
         .unwrap();
         let text = "SELECT * FROM t WHERE a = ?; SELECT * FROM t WHERE a = ? ORDER BY c;\
