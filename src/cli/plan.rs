@@ -7,7 +7,7 @@
 //! rest of an application's.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -88,20 +88,27 @@ pub fn run(args: &Args) -> Result<ExitCode> {
 fn statements(args: &Args) -> Result<Vec<(usize, String)>> {
     let (text, origin) = match (&args.sql, &args.workload) {
         (Some(sql), _) => (sql.clone(), "--sql".to_string()),
-        (None, Some(file)) => {
-            let shown = escape_path(file);
-            let text = std::fs::read(file).map_err(|e| anyhow!("{shown}: {}", io_cause(&e)))?;
-            let text = String::from_utf8(text)
-                .map_err(|_| anyhow!("{shown}: not a text file of SQL statements"))?;
-            (text, shown)
-        }
+        (None, Some(file)) => return read_workload(file),
         (None, None) => return Err(anyhow!("give --sql or --workload")),
     };
-    let found = plan::statements(&text);
-    if found.is_empty() {
-        return Err(anyhow!("{origin}: holds no SQL statement"));
+    non_empty(plan::statements(&text), &origin)
+}
+
+/// The statements of a workload file; a file that cannot be read, is not text or holds no
+/// statement is an error naming it.
+pub fn read_workload(file: &Path) -> Result<Vec<(usize, String)>> {
+    let shown = escape_path(file);
+    let bytes = std::fs::read(file).map_err(|e| anyhow!("{shown}: {}", io_cause(&e)))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow!("{shown}: not a text file of SQL statements"))?;
+    non_empty(plan::statements(&text), &shown)
+}
+
+fn non_empty(found: Vec<(usize, String)>, origin: &str) -> Result<Vec<(usize, String)>> {
+    match found.is_empty() {
+        true => Err(anyhow!("{origin}: holds no SQL statement")),
+        false => Ok(found),
     }
-    Ok(found)
 }
 
 fn render(analysis: &Analysis, workload: bool) -> String {
