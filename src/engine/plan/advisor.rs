@@ -113,6 +113,11 @@ fn candidates(source: &Source) -> Vec<Vec<(String, bool)>> {
                 .cloned(),
         );
         out.push(keys);
+        // A join's column is an equality only once the table is inner; as the outer table
+        // read in ORDER BY order, it needs the order columns alone.
+        if !eq.is_empty() {
+            out.push(source.order.clone());
+        }
     }
     for r in &source.range {
         let mut keys = eq.clone();
