@@ -44,6 +44,10 @@ pub struct Cli {
     /// found beside each database, such as migrations/ or db/migrations/).
     #[arg(long, value_name = "DIR")]
     migrations: Option<PathBuf>,
+    /// A file of the application's SQL statements (separated by `;`) to open in the Query
+    /// panel, each with its plan's marks and index suggestions.
+    #[arg(long, value_name = "FILE")]
+    workload: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -169,7 +173,9 @@ pub fn run() -> ExitCode {
         Some(Command::Demo(args)) => demo::run(&args),
         Some(Command::Backup(args)) => backup::run(&args),
         Some(Command::Migrate(args)) => migrate::run(&args),
-        None => crate::ui::run(&cli.paths, cli.demo, cli.migrations.as_deref()),
+        None => plan::workload_for_ui(cli.workload.as_deref()).and_then(|workload| {
+            crate::ui::run(&cli.paths, cli.demo, cli.migrations.as_deref(), workload)
+        }),
     };
     match outcome {
         Ok(code) => code,

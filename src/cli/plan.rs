@@ -20,6 +20,7 @@ use crate::engine::names::escape_path;
 use crate::engine::pipeline;
 use crate::engine::plan::{self, timing, Analysis, PlanRow, Planned, Suggestion};
 use crate::engine::session::Session;
+use crate::ui::panels::query::advice::Workload;
 
 /// How long the single `--sql` statement may run to be timed.
 const RUN_BUDGET: Duration = Duration::from_secs(60);
@@ -102,6 +103,17 @@ pub fn read_workload(file: &Path) -> Result<Vec<(usize, String)>> {
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow!("{shown}: not a text file of SQL statements"))?;
     non_empty(plan::statements(&text), &shown)
+}
+
+/// The workload the TUI opens in the Query panel when started with `--workload FILE`.
+pub fn workload_for_ui(file: Option<&Path>) -> Result<Option<Workload>> {
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    Ok(Some(Workload {
+        name: escape_path(file),
+        statements: read_workload(file)?,
+    }))
 }
 
 fn non_empty(found: Vec<(usize, String)>, origin: &str) -> Result<Vec<(usize, String)>> {

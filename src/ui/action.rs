@@ -37,6 +37,11 @@ pub enum Action {
     Edit,
     HistoryPrev,
     HistoryNext,
+    /// Query panel: show the plan with the next suggested index beside the plan without it.
+    ApplyIndex,
+    /// Query panel: the workload's statements with their marks (the --workload file, or the
+    /// editor's statements), or back to the results.
+    Workload,
     /// Findings panel: the next sort order.
     Sort,
     /// Findings panel: show only the next severity.
@@ -113,6 +118,8 @@ impl Action {
             Action::Edit => "edit the query (Query panel)",
             Action::HistoryPrev => "previous query from history",
             Action::HistoryNext => "next query from history",
+            Action::ApplyIndex => "plan with the next suggested index, beside the plan without",
+            Action::Workload => "workload: every statement with its marks / back to results",
             Action::Sort => "change sort order (Findings)",
             Action::Severity => "filter by severity (Findings)",
             Action::Theme => "switch dark / light theme",
@@ -143,7 +150,12 @@ impl Action {
             | Action::Enter
             | Action::Copy
             | Action::CopyRow => Group::Move,
-            Action::Run | Action::Edit | Action::HistoryPrev | Action::HistoryNext => Group::Query,
+            Action::Run
+            | Action::Edit
+            | Action::HistoryPrev
+            | Action::HistoryNext
+            | Action::ApplyIndex
+            | Action::Workload => Group::Query,
             Action::Sort | Action::Severity => Group::Findings,
             Action::MigrateUp | Action::MigrateDown => Group::Migrations,
             Action::Backup | Action::Verify | Action::Prune | Action::Restore => Group::Backups,

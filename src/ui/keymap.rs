@@ -118,6 +118,8 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("edit", &["i", "e"]),
     ("history_prev", &["ctrl-p"]),
     ("history_next", &["ctrl-n"]),
+    ("apply_index", &["a"]),
+    ("workload", &["w"]),
     ("sort", &["s"]),
     ("severity", &["v"]),
     ("theme", &["t"]),

@@ -12,7 +12,7 @@ use super::copy::Copy;
 use super::steps::{self, Cost};
 use super::terms;
 use super::{explain, PlanRow};
-use crate::engine::lexer;
+use crate::engine::{connect, lexer};
 
 /// One statement, planned, in the contract's `plan --json` shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,10 +68,10 @@ pub fn statements(text: &str) -> Vec<(usize, String)> {
 /// Plans and advises every statement; `file` is the user's read-only connection.
 pub fn analyse(file: &Connection, statements: &[(usize, String)]) -> rusqlite::Result<Analysis> {
     let copy = Copy::of(file)?;
-    let queries: Vec<Planned> = statements
+    let queries = statements
         .iter()
         .map(|(line, sql)| plan_one(file, &copy, *line, sql))
-        .collect();
+        .collect::<rusqlite::Result<Vec<Planned>>>()?;
     let indexes = fewest(&copy, &queries);
     let unused_indexes = unused(&copy, &queries);
     Ok(Analysis {
@@ -81,17 +81,24 @@ pub fn analyse(file: &Connection, statements: &[(usize, String)]) -> rusqlite::R
     })
 }
 
-/// One statement's plan on the file and its suggestions from the copy.
-pub fn plan_one(file: &Connection, copy: &Copy, line: usize, sql: &str) -> Planned {
+/// One statement's plan on the file and its suggestions from the copy. A statement SQLite
+/// cannot plan is kept with its error; only a cancel (an interrupt) stops the workload.
+pub fn plan_one(
+    file: &Connection,
+    copy: &Copy,
+    line: usize,
+    sql: &str,
+) -> rusqlite::Result<Planned> {
     let (plan, error) = match explain(file, sql) {
         Ok(plan) => (plan, None),
+        Err(e) if connect::is_interrupt(&e) => return Err(e),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
     let suggestions = match error {
         None => advisor::advise(copy, sql, &plan),
         Some(_) => Vec::new(),
     };
-    Planned {
+    Ok(Planned {
         full_scans: full_scans(copy, sql, &plan),
         temp_btree: plan
             .iter()
@@ -103,7 +110,7 @@ pub fn plan_one(file: &Connection, copy: &Copy, line: usize, sql: &str) -> Plann
         plan,
         suggestions,
         millis: None,
-    }
+    })
 }
 
 /// The tables that `plan` reads whole, by their names in the schema (aliases resolved).

@@ -28,6 +28,7 @@ use super::config::History;
 use super::keymap::Keymap;
 use super::layout::Areas;
 use super::panels::migrations;
+use super::panels::query;
 use super::panels::schema::{self, Schema};
 use super::panels::{Panel, Panels, Setup};
 use super::theme::Theme;
@@ -200,6 +201,15 @@ impl App {
     }
 
     /// The migrations folder the user gave (`--migrations DIR`), for every database.
+    /// Opens `workload` in the Query panel, brought to the front; its statements are planned
+    /// once the database in focus has been read.
+    pub fn set_workload(&mut self, workload: query::advice::Workload) {
+        if let Some(panel) = self.panels.get_mut::<query::Query>() {
+            panel.advice.workload = Some(workload);
+        }
+        self.panels.show(query::ID);
+    }
+
     pub fn set_migrations(&mut self, dir: &Path) {
         if let Some(panel) = self.panels.get_mut::<migrations::Migrations>() {
             panel.given = Some(dir.to_path_buf());
