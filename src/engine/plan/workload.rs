@@ -137,8 +137,8 @@ fn full_scans(copy: &Copy, sql: &str, plan: &[PlanRow]) -> Vec<String> {
 }
 
 /// The workload's suggestions merged: an index whose columns lead another's on the same table
-/// is served by the longer one. The merged set is then tried on the copy, and a statement that
-/// it serves worse than its own suggestions did gets those back.
+/// is served by the longer one. The merged set is then created on the copy together, and a
+/// statement that it serves worse than its own suggestions did gets those back.
 fn fewest(copy: &Copy, queries: &[Planned]) -> Vec<Suggestion> {
     let mut all: Vec<&Suggestion> = queries.iter().flat_map(|q| &q.suggestions).collect();
     all.sort_by_key(|s| std::cmp::Reverse(s.columns.len()));
@@ -148,30 +148,28 @@ fn fewest(copy: &Copy, queries: &[Planned]) -> Vec<Suggestion> {
             kept.push(s.clone());
         }
     }
-    for q in queries.iter().filter(|q| !q.suggestions.is_empty()) {
-        let own = q.suggestions.last().map_or(0, |s| advisor::weight(&s.plan));
-        if with_all(copy, &kept, &q.sql) > own {
-            for s in &q.suggestions {
-                if !kept.iter().any(|k| k.same_as(s)) {
-                    kept.push(s.clone());
-                }
-            }
+    let created: Vec<&Suggestion> = kept.iter().filter(|s| copy.run(&s.sql).is_ok()).collect();
+    let worse: Vec<&Planned> = queries
+        .iter()
+        .filter(|q| !q.suggestions.is_empty())
+        .filter(|q| {
+            let own = q.suggestions.last().map_or(0, |s| advisor::weight(&s.plan));
+            let now = copy
+                .explain(&q.sql)
+                .map_or(usize::MAX, |p| advisor::weight(&p));
+            now > own
+        })
+        .collect();
+    for s in created {
+        let _ = copy.run(&s.drop_sql());
+    }
+    for s in worse.iter().flat_map(|q| &q.suggestions) {
+        if !kept.iter().any(|k| k.same_as(s)) {
+            kept.push(s.clone());
         }
     }
     kept.sort_by(|a, b| (&a.table, &a.columns).cmp(&(&b.table, &b.columns)));
     kept
-}
-
-/// The weight of `sql`'s plan with every index of `set` created on the copy.
-fn with_all(copy: &Copy, set: &[Suggestion], sql: &str) -> usize {
-    let created: Vec<&Suggestion> = set.iter().filter(|s| copy.run(&s.sql).is_ok()).collect();
-    let weight = copy
-        .explain(sql)
-        .map_or(usize::MAX, |p| advisor::weight(&p));
-    for s in created {
-        let _ = copy.run(&s.drop_sql());
-    }
-    weight
 }
 
 /// Indexes no plan reads through, except those enforcing UNIQUE or PRIMARY KEY and those
