@@ -220,6 +220,10 @@ fn bad_input_is_one_line_naming_the_file() {
     let (code, _, err) = litescope(&["report", s(&db), "--workload", s(&missing)]);
     assert_eq!(code, 2);
     assert!(err.contains("missing.sql"), "{err}");
+    // The TUI refuses it before it takes the terminal.
+    let (code, _, err) = litescope(&["--workload", s(&missing), s(&db)]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.sql: no such file"), "{err}");
 }
 
 #[test]

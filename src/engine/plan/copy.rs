@@ -16,7 +16,7 @@ pub struct Table {
     pub columns: Vec<String>,
 }
 
-/// An index of the copy: its key columns (expressions are left out), whether it enforces
+/// An index of the copy: its key columns up to the first expression, whether it enforces
 /// UNIQUE or PRIMARY KEY, and whether it serves a declared foreign key (its columns lead with the
 /// key's child columns, which SQLite looks up on every delete of a parent row).
 #[derive(Debug, Clone)]
@@ -161,7 +161,8 @@ fn read_indexes(conn: &Connection, tables: &[Table]) -> rusqlite::Result<Vec<Ind
             let columns = info
                 .query_map([&name], |r| names::opt_text(r, 0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let columns: Vec<String> = columns.into_iter().flatten().collect();
+            // An expression has no name: the key is known only up to it.
+            let columns: Vec<String> = columns.into_iter().map_while(|c| c).collect();
             out.push(Index {
                 serves_foreign_key: foreign.iter().any(|(_, key)| leads(&columns, key)),
                 name,
@@ -188,6 +189,7 @@ mod tests {
         let file = Connection::open_in_memory().unwrap();
         file.execute_batch(
             "CREATE TABLE t(a, b UNIQUE); CREATE INDEX ta ON t(a); INSERT INTO t VALUES (1, 2);
+             CREATE INDEX tx ON t(a, lower(b), b);
              CREATE VIEW v AS SELECT a FROM t;
              CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END; ANALYZE;",
         )
@@ -200,6 +202,8 @@ mod tests {
             .collect();
         assert!(unique.contains(&("ta", false)));
         assert!(unique.contains(&("sqlite_autoindex_t_1", true)));
+        let tx = copy.indexes.iter().find(|i| i.name == "tx").unwrap();
+        assert_eq!(tx.columns, ["a"], "known up to the expression");
         let stats: i64 = copy
             .conn
             .query_row(
@@ -208,7 +212,7 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(stats, 2);
+        assert_eq!(stats, 3, "one row per index");
         let rows: i64 = copy
             .conn
             .query_row("SELECT count(*) FROM v", [], |r| r.get(0))
