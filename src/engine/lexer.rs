@@ -100,6 +100,21 @@ pub fn texts(sql: &str) -> Vec<String> {
         .collect()
 }
 
+/// A token as a name: unquoted, or a word; `None` for operators, numbers and strings.
+pub fn name(tok: &str) -> Option<String> {
+    let first = tok.chars().next()?;
+    match first {
+        '"' | '`' => {
+            let inner = tok[1..].strip_suffix(first).unwrap_or(&tok[1..]);
+            let doubled = format!("{first}{first}");
+            Some(inner.replace(&doubled, &first.to_string()))
+        }
+        '[' => Some(tok[1..].trim_end_matches(']').to_string()),
+        c if c.is_alphabetic() || c == '_' => Some(tok.to_string()),
+        _ => None,
+    }
+}
+
 /// The tokens of `sql` with the line each starts on and its span of chars; comments and
 /// whitespace are skipped.
 fn tokens(sql: &str) -> Vec<(Token, usize, (usize, usize))> {

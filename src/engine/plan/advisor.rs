@@ -244,7 +244,7 @@ mod tests {
     fn copy(ddl: &str) -> Copy {
         let db = Connection::open_in_memory().unwrap();
         db.execute_batch(ddl).unwrap();
-        Copy::of(&db).unwrap()
+        Copy::of(&db, &["t"]).unwrap()
     }
 
     fn advise_sql(copy: &Copy, sql: &str) -> Vec<Suggestion> {

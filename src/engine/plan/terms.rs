@@ -7,7 +7,7 @@
 //! use, which the advisor then drops; a term missed only yields no suggestion.
 
 use super::copy::Copy;
-use crate::engine::lexer;
+use crate::engine::lexer::{self, name};
 
 /// A table the statement reads, with its terms.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -114,21 +114,6 @@ pub fn read(sql: &str, copy: &Copy) -> Vec<Source> {
 fn push_new(list: &mut Vec<String>, column: String) {
     if !list.contains(&column) {
         list.push(column);
-    }
-}
-
-/// A token as a name: unquoted, or a word; `None` for operators, numbers and strings.
-fn name(tok: &str) -> Option<String> {
-    let first = tok.chars().next()?;
-    match first {
-        '"' | '`' => {
-            let inner = tok[1..].strip_suffix(first).unwrap_or(&tok[1..]);
-            let doubled = format!("{first}{first}");
-            Some(inner.replace(&doubled, &first.to_string()))
-        }
-        '[' => Some(tok[1..].trim_end_matches(']').to_string()),
-        c if c.is_alphabetic() || c == '_' => Some(tok.to_string()),
-        _ => None,
     }
 }
 
@@ -303,7 +288,7 @@ mod tests {
              CREATE TABLE \"film actor\"(\"actor id\", film_id);",
         )
         .unwrap();
-        Copy::of(&db).unwrap()
+        Copy::of(&db, &["payment customer \"film actor\""]).unwrap()
     }
 
     #[test]

@@ -67,7 +67,8 @@ pub fn statements(text: &str) -> Vec<(usize, String)> {
 
 /// Plans and advises every statement; `file` is the user's read-only connection.
 pub fn analyse(file: &Connection, statements: &[(usize, String)]) -> rusqlite::Result<Analysis> {
-    let copy = Copy::of(file)?;
+    let texts: Vec<&str> = statements.iter().map(|(_, sql)| sql.as_str()).collect();
+    let copy = Copy::of(file, &texts)?;
     let queries = statements
         .iter()
         .map(|(line, sql)| plan_one(file, &copy, *line, sql))
