@@ -7,8 +7,10 @@
 //! uses it and the plan loses a costly step (a full scan, a temp b-tree, an automatic index). Of
 //! those, the one removing most wins, the shorter on a tie. A candidate that an existing index
 //! already covers (equal to it or a prefix of it) is never proposed; one that an existing index
-//! is a prefix of says so, since that index can go once the new one exists. Covering indexes are
-//! not proposed: they only pay on small rows, and a wide one doubles the table's writes.
+//! is a prefix of says so, since that index can go once the new one exists. A `LIKE` prefix
+//! search gets its column `COLLATE NOCASE`: LIKE ignores case, so only such an index serves it.
+//! Covering indexes are not proposed: they only pay on small rows, and a wide one doubles the
+//! table's writes.
 
 use serde::Serialize;
 
@@ -18,6 +20,37 @@ use super::terms::{self, Source};
 use super::PlanRow;
 use crate::engine::quote;
 
+/// One column of an index key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub column: String,
+    pub desc: bool,
+    /// `COLLATE NOCASE`, for a column searched with LIKE.
+    pub nocase: bool,
+}
+
+impl Key {
+    fn asc(column: &str) -> Key {
+        Key {
+            column: column.to_string(),
+            desc: false,
+            nocase: false,
+        }
+    }
+
+    /// The key term of a CREATE INDEX.
+    fn sql(&self) -> String {
+        let mut out = quote::ident(&self.column);
+        if self.nocase {
+            out.push_str(" COLLATE NOCASE");
+        }
+        if self.desc {
+            out.push_str(" DESC");
+        }
+        out
+    }
+}
+
 /// An index to create, with the plan the statement gets with it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suggestion {
@@ -25,9 +58,9 @@ pub struct Suggestion {
     pub name: String,
     pub table: String,
     pub columns: Vec<String>,
-    /// Whether each column is descending (it is in `sql`).
+    /// The key with directions and collations (as `sql` has it).
     #[serde(skip)]
-    pub descending: Vec<bool>,
+    pub keys: Vec<Key>,
     /// The `CREATE INDEX`, safe to run as printed.
     pub sql: String,
     /// An existing index whose columns lead this one's: it can be dropped once this exists.
@@ -37,13 +70,9 @@ pub struct Suggestion {
 }
 
 impl Suggestion {
-    fn keys(&self) -> impl Iterator<Item = (&String, &bool)> {
-        self.columns.iter().zip(&self.descending)
-    }
-
-    /// True when this and `other` are the same index (table, columns and directions).
+    /// True when this and `other` are the same index (table, columns, directions, collations).
     pub fn same_as(&self, other: &Suggestion) -> bool {
-        self.table == other.table && self.keys().eq(other.keys())
+        self.table == other.table && self.keys == other.keys
     }
 
     /// True when this index's columns lead `other`'s on the same table.
@@ -100,36 +129,41 @@ fn wants_index(plan: &[PlanRow], source: &Source) -> bool {
 }
 
 /// Candidate keys for `source`, most specific first.
-fn candidates(source: &Source) -> Vec<Vec<(String, bool)>> {
-    let eq: Vec<(String, bool)> = source.eq.iter().map(|c| (c.clone(), false)).collect();
+fn candidates(source: &Source) -> Vec<Vec<Key>> {
+    let eq: Vec<Key> = source.eq.iter().map(|c| Key::asc(c)).collect();
+    let then = |last: Key| -> Vec<Key> { eq.iter().cloned().chain([last]).collect() };
     let mut out = Vec::new();
     if !source.order.is_empty() {
-        let mut keys = eq.clone();
-        keys.extend(
-            source
-                .order
-                .iter()
-                .filter(|(c, _)| !source.eq.contains(c))
-                .cloned(),
-        );
-        out.push(keys);
+        let order: Vec<Key> = source
+            .order
+            .iter()
+            .filter(|(c, _)| !source.eq.contains(c))
+            .map(|(c, desc)| Key {
+                desc: *desc,
+                ..Key::asc(c)
+            })
+            .collect();
+        out.push(eq.iter().cloned().chain(order.iter().cloned()).collect());
         // A join's column is an equality only once the table is inner; as the outer table
         // read in ORDER BY order, it needs the order columns alone.
         if !eq.is_empty() {
-            out.push(source.order.clone());
+            out.push(order);
         }
     }
-    for r in &source.range {
-        let mut keys = eq.clone();
-        keys.push((r.clone(), false));
-        out.push(keys);
-    }
+    out.extend(source.range.iter().map(|r| then(Key::asc(r))));
+    out.extend(source.like.iter().map(|c| {
+        then(Key {
+            nocase: true,
+            ..Key::asc(c)
+        })
+    }));
     if !eq.is_empty() {
         out.push(eq.clone());
     }
     if eq.len() > 1 {
         out.extend(eq.iter().map(|k| vec![k.clone()]));
     }
+    out.retain(|keys| !keys.is_empty());
     out.dedup();
     out
 }
@@ -170,14 +204,12 @@ fn tried(copy: &Copy, sql: &str, s: &Suggestion) -> Option<Vec<PlanRow>> {
 }
 
 /// The suggestion for `keys` on `table`, unless an index (existing or made) already covers it.
-fn proposal(
-    copy: &Copy,
-    table: &str,
-    keys: &[(String, bool)],
-    made: &[Suggestion],
-) -> Option<Suggestion> {
-    let columns: Vec<String> = keys.iter().map(|(c, _)| c.clone()).collect();
-    let existing = copy.indexes_on(table);
+fn proposal(copy: &Copy, table: &str, keys: &[Key], made: &[Suggestion]) -> Option<Suggestion> {
+    let columns: Vec<String> = keys.iter().map(|k| k.column.clone()).collect();
+    // An existing index's collation is not known here; a NOCASE key is for a LIKE that the
+    // plan shows no index serving.
+    let nocase = keys.iter().any(|k| k.nocase);
+    let existing = copy.indexes_on(table).filter(|_| !nocase);
     let mut extends = None;
     for index in existing {
         if index.columns.starts_with(&columns) {
@@ -194,15 +226,12 @@ fn proposal(
         return None;
     }
     let name = free_name(copy, table, &columns);
-    let terms: Vec<String> = keys
-        .iter()
-        .map(|(c, desc)| quote::ident(c) + if *desc { " DESC" } else { "" })
-        .collect();
+    let terms: Vec<String> = keys.iter().map(Key::sql).collect();
     Some(Suggestion {
         table: table.to_string(),
         name: name.clone(),
         columns,
-        descending: keys.iter().map(|(_, d)| *d).collect(),
+        keys: keys.to_vec(),
         sql: format!(
             "CREATE INDEX {} ON {}({})",
             quote::ident(&name),
@@ -280,6 +309,16 @@ mod tests {
         let unique = self::copy("CREATE TABLE t(a UNIQUE, b);");
         let got = advise_sql(&unique, "SELECT * FROM t WHERE a > ? ORDER BY b");
         assert!(got.iter().all(|s| s.extends.is_none()));
+    }
+
+    #[test]
+    fn a_like_prefix_gets_a_nocase_column() {
+        let copy = copy("CREATE TABLE t(a, b, c);");
+        let got = advise_sql(&copy, "SELECT * FROM t WHERE a = 1 AND b LIKE 'x%'");
+        assert_eq!(
+            got[0].sql,
+            r#"CREATE INDEX "idx_t_a_b" ON "t"("a", "b" COLLATE NOCASE)"#
+        );
     }
 
     #[test]

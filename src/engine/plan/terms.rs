@@ -17,8 +17,10 @@ pub struct Source {
     pub alias: Option<String>,
     /// Columns compared with `=`, `IS` or `IN`, in the order they appear.
     pub eq: Vec<String>,
-    /// Columns compared with `<`, `>`, `BETWEEN`, `LIKE`.
+    /// Columns compared with `<`, `>`, `BETWEEN`, `GLOB`.
     pub range: Vec<String>,
+    /// Columns searched with `LIKE` (case-insensitive: only a NOCASE index serves it).
+    pub like: Vec<String>,
     /// ORDER BY / GROUP BY columns and whether each is descending, when all are this table's.
     pub order: Vec<(String, bool)>,
 }
@@ -45,6 +47,7 @@ enum Clause {
 enum Use {
     Eq,
     Range,
+    Like,
     Order(bool),
 }
 
@@ -93,6 +96,7 @@ pub fn read(sql: &str, copy: &Copy) -> Vec<Source> {
         match use_of(&toks, i, end, clause[end]) {
             Some(Use::Eq) => push_new(&mut sources[found].eq, column),
             Some(Use::Range) => push_new(&mut sources[found].range, column),
+            Some(Use::Like) => push_new(&mut sources[found].like, column),
             Some(Use::Order(desc)) => orders.push((found, column, desc)),
             None => {}
         }
@@ -107,6 +111,7 @@ pub fn read(sql: &str, copy: &Copy) -> Vec<Source> {
     for s in &mut sources {
         let eq = s.eq.clone();
         s.range.retain(|c| !eq.contains(c));
+        s.like.retain(|c| !eq.contains(c));
     }
     sources
 }
@@ -256,7 +261,8 @@ fn use_of(toks: &[String], start: usize, end: usize, clause: Clause) -> Option<U
     match next.as_str() {
         "=" => return Some(Use::Eq),
         "<" if next2 == ">" => return None,
-        "<" | ">" | "BETWEEN" | "LIKE" | "GLOB" => return Some(Use::Range),
+        "<" | ">" | "BETWEEN" | "GLOB" => return Some(Use::Range),
+        "LIKE" => return Some(Use::Like),
         "IS" if next2 != "NOT" => return Some(Use::Eq),
         "IN" => return Some(Use::Eq),
         _ => {}
