@@ -14,6 +14,7 @@ mod inspect;
 pub mod migrate;
 mod migrate_run;
 mod orphans;
+mod plan;
 mod report;
 
 use std::io::Write as _;
@@ -43,6 +44,10 @@ pub struct Cli {
     /// found beside each database, such as migrations/ or db/migrations/).
     #[arg(long, value_name = "DIR")]
     migrations: Option<PathBuf>,
+    /// A file of the application's SQL statements (separated by `;`) to open in the Query
+    /// panel, each with its plan's marks and index suggestions.
+    #[arg(long, value_name = "FILE")]
+    workload: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -57,6 +62,8 @@ enum Command {
     Demo(demo::Args),
     /// Relations (declared and inferred) of one database and their orphaned rows.
     Orphans(orphans::Args),
+    /// Query plans with their costly steps marked, and the indexes that would serve them.
+    Plan(plan::Args),
     /// Consistent, verified backups: create, verify, list, prune, restore.
     Backup(backup::Args),
     /// Migrations: status against a folder, the next migration file, up and down.
@@ -162,10 +169,13 @@ pub fn run() -> ExitCode {
         Some(Command::Report(args)) => report::run(&args),
         Some(Command::Check(args)) => report::run_check(&args),
         Some(Command::Orphans(args)) => orphans::run(&args),
+        Some(Command::Plan(args)) => plan::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
         Some(Command::Backup(args)) => backup::run(&args),
         Some(Command::Migrate(args)) => migrate::run(&args),
-        None => crate::ui::run(&cli.paths, cli.demo, cli.migrations.as_deref()),
+        None => plan::workload_for_ui(cli.workload.as_deref()).and_then(|workload| {
+            crate::ui::run(&cli.paths, cli.demo, cli.migrations.as_deref(), workload)
+        }),
     };
     match outcome {
         Ok(code) => code,

@@ -38,6 +38,9 @@ pub struct Args {
     /// A migrations folder: adds the migration-* rules (pending, modified, missing, failed).
     #[arg(long, value_name = "DIR")]
     migrations: Option<PathBuf>,
+    /// A file of the application's SQL statements: adds index-suggested and index-unused.
+    #[arg(long, value_name = "FILE")]
+    workload: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -58,10 +61,15 @@ fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
         // A folder that cannot be read fails the command before anything is audited.
         crate::engine::migrate::read_folder(dir)?;
     }
+    if let Some(file) = &args.workload {
+        // So does a workload file that cannot be read.
+        super::plan::read_workload(file)?;
+    }
     let opts = findings::Options {
         budget,
         backups: args.backups.clone(),
         migrations: args.migrations.clone(),
+        workload: args.workload.clone(),
     };
     let (ws, found) = Workspace::audit(&args.paths, Depth::full(budget), &opts)?;
     if ws.databases.is_empty() {

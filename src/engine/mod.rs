@@ -15,6 +15,7 @@ pub mod findings;
 pub mod header;
 pub mod hot_journal;
 pub mod jobs;
+pub mod lexer;
 pub mod limits;
 pub mod locks;
 pub mod migrate;

@@ -37,6 +37,9 @@ pub enum Action {
     Edit,
     HistoryPrev,
     HistoryNext,
+    /// Query panel: the workload's statements with their marks (the --workload file, or the
+    /// editor's statements), or back to the results.
+    Workload,
     /// Findings panel: the next sort order.
     Sort,
     /// Findings panel: show only the next severity.
@@ -64,8 +67,10 @@ pub enum Action {
     MigrateDown,
     /// Migrations panel: apply the pending migrations to a private copy and show what changes.
     DryRun,
-    /// Findings and Relations panels: apply the selected fix through the migrations runner.
-    ApplyFix,
+    /// Findings and Relations panels: apply the selected fix through the migrations runner. Query
+    /// panel: show the plan with the next suggested index beside the plan without it (on the
+    /// advisor's private copy).
+    Apply,
 }
 
 /// The groups of the help screen, in the order it lists them.
@@ -117,6 +122,7 @@ impl Action {
             Action::Edit => "edit the query (Query panel)",
             Action::HistoryPrev => "previous query from history",
             Action::HistoryNext => "next query from history",
+            Action::Workload => "workload: every statement with its marks / back to results",
             Action::Sort => "change sort order (Findings)",
             Action::Severity => "filter by severity (Findings)",
             Action::Theme => "switch dark / light theme",
@@ -131,8 +137,9 @@ impl Action {
             Action::MigrateUp => "apply the pending migrations, backup first (asks first)",
             Action::MigrateDown => "roll back the last applied migration (asks first)",
             Action::DryRun => "dry run: the pending migrations on a private copy, and what changes",
-            Action::ApplyFix => {
-                "apply the selected fix, backup first and recorded (asks first; also Relations)"
+            Action::Apply => {
+                "apply the selected fix, backed up and recorded (asks first; also Relations); \
+                 in Query: the plan with the next suggested index"
             }
         }
     }
@@ -151,8 +158,12 @@ impl Action {
             | Action::Enter
             | Action::Copy
             | Action::CopyRow => Group::Move,
-            Action::Run | Action::Edit | Action::HistoryPrev | Action::HistoryNext => Group::Query,
-            Action::Sort | Action::Severity | Action::ApplyFix => Group::Findings,
+            Action::Run
+            | Action::Edit
+            | Action::HistoryPrev
+            | Action::HistoryNext
+            | Action::Workload => Group::Query,
+            Action::Sort | Action::Severity | Action::Apply => Group::Findings,
             Action::MigrateUp | Action::MigrateDown | Action::DryRun => Group::Migrations,
             Action::Backup | Action::Verify | Action::Prune | Action::Restore => Group::Backups,
             _ => Group::Global,

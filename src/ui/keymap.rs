@@ -118,6 +118,7 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("edit", &["i", "e"]),
     ("history_prev", &["ctrl-p"]),
     ("history_next", &["ctrl-n"]),
+    ("workload", &["w"]),
     ("sort", &["s"]),
     ("severity", &["v"]),
     ("theme", &["t"]),
@@ -132,7 +133,7 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("migrate_up", &["u"]),
     ("migrate_down", &["d"]),
     ("dry_run", &["p"]),
-    ("apply_fix", &["a"]),
+    ("apply", &["a"]),
 ];
 
 /// Every action name the config accepts, in the help screen's order.

@@ -36,6 +36,7 @@ use self::app::{App, Msg};
 use self::config::Config;
 use self::keymap::Keymap;
 use self::layout::Areas;
+use self::panels::query::advice::Workload;
 use self::theme::Theme;
 use crate::engine::discover::discover;
 
@@ -45,7 +46,12 @@ const TICK: Duration = Duration::from_millis(100);
 const BATCH: Duration = Duration::from_millis(30);
 
 /// Opens the TUI on `paths`, or on a freshly written demo workspace.
-pub fn run(paths: &[PathBuf], demo: bool, migrations: Option<&Path>) -> Result<ExitCode> {
+pub fn run(
+    paths: &[PathBuf],
+    demo: bool,
+    migrations: Option<&Path>,
+    workload: Option<Workload>,
+) -> Result<ExitCode> {
     let started = Instant::now();
     let config = Config::load()?;
     let keymap = Keymap::new(&config.keys)?;
@@ -68,6 +74,9 @@ pub fn run(paths: &[PathBuf], demo: bool, migrations: Option<&Path>) -> Result<E
     let mut app = App::new(found, theme, keymap);
     if let Some(dir) = migrations {
         app.set_migrations(dir);
+    }
+    if let Some(workload) = workload {
+        app.set_workload(workload);
     }
     let result = run_app(app, started);
     if let Some(dir) = demo_dir {

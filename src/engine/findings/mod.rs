@@ -13,6 +13,7 @@ mod migrations;
 mod rules;
 mod schema_rules;
 pub mod stand_in;
+mod workload_rules;
 mod workspace_rules;
 
 pub use rules::{rule, Check, Rule, RULES};
@@ -137,6 +138,8 @@ pub struct Options {
     pub backups: Option<PathBuf>,
     /// The migrations folder the `migration-*` rules compare each database with.
     pub migrations: Option<std::path::PathBuf>,
+    /// A file of the application's statements the `index-*` workload rules plan.
+    pub workload: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -145,6 +148,7 @@ impl Default for Options {
             budget: Duration::from_secs(30),
             backups: None,
             migrations: None,
+            workload: None,
         }
     }
 }

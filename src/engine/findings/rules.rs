@@ -4,8 +4,8 @@
 //! the file of its family.
 
 use super::{
-    backup_rules, data, files, migrations, schema_rules, workspace_rules, Finding, Options,
-    Severity,
+    backup_rules, data, files, migrations, schema_rules, workload_rules, workspace_rules, Finding,
+    Options, Severity,
 };
 use crate::engine::connect::Conn;
 use crate::engine::database::Database;
@@ -94,6 +94,22 @@ pub static RULES: &[Rule] = &[
         severity: Warning,
         why: "a prefix index costs writes and space; the longer index serves the same lookups",
         checks: &[Check::Schema(schema_rules::redundant)],
+    },
+    Rule {
+        id: "index-suggested",
+        severity: Warning,
+        why: "a query that scans or sorts slows down as the table grows; the index keeps it fast",
+        checks: &[Check::Data(|db, conn, _, opts| {
+            workload_rules::suggested(db, conn, opts)
+        })],
+    },
+    Rule {
+        id: "index-unused",
+        severity: Info,
+        why: "an index no query reads still costs every write and its pages",
+        checks: &[Check::Data(|db, conn, _, opts| {
+            workload_rules::unused(db, conn, opts)
+        })],
     },
     Rule {
         id: "no-stats",

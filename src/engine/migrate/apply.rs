@@ -20,9 +20,9 @@ use std::time::Instant;
 use rusqlite::Connection;
 
 use super::folder::{Migration, Transaction};
-use super::lexer::{self, Statement};
 use super::track;
 use super::{Kind, Tracking, Version};
+use crate::engine::lexer::{self, Statement};
 
 /// Which way a migration runs, and the versions around it (for the tools that keep only the
 /// current one).

@@ -16,10 +16,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::checksum::{self, Checksum};
-use super::lexer;
 use super::sections::{self, Parts};
 use super::{Kind, Version};
 use crate::engine::error::Error;
+use crate::engine::lexer;
 
 /// How a folder lays its migrations out; each fits the tools of [`Layout::tools`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

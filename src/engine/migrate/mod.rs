@@ -15,7 +15,6 @@ mod apply;
 pub mod checksum;
 pub mod fix;
 pub mod folder;
-mod lexer;
 pub mod mend;
 pub mod new;
 pub mod preview;

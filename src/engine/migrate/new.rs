@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::folder::{read_folder, Folder, Layout, Migration};
-use super::{lexer, Version};
+use super::Version;
 use crate::engine::clock;
 use crate::engine::error::Error;
+use crate::engine::lexer;
 use crate::engine::write::AtomicFile;
 
 /// Writes the next migration named `name` into `dir` (created if missing) and returns the files

@@ -26,11 +26,12 @@ use super::apply::{self, Change, Failure, Step};
 use super::folder::{Folder, Migration, Transaction};
 use super::records::{read_records, Recorded};
 use super::status::{compare, State, StatusRow};
-use super::{lexer, track, tracking, Kind, Tracking, Version};
+use super::{track, tracking, Kind, Tracking, Version};
 use crate::engine::backups::create::{self, Check};
 use crate::engine::connect;
 use crate::engine::error::Error;
 use crate::engine::header::commit_mark;
+use crate::engine::lexer;
 use crate::engine::write::{Hold, Writer};
 
 /// Which way to go.

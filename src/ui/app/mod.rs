@@ -27,6 +27,7 @@ use super::command::{typed, Command, Ctx, Message, Post, Request};
 use super::config::History;
 use super::keymap::Keymap;
 use super::layout::Areas;
+use super::panels::query;
 use super::panels::schema::{self, Schema};
 use super::panels::{Panel, Panels, Setup};
 use super::theme::Theme;
@@ -196,6 +197,15 @@ impl App {
         if self.panels.front_id() != front {
             self.in_front(|panel, ctx| panel.shown(ctx));
         }
+    }
+
+    /// Opens `workload` in the Query panel, brought to the front; its statements are planned
+    /// once the database in focus has been read.
+    pub fn set_workload(&mut self, workload: query::advice::Workload) {
+        if let Some(panel) = self.panels.get_mut::<query::Query>() {
+            panel.advice.workload = Some(workload);
+        }
+        self.panels.show(query::ID);
     }
 
     /// The migrations folder the user gave (`--migrations DIR`), for every database.

@@ -89,7 +89,7 @@ impl Panel for Findings {
                     jump(f, ctx);
                 }
             }
-            Action::ApplyFix => {
+            Action::Apply => {
                 if let Some(f) = list.get(self.selected) {
                     apply(f, ctx);
                 }

@@ -64,7 +64,7 @@ impl Panel for Relations {
                 let (text, what) = to_copy(r);
                 ctx.copy(text, what);
             }
-            Action::ApplyFix => match fix_of(r) {
+            Action::Apply => match fix_of(r) {
                 Some(fix) => crate::ui::fix::ask::<Relations>(db, fix, ctx),
                 None => ctx.message(Message::info("this relation has nothing to fix")),
             },

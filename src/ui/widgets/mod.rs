@@ -4,5 +4,6 @@ pub mod cell;
 pub mod confirm;
 pub mod gauge;
 pub mod grid;
+pub mod plan;
 pub mod popup;
 pub mod sql;

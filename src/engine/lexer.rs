@@ -1,8 +1,9 @@
-//! The statements of a migration file, each with its first word and line, found by a small lexer
-//! that knows SQLite's comments, quotes and trigger bodies: a `BEGIN` inside a string, a comment
-//! or a `CREATE TRIGGER … BEGIN … END` is not a transaction. SQLite's own prepare cannot split a
-//! file whose tables do not exist yet, so this reads the text alone; the runner executes one
-//! statement at a time, so that a failure names its line.
+//! The statements of a SQL file (a migration, a workload), each with its first word and line,
+//! found by a small lexer that knows SQLite's comments, quotes and trigger bodies: a `BEGIN`
+//! inside a string, a comment or a `CREATE TRIGGER … BEGIN … END` is not a transaction. SQLite's
+//! own prepare cannot split a file whose tables do not exist yet, so this reads the text alone;
+//! the migration runner executes one statement at a time, so that a failure names its line. The
+//! index advisor reads a statement's tokens ([`texts`]) for its column terms.
 
 /// The first word of one statement (upper case) and the line it starts on (from 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +88,31 @@ pub fn statements(sql: &str) -> Vec<Statement> {
         out.push(Statement { text, head });
     }
     out
+}
+
+/// The tokens of `sql` as text, comments and whitespace left out: quoted names keep their
+/// quotes, and operators come one char at a time (`<=` is `<` then `=`).
+pub fn texts(sql: &str) -> Vec<String> {
+    let chars: Vec<char> = sql.chars().collect();
+    tokens(sql)
+        .into_iter()
+        .map(|(_, _, (start, end))| chars[start..end].iter().collect())
+        .collect()
+}
+
+/// A token as a name: unquoted, or a word; `None` for operators, numbers and strings.
+pub fn name(tok: &str) -> Option<String> {
+    let first = tok.chars().next()?;
+    match first {
+        '"' | '`' => {
+            let inner = tok[1..].strip_suffix(first).unwrap_or(&tok[1..]);
+            let doubled = format!("{first}{first}");
+            Some(inner.replace(&doubled, &first.to_string()))
+        }
+        '[' => Some(tok[1..].trim_end_matches(']').to_string()),
+        c if c.is_alphabetic() || c == '_' => Some(tok.to_string()),
+        _ => None,
+    }
 }
 
 /// The tokens of `sql` with the line each starts on and its span of chars; comments and

@@ -1,11 +1,15 @@
-//! Query (4): a SQL editor with colouring, results streamed into a grid, the plan as a tree, and a
-//! history kept across runs. The session is read-only: SQLite itself refuses writes.
+//! Query (4): a SQL editor with colouring, results streamed into a grid, the plan as a tree with
+//! its costly steps marked and the indexes that would serve it ([`advice`]), a workload's
+//! statements, and a history kept across runs. The session is read-only: SQLite itself refuses
+//! writes.
+
+pub mod advice;
 
 use std::time::Instant;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 use tui_textarea::TextArea;
@@ -16,7 +20,7 @@ use crate::engine::browse::Cell;
 use crate::engine::database::Database;
 use crate::engine::error::Error;
 use crate::engine::jobs::QueryJob;
-use crate::engine::plan::{depths, PlanRow};
+use crate::engine::plan::PlanRow;
 use crate::engine::query::QueryEvent;
 use crate::engine::worker::JobId;
 use crate::ui::action::{Action, PanelId};
@@ -30,6 +34,7 @@ use crate::ui::widgets::grid::Grid;
 use crate::ui::widgets::popup::Popup;
 use crate::ui::widgets::sql::{style, tokens, Kind};
 use crate::units;
+use advice::Advice;
 
 pub const ID: PanelId = PanelId("query");
 
@@ -49,6 +54,9 @@ pub struct Query {
     started: Option<Instant>,
     pub history: History,
     position: Option<usize>,
+    /// The script of the last run, planned again for its advice once it ends.
+    ran: String,
+    pub advice: Advice,
 }
 
 impl Query {
@@ -71,6 +79,8 @@ impl Query {
             started: None,
             history,
             position: None,
+            ran: String::new(),
+            advice: Advice::default(),
         }
     }
 
@@ -107,6 +117,9 @@ impl Panel for Query {
 
     fn handle(&mut self, action: Action, ctx: &mut Ctx) {
         let s = self;
+        if advice::handle(s, action, ctx) {
+            return;
+        }
         match action {
             Action::Edit | Action::Enter if s.rows.is_empty() || action == Action::Edit => {
                 s.editing = true
@@ -142,6 +155,19 @@ impl Panel for Query {
     fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
         draw(self, frame, area, view);
     }
+
+    fn steps_back(&self) -> bool {
+        self.advice.steps_back()
+    }
+
+    /// A workload given at start is planned once the database in focus has been read.
+    fn schema_read(&mut self, db: usize, ctx: &mut Ctx) {
+        let a = &self.advice;
+        let waiting = a.workload.is_some() && a.listed.is_none() && a.job.is_none();
+        if waiting && db == ctx.view.focus {
+            advice::open_workload(self, ctx);
+        }
+    }
 }
 
 fn browse_history(s: &mut Query, back: bool) {
@@ -176,6 +202,8 @@ fn run(s: &mut Query, ctx: &mut Ctx) {
         return;
     }
     s.history.push(&sql);
+    s.ran = sql.clone();
+    (s.advice.run, s.advice.listing) = (None, false);
     s.position = None;
     s.editing = false;
     (s.columns, s.rows, s.plan, s.outcome) = (Vec::new(), Vec::new(), Vec::new(), None);
@@ -229,11 +257,15 @@ fn on_event(s: &mut Query, _: &mut Ctx, job: JobId, event: QueryEvent) {
     }
 }
 
-fn on_done(s: &mut Query, _: &mut Ctx, job: JobId, result: Result<usize, Error>) {
+fn on_done(s: &mut Query, ctx: &mut Ctx, job: JobId, result: Result<usize, Error>) {
     if s.job != Some(job) {
         return;
     }
     s.job = None;
+    if result.is_ok() {
+        let sql = std::mem::take(&mut s.ran);
+        advice::after_run(s, &sql, ctx);
+    }
     let total = s
         .started
         .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
@@ -260,7 +292,7 @@ fn draw(s: &Query, frame: &mut Frame, area: Rect, view: &View) {
     let mode = if s.editing {
         "editing · F5/ctrl-r run · Esc leave"
     } else {
-        "i edit · F5 run · ctrl-p/n history"
+        "i edit · F5 run · ctrl-p/n history · w workload"
     };
     let editor_block = block(
         format!(" Query · {target} · read-only · {mode} "),
@@ -271,8 +303,16 @@ fn draw(s: &Query, frame: &mut Frame, area: Rect, view: &View) {
     frame.render_widget(editor_block, top);
     frame.render_widget(&s.editor, inner);
     colour_editor(frame, inner, &s.editor, t);
+    if advice::draw_beside(s, frame, bottom, t) {
+        return;
+    }
     let [results, plan] =
         Layout::horizontal([Constraint::Fill(2), Constraint::Fill(1)]).areas(bottom);
+    advice::draw_plan(s, frame, plan, t);
+    if s.advice.listing {
+        advice::draw_list(s, frame, results, t);
+        return;
+    }
     let (outcome, is_error) = match (&s.outcome, s.job) {
         (_, Some(_)) => (format!("running… {} rows so far", s.rows.len()), false),
         (Some((text, e)), None) => (text.clone(), *e),
@@ -296,26 +336,6 @@ fn draw(s: &Query, frame: &mut Frame, area: Rect, view: &View) {
         };
         grid.render(frame, results, block(title, !s.editing, t), t);
     }
-    let lines: Vec<Line> = s
-        .plan
-        .iter()
-        .zip(depths(&s.plan))
-        .map(|(row, d)| {
-            let style = if row.detail.starts_with("SCAN") {
-                t.warning
-            } else {
-                t.text
-            };
-            Line::from(vec![
-                Span::raw(format!("{}└ ", "  ".repeat(d))),
-                Span::styled(row.detail.clone(), style),
-            ])
-        })
-        .collect();
-    frame.render_widget(
-        Paragraph::new(lines).block(block(" Query plan ".into(), false, t)),
-        plan,
-    );
 }
 
 /// Colours the SQL the text area drew, over its own cells.

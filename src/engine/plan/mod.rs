@@ -1,4 +1,23 @@
-//! Query plans: `EXPLAIN QUERY PLAN` rows, and what they say about full scans.
+//! Query plans and the index advisor.
+//!
+//! [`explain`] reads a statement's `EXPLAIN QUERY PLAN` rows; [`steps`] marks the costly ones
+//! (full scans, temp b-trees, automatic indexes, correlated subqueries, multi-index ORs);
+//! [`terms`] reads which columns a statement compares and orders by; [`advisor`] turns those
+//! into index suggestions proven on a private in-memory [`copy`] of the schema; [`workload`]
+//! does it for a file of statements and sums up; [`timing`] runs one statement for its elapsed
+//! time. Nothing here writes to a user's file.
+
+pub mod advisor;
+pub mod copy;
+pub mod steps;
+pub mod terms;
+pub mod timing;
+pub mod workload;
+
+pub use advisor::Suggestion;
+pub use copy::Copy;
+pub use steps::Cost;
+pub use workload::{analyse, statements, Analysis, Planned, Unused};
 
 use rusqlite::Connection;
 use serde::Serialize;
@@ -13,17 +32,20 @@ pub struct PlanRow {
     pub detail: String,
 }
 
-/// The plan SQLite would use for `sql` (one statement).
+/// The plan SQLite would use for `sql` (one statement). Parameters stay unbound: the plan
+/// does not depend on their values.
 pub fn explain(db: &Connection, sql: &str) -> rusqlite::Result<Vec<PlanRow>> {
     let mut stmt = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-    let rows = stmt.query_map([], |r| {
-        Ok(PlanRow {
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(PlanRow {
             id: r.get(0)?,
             parent: r.get(1)?,
             detail: names::text(r, 3)?,
-        })
-    })?;
-    rows.collect()
+        });
+    }
+    Ok(out)
 }
 
 /// Depth of each row in the plan tree, in the order SQLite lists them.

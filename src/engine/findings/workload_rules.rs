@@ -1,0 +1,80 @@
+//! Rules from a workload file (`--workload FILE`): the indexes that would serve its statements
+//! (`index-suggested`, one finding per index of the fewest that serve them all, naming the
+//! statements' lines) and the indexes none of them uses (`index-unused`). A database that none
+//! of the statements reads (in a folder of several databases, a workload is rarely every one's)
+//! gets neither: every index would look unused.
+
+use super::{Finding, Options};
+use crate::engine::connect::Conn;
+use crate::engine::database::Database;
+use crate::engine::names::escape_path;
+use crate::engine::plan::{self, Analysis};
+use crate::engine::quote;
+
+/// The workload planned on this database, when one is given and some statement reads it.
+fn analysis(conn: &Conn, opts: &Options) -> Option<Analysis> {
+    let file = opts.workload.as_deref()?;
+    // A file that cannot be read is the command's error (it reads the file before the audit).
+    let text = std::fs::read_to_string(file).ok()?;
+    let found = plan::analyse(conn, &plan::statements(&text)).ok()?;
+    let reads = found.queries.iter().any(|q| {
+        q.plan
+            .iter()
+            .any(|r| r.detail.starts_with("SCAN") || r.detail.starts_with("SEARCH"))
+    });
+    reads.then_some(found)
+}
+
+pub fn suggested(db: &Database, conn: &Conn, opts: &Options) -> Vec<Finding> {
+    let Some(found) = analysis(conn, opts) else {
+        return Vec::new();
+    };
+    found
+        .indexes
+        .iter()
+        .map(|index| {
+            let lines: Vec<String> = found
+                .queries
+                .iter()
+                .filter(|q| q.suggestions.iter().any(|s| s.leads(index)))
+                .map(|q| q.line.to_string())
+                .collect();
+            let which = match lines.as_slice() {
+                [one] => format!("the workload statement at line {one} scans or sorts"),
+                _ => format!(
+                    "workload statements at lines {} scan or sort",
+                    lines.join(", ")
+                ),
+            };
+            let message = format!(
+                "{which} {}; an index on ({}) serves {}",
+                index.table,
+                index.columns.join(", "),
+                if lines.len() == 1 { "it" } else { "them" }
+            );
+            Finding::new("index-suggested", &db.path, index.table.clone(), message)
+                .fix(index.sql.clone() + ";")
+        })
+        .collect()
+}
+
+pub fn unused(db: &Database, conn: &Conn, opts: &Options) -> Vec<Finding> {
+    let (Some(found), Some(file)) = (analysis(conn, opts), opts.workload.as_deref()) else {
+        return Vec::new();
+    };
+    let file = escape_path(file);
+    found
+        .unused_indexes
+        .iter()
+        .map(|u| {
+            let message = format!(
+                "index {} on {} is used by none of the {} statements of {file}",
+                u.index,
+                u.table,
+                found.queries.len()
+            );
+            Finding::new("index-unused", &db.path, u.index.clone(), message)
+                .fix(format!("DROP INDEX {};", quote::ident(&u.index)))
+        })
+        .collect()
+}
