@@ -9,6 +9,7 @@ pub mod clock;
 pub mod connect;
 pub mod database;
 pub mod demo;
+pub mod diff;
 pub mod discover;
 pub mod error;
 pub mod findings;

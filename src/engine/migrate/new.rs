@@ -16,8 +16,14 @@ use crate::engine::error::Error;
 use crate::engine::write::AtomicFile;
 
 /// Writes the next migration named `name` into `dir` (created if missing) and returns the files
-/// written.
-pub fn create(dir: &Path, name: &str, now: SystemTime) -> Result<Vec<PathBuf>, Error> {
+/// written. `up` is its SQL (the schema diff's); without it, the files hold the layout's
+/// placeholders for a person to fill.
+pub fn create(
+    dir: &Path,
+    name: &str,
+    now: SystemTime,
+    up: Option<&str>,
+) -> Result<Vec<PathBuf>, Error> {
     let slug = slug(name);
     if slug.is_empty() {
         return Err(Error::invalid(
@@ -29,42 +35,47 @@ pub fn create(dir: &Path, name: &str, now: SystemTime) -> Result<Vec<PathBuf>, E
     let folder = read_folder(dir)?;
     let layout = folder.layout().unwrap_or(Layout::Plain);
     let version = next_version(&folder, layout, now);
-    let files = files_for(layout, &version, &slug);
+    let files = files_for(layout, &version, &slug, up);
     let mut written = Vec::new();
     for (rel, body) in files {
         let path = dir.join(rel);
-        write_new(&path, body)?;
+        write_new(&path, &body)?;
         written.push(path);
     }
     Ok(written)
 }
 
-/// The files of a new migration, relative to the folder, with their starting text.
-fn files_for(layout: Layout, version: &str, slug: &str) -> Vec<(String, &'static str)> {
+/// The files of a new migration, relative to the folder, with their text: `up` in the up part,
+/// or the layout's placeholder.
+fn files_for(layout: Layout, version: &str, slug: &str, up: Option<&str>) -> Vec<(String, String)> {
     let base = format!("{version}_{slug}");
+    let up = |placeholder: &str| up.map_or(placeholder.to_string(), |sql| format!("{sql}\n"));
     match layout {
-        Layout::Plain => vec![(format!("{base}.sql"), "-- Write the migration here.\n")],
+        Layout::Plain => vec![(format!("{base}.sql"), up("-- Write the migration here.\n"))],
         Layout::Dbmate => vec![(
             format!("{base}.sql"),
-            "-- migrate:up\n\n\n-- migrate:down\n\n",
+            format!("-- migrate:up\n{}\n\n-- migrate:down\n\n", up("")),
         )],
         Layout::Goose => vec![(
             format!("{base}.sql"),
-            "-- +goose Up\n-- +goose StatementBegin\n\n-- +goose StatementEnd\n\n\
-             -- +goose Down\n-- +goose StatementBegin\n\n-- +goose StatementEnd\n",
+            format!(
+                "-- +goose Up\n-- +goose StatementBegin\n{}\n-- +goose StatementEnd\n\n\
+                 -- +goose Down\n-- +goose StatementBegin\n\n-- +goose StatementEnd\n",
+                up("")
+            ),
         )],
         Layout::UpDown => vec![
-            (format!("{base}.up.sql"), "\n"),
-            (format!("{base}.down.sql"), "\n"),
+            (format!("{base}.up.sql"), up("\n")),
+            (format!("{base}.down.sql"), "\n".into()),
         ],
         Layout::Diesel => vec![
-            (format!("{base}/up.sql"), "-- Your SQL goes here\n"),
+            (format!("{base}/up.sql"), up("-- Your SQL goes here\n")),
             (
                 format!("{base}/down.sql"),
-                "-- This file should undo anything in `up.sql`\n",
+                "-- This file should undo anything in `up.sql`\n".into(),
             ),
         ],
-        Layout::Versioned => vec![(format!("V{version}__{slug}.sql"), "\n")],
+        Layout::Versioned => vec![(format!("V{version}__{slug}.sql"), up("\n"))],
     }
 }
 
