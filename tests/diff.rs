@@ -228,3 +228,230 @@ fn reversed_pair_turns_b_back_into_a() {
     );
     apply_and_recompare(&b, &a);
 }
+
+fn shell_ok(db: &Path, sql: &str) {
+    let (ok, err) = run_shell(db, sql);
+    assert!(ok, "{err}");
+}
+
+#[test]
+fn cli_exit_codes_json_and_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    common::build(&a, "CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT);");
+    common::build(
+        &b,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, x INT NOT NULL);",
+    );
+    let hashes = common::hash_tree(dir.path());
+    let (code, out, _) = common::litescope(&["diff".as_ref(), a.as_os_str(), a.as_os_str()]);
+    assert_eq!(
+        (code, out.trim_end().ends_with("no differences")),
+        (0, true)
+    );
+    let json = common::litescope_json(&[
+        "diff".as_ref(),
+        a.as_os_str(),
+        b.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert_eq!(json["changed"][0]["type"], "table");
+    let whats: Vec<&str> = json["changed"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(whats, ["column x type", "column x not null"]);
+    assert_eq!(json["changed"][0]["changes"][0]["a"], "TEXT");
+    let (code, _, _) = common::litescope(&["diff".as_ref(), a.as_os_str(), b.as_os_str()]);
+    assert_eq!(code, 1);
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    for bad in [empty.clone(), dir.path().join("missing.db")] {
+        let (code, out, err) =
+            common::litescope(&["diff".as_ref(), a.as_os_str(), bad.as_os_str()]);
+        assert_eq!(code, 2);
+        assert!(out.is_empty() && err.lines().count() == 1, "{err}");
+        assert!(
+            err.contains(bad.file_name().unwrap().to_str().unwrap()),
+            "{err}"
+        );
+    }
+    std::fs::remove_file(&empty).unwrap();
+    assert_eq!(common::hash_tree(dir.path()), hashes, "diff never writes");
+}
+
+#[test]
+fn cli_sql_as_printed_runs_in_the_shell() {
+    // sakila's views hold tabs: the printed script must keep them as white space.
+    let (dir, a) = common::corpus_copy("db/sakila.db");
+    let b = dir.path().join("b.db");
+    build_b(
+        &a,
+        &b,
+        &[("IF(cu.active, 'active','') AS notes", "cu.active AS notes")],
+        "CREATE INDEX film_title ON film(title);",
+    );
+    let (code, script, err) = common::litescope(&[
+        "diff".as_ref(),
+        a.as_os_str(),
+        b.as_os_str(),
+        "--sql".as_ref(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    shell_ok(&a, &script);
+    let (code, out, _) = common::litescope(&["diff".as_ref(), a.as_os_str(), b.as_os_str()]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn cli_sql_out_saves_the_next_migration_in_the_folders_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, migrations) = (
+        dir.path().join("a.db"),
+        dir.path().join("b.db"),
+        dir.path().join("migrations"),
+    );
+    common::build(&a, "CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT);");
+    common::build(
+        &b,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT, y INT);",
+    );
+    std::fs::create_dir(&migrations).unwrap();
+    std::fs::write(migrations.join("0001_first.up.sql"), "SELECT 1;").unwrap();
+    std::fs::write(migrations.join("0001_first.down.sql"), "SELECT 1;").unwrap();
+    let args = [
+        "diff".as_ref(),
+        a.as_os_str(),
+        b.as_os_str(),
+        "--sql".as_ref(),
+        "--out".as_ref(),
+        migrations.as_os_str(),
+    ];
+    let (code, out, err) = common::litescope(&args);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("0002_schema_diff.up.sql"), "{out}");
+    let up = std::fs::read_to_string(migrations.join("0002_schema_diff.up.sql")).unwrap();
+    assert!(
+        up.contains("ALTER TABLE \"t\" ADD COLUMN y INT;") && !up.contains("BEGIN"),
+        "{up}"
+    );
+    assert!(migrations.join("0002_schema_diff.down.sql").exists());
+    shell_ok(&a, &up);
+    let (code, _, _) = common::litescope(&["diff".as_ref(), a.as_os_str(), b.as_os_str()]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn drift_against_the_schema_the_migrations_build() {
+    let (dir, folder) = common::corpus_copy("migrations/sqlx-atuin-client");
+    let db = dir.path().join("app.db");
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    for f in &files {
+        shell_ok(&db, &std::fs::read_to_string(f).unwrap());
+    }
+    let args = |db: &Path| {
+        [
+            "diff".into(),
+            db.as_os_str().to_owned(),
+            "--migrations".into(),
+            folder.as_os_str().to_owned(),
+        ]
+    };
+    let (code, out, err) = common::litescope(&args(&db));
+    assert_eq!(code, 0, "{out}{err}");
+    shell_ok(
+        &db,
+        "ALTER TABLE history ADD COLUMN by_hand TEXT; DROP INDEX idx_history_timestamp;",
+    );
+    let (code, out, _) = common::litescope(&args(&db));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("column by_hand: only in A") && out.contains("index idx_history_timestamp"),
+        "{out}"
+    );
+}
+
+#[test]
+fn drift_when_the_baseline_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, folder) = (dir.path().join("app.db"), dir.path().join("migrations"));
+    common::build(
+        &db,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);",
+    );
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(
+        folder.join("20240101000000_add_email.sql"),
+        "ALTER TABLE users ADD COLUMN email TEXT;",
+    )
+    .unwrap();
+    let (code, out, err) = common::litescope(&[
+        "diff".as_ref(),
+        db.as_os_str(),
+        "--migrations".as_ref(),
+        folder.as_os_str(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("baseline is missing") && out.contains("column email: only in B"),
+        "{out}"
+    );
+}
+
+#[test]
+fn data_diff_streams_rows_and_its_sql_makes_a_equal_to_b() {
+    let (dir, a) = common::corpus_copy("db/Chinook_Sqlite.sqlite");
+    let b = dir.path().join("b.db");
+    std::fs::copy(&a, &b).unwrap();
+    shell_ok(
+        &b,
+        "UPDATE Artist SET Name = 'tab\there' WHERE ArtistId = 3; DELETE FROM InvoiceLine WHERE InvoiceLineId < 11; \
+         INSERT INTO Genre VALUES (99, 'Gamelan'); UPDATE Track SET UnitPrice = 0.1 WHERE TrackId = 1;",
+    );
+    let data = |extra: &str| {
+        let mut args = vec![
+            "diff".as_ref(),
+            a.as_os_str(),
+            b.as_os_str(),
+            "--data".as_ref(),
+        ];
+        if !extra.is_empty() {
+            args.push(extra.as_ref());
+        }
+        common::litescope(&args)
+    };
+    let (code, out, _) = data("--json");
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let table = |name: &str| {
+        json["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(table("InvoiceLine")["only_in_a"], 10);
+    assert_eq!(
+        table("InvoiceLine")["samples"]["only_in_a"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    assert_eq!(table("Genre")["only_in_b"], 1);
+    assert_eq!(table("Artist")["changed"], 1);
+    assert_eq!(table("Track")["changed"], 1);
+    let (_, script, _) = data("--sql");
+    shell_ok(&a, &script);
+    let (code, out, _) = data("");
+    assert_eq!(code, 0, "{out}");
+}

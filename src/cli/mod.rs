@@ -10,6 +10,8 @@
 
 mod backup;
 mod demo;
+mod diff;
+mod diff_data;
 mod inspect;
 pub mod migrate;
 mod migrate_run;
@@ -57,6 +59,9 @@ enum Command {
     Demo(demo::Args),
     /// Relations (declared and inferred) of one database and their orphaned rows.
     Orphans(orphans::Args),
+    /// Two schemas compared (or a database and its migrations), the SQL from one to the other,
+    /// and with --data their rows. Exit 1 when they differ.
+    Diff(diff::Args),
     /// Consistent, verified backups: create, verify, list, prune, restore.
     Backup(backup::Args),
     /// Migrations: status against a folder, the next migration file, up and down.
@@ -81,10 +86,26 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> serde_json::Result<()> {
 /// Prints a command's output with control characters escaped. A reader that closed the pipe
 /// (`litescope inspect | head -1`) has all it wanted: litescope exits 0 quietly, as `cat` does.
 pub fn print_text(text: &str) {
+    write_out(&printable(text));
+}
+
+/// Prints SQL for a shell to run. Tabs and carriage returns are white space to SQLite (a view's
+/// text often holds them) and harmless on a terminal, so they stay as they are; any other
+/// control character is escaped as [`print_text`] does, and the script then fails at that
+/// point rather than reach the terminal.
+pub fn print_sql(text: &str) {
+    let harmless = !text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'));
+    match harmless {
+        true => write_out(text),
+        false => print_text(text),
+    }
+}
+
+fn write_out(text: &str) {
     let mut out = std::io::stdout().lock();
-    let written = out
-        .write_all(printable(text).as_bytes())
-        .and_then(|()| out.flush());
+    let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
     match written {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
@@ -162,6 +183,7 @@ pub fn run() -> ExitCode {
         Some(Command::Report(args)) => report::run(&args),
         Some(Command::Check(args)) => report::run_check(&args),
         Some(Command::Orphans(args)) => orphans::run(&args),
+        Some(Command::Diff(args)) => diff::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
         Some(Command::Backup(args)) => backup::run(&args),
         Some(Command::Migrate(args)) => migrate::run(&args),

@@ -8,10 +8,14 @@
 //! a second. SQLite's own tables (`sqlite_sequence`, `sqlite_stat1`, …) and the shadow tables
 //! of virtual tables are no differences: SQLite makes them.
 //!
-//! [`read`] opens a database file for either side.
+//! [`data`] compares rows; [`read`] opens a database file for either side; [`drift`] builds the schema a migrations
+//! folder makes.
 
+pub mod data;
+pub mod drift;
 mod objects;
 pub mod read;
+pub mod rows_sql;
 pub mod sql;
 mod tables;
 

@@ -1,0 +1,289 @@
+//! The data diff: the rows of the tables both sides hold, matched by primary key: rows only in
+//! A, only in B, and rows whose other columns differ, per table, with a few keys as samples.
+//!
+//! Both sides are read in key order and merged, one row of each in hand at a time, so memory
+//! stays flat however large the tables; each difference goes to a callback as it is found (the
+//! `--sql` output writes it out at once). Keys are ordered as SQLite's BINARY collation orders
+//! them (a key column declared with another collation is read `COLLATE BINARY`), which is the
+//! order the merge compares in. Only the columns both sides have are compared. A table without
+//! a declared primary key, or whose key differs between the sides, is skipped with the reason.
+
+use std::cmp::Ordering;
+
+use rusqlite::types::Value;
+use rusqlite::Connection;
+use serde::Serialize;
+
+use super::{compared, ordinary};
+use crate::engine::quote::{ident, ident_list};
+use crate::engine::schema::{definition, Schema, Table};
+
+/// One table's differences.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TableRows {
+    pub table: String,
+    pub key: Vec<String>,
+    pub only_in_a: u64,
+    pub only_in_b: u64,
+    pub changed: u64,
+    /// The first keys of each kind of difference.
+    pub samples: Samples,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Samples {
+    pub only_in_a: Vec<Vec<serde_json::Value>>,
+    pub only_in_b: Vec<Vec<serde_json::Value>>,
+    pub changed: Vec<Vec<serde_json::Value>>,
+}
+
+/// A table in both that was not compared, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Skipped {
+    pub table: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DataDiff {
+    pub tables: Vec<TableRows>,
+    pub skipped: Vec<Skipped>,
+}
+
+impl DataDiff {
+    pub fn is_empty(&self) -> bool {
+        self.tables
+            .iter()
+            .all(|t| t.only_in_a + t.only_in_b + t.changed == 0)
+    }
+}
+
+/// One row difference, as the merge finds it.
+pub enum Row<'a> {
+    /// A row only A has: its key.
+    OnlyInA(&'a [Value]),
+    /// A row only B has: all its compared columns, key first.
+    OnlyInB(&'a [Value]),
+    /// The row's key and B's values of the columns that differ.
+    Changed(&'a [Value], Vec<(&'a str, &'a Value)>),
+}
+
+/// The table being compared: its name, key columns and every compared column, key first.
+pub struct Shape<'a> {
+    pub table: &'a str,
+    pub key: &'a [String],
+    pub columns: &'a [String],
+}
+
+/// Compares every table both schemas hold, reading A through `ca` and B through `cb`;
+/// `on_row` sees each difference as it is found.
+pub fn compare(
+    ca: &Connection,
+    cb: &Connection,
+    a: &Schema,
+    b: &Schema,
+    sample: usize,
+    on_row: &mut dyn FnMut(&Shape, Row),
+) -> rusqlite::Result<DataDiff> {
+    let mut out = DataDiff::default();
+    for ta in a.tables.iter().filter(|t| compared(t) && ordinary(t)) {
+        let Some(tb) = b.table(&ta.name).filter(|t| ordinary(t)) else {
+            continue;
+        };
+        match plan(ta, tb) {
+            Err(why) => out.skipped.push(Skipped {
+                table: ta.name.clone(),
+                why: why.into(),
+            }),
+            Ok((key, columns)) => {
+                let shape = Shape {
+                    table: &ta.name,
+                    key: &key,
+                    columns: &columns,
+                };
+                out.tables
+                    .push(table(ca, cb, &shape, binary_order(ta), sample, on_row)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The key and the compared columns (key first), or why the table cannot be compared.
+fn plan(ta: &Table, tb: &Table) -> Result<(Vec<String>, Vec<String>), &'static str> {
+    if !ta.queryable() || !tb.queryable() {
+        return Err("a name is not UTF-8");
+    }
+    let key = ta.primary_key();
+    if key.is_empty() {
+        return Err("no primary key");
+    }
+    let lower = |k: Vec<String>| k.join(",").to_ascii_lowercase();
+    if lower(key.clone()) != lower(tb.primary_key()) {
+        return Err("the primary keys differ");
+    }
+    let rest = ta
+        .columns
+        .iter()
+        .filter(|c| !c.hidden && c.pk == 0 && tb.column(&c.name).is_some_and(|x| !x.hidden));
+    let columns = key
+        .iter()
+        .cloned()
+        .chain(rest.map(|c| c.name.clone()))
+        .collect();
+    Ok((key, columns))
+}
+
+/// Key columns declared with a collation other than BINARY, which must be read `COLLATE
+/// BINARY` for the merge's order to be SQLite's.
+fn binary_order(t: &Table) -> Vec<String> {
+    let Some(d) = t.sql.as_deref().and_then(definition) else {
+        return Vec::new();
+    };
+    d.columns
+        .iter()
+        .filter(|c| {
+            c.collation
+                .as_deref()
+                .is_some_and(|x| !x.eq_ignore_ascii_case("BINARY"))
+        })
+        .map(|c| c.name.to_ascii_lowercase())
+        .collect()
+}
+
+fn select(shape: &Shape, binary: &[String]) -> String {
+    let order: Vec<String> = shape
+        .key
+        .iter()
+        .map(|k| match binary.contains(&k.to_ascii_lowercase()) {
+            true => format!("{} COLLATE BINARY", ident(k)),
+            false => ident(k),
+        })
+        .collect();
+    format!(
+        "SELECT {} FROM main.{} ORDER BY {}",
+        ident_list(shape.columns),
+        ident(shape.table),
+        order.join(", ")
+    )
+}
+
+fn table(
+    ca: &Connection,
+    cb: &Connection,
+    shape: &Shape,
+    binary: Vec<String>,
+    sample: usize,
+    on_row: &mut dyn FnMut(&Shape, Row),
+) -> rusqlite::Result<TableRows> {
+    let sql = select(shape, &binary);
+    let (mut sa, mut sb) = (ca.prepare(&sql)?, cb.prepare(&sql)?);
+    let (mut ra, mut rb) = (sa.query([])?, sb.query([])?);
+    let width = shape.columns.len();
+    let n = shape.key.len();
+    let mut out = TableRows {
+        table: shape.table.to_string(),
+        key: shape.key.to_vec(),
+        ..TableRows::default()
+    };
+    let mut x = next(&mut ra, width)?;
+    let mut y = next(&mut rb, width)?;
+    loop {
+        let order = match (&x, &y) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(x), Some(y)) => compare_keys(&x[..n], &y[..n]),
+        };
+        match order {
+            Ordering::Less => {
+                let row = x.take().unwrap_or_default();
+                out.only_in_a += 1;
+                keep(&mut out.samples.only_in_a, &row[..n], sample);
+                on_row(shape, Row::OnlyInA(&row[..n]));
+                x = next(&mut ra, width)?;
+            }
+            Ordering::Greater => {
+                let row = y.take().unwrap_or_default();
+                out.only_in_b += 1;
+                keep(&mut out.samples.only_in_b, &row[..n], sample);
+                on_row(shape, Row::OnlyInB(&row));
+                y = next(&mut rb, width)?;
+            }
+            Ordering::Equal => {
+                let (row_a, row_b) = (x.take().unwrap_or_default(), y.take().unwrap_or_default());
+                let differs: Vec<(&str, &Value)> = (n..width)
+                    .filter(|&i| row_a[i] != row_b[i])
+                    .map(|i| (shape.columns[i].as_str(), &row_b[i]))
+                    .collect();
+                if !differs.is_empty() {
+                    out.changed += 1;
+                    keep(&mut out.samples.changed, &row_b[..n], sample);
+                    on_row(shape, Row::Changed(&row_b[..n], differs));
+                }
+                x = next(&mut ra, width)?;
+                y = next(&mut rb, width)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn next(rows: &mut rusqlite::Rows, width: usize) -> rusqlite::Result<Option<Vec<Value>>> {
+    let Some(row) = rows.next()? else {
+        return Ok(None);
+    };
+    (0..width)
+        .map(|i| row.get::<_, Value>(i))
+        .collect::<rusqlite::Result<_>>()
+        .map(Some)
+}
+
+fn keep(samples: &mut Vec<Vec<serde_json::Value>>, key: &[Value], sample: usize) {
+    if samples.len() < sample {
+        samples.push(key.iter().map(json).collect());
+    }
+}
+
+/// A value for JSON: a blob as its hex text.
+fn json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Integer(i) => (*i).into(),
+        Value::Real(f) => (*f).into(),
+        Value::Text(t) => t.clone().into(),
+        Value::Blob(b) => format!("x'{}'", hex(b)).into(),
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// SQLite's order of values under BINARY: NULL, then numbers by value, then text and blobs by
+/// their bytes.
+fn compare_keys(a: &[Value], b: &[Value]) -> Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| compare_value(x, y))
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
+}
+
+fn compare_value(a: &Value, b: &Value) -> Ordering {
+    let class = |v: &Value| match v {
+        Value::Null => 0,
+        Value::Integer(_) | Value::Real(_) => 1,
+        Value::Text(_) => 2,
+        Value::Blob(_) => 3,
+    };
+    match (a, b) {
+        (Value::Integer(x), Value::Integer(y)) => x.cmp(y),
+        (Value::Integer(x), Value::Real(y)) => (*x as f64).total_cmp(y),
+        (Value::Real(x), Value::Integer(y)) => x.total_cmp(&(*y as f64)),
+        (Value::Real(x), Value::Real(y)) => x.total_cmp(y),
+        (Value::Text(x), Value::Text(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Value::Blob(x), Value::Blob(y)) => x.cmp(y),
+        _ => class(a).cmp(&class(b)),
+    }
+}
