@@ -32,6 +32,8 @@ ORPHANS_TEXT = {"version": 1, "parents": 500_000, "children": 5_000_000, "orphan
 FILES10K = {"version": 1, "files": 10_000}
 MIGRATIONS1K = {"version": 1, "migrations": 1_000}
 MIGRATIONS500 = {"version": 1, "migrations": 500}
+# Side B of the schema diff: a copy of tables10k.db with a few changes (see gen_tables10k_b).
+TABLES10K_B = {"version": 1, "of": TABLES10K}
 
 # argv placeholders: {bin} is the litescope binary, {data} is bench/data (commands run from the repo
 # root). `check` is optional: max_ms (litescope median) and/or max_ratio (litescope / baseline).
@@ -52,6 +54,12 @@ CASES = [
      "litescope": ["{bin}", "inspect", "{data}/tables10k.db", "--json"],
      "baseline": ["sqlite3", "{data}/tables10k.db", ".schema"],
      "target": "informational"},
+    # The schema diff exits 1 when the sides differ, as diff(1) does (run_diff accepts it).
+    {"id": "diff-10k-tables", "description": "schema diff of two 10,000-table databases (B: a copy "
+     "with 2 columns added, a type changed, 1 table dropped, 1 added, 1 index made partial)", "run": "diff",
+     "litescope": ["{bin}", "diff", "{data}/tables10k.db", "{data}/tables10k_b.db", "--json"],
+     "baseline": ["sqldiff", "--schema", "{data}/tables10k.db", "{data}/tables10k_b.db"],
+     "timeout": 120, "target": "under 1 s", "check": {"max_ms": 1000}},
     {"id": "report-1gb", "description": "the audit of the 1 GB database",
      "litescope": ["{bin}", "report", "{data}/big.db", "--format", "json"],
      "baseline": ["sqlite3", "{data}/big.db", "PRAGMA quick_check"],
@@ -259,6 +267,25 @@ def gen_tables10k(db, p):
     return counted(db, rows)
 
 
+def gen_tables10k_b(db, p):
+    """tables10k.db copied, then changed a little: what the schema diff has to find."""
+    source = ensure("tables10k.db")
+    shutil.copyfile(DATA / "tables10k.db", db)
+    dropped = int(query(db, "SELECT count(*) FROM items_00003"))
+    sql(db, "BEGIN;\n"
+            "ALTER TABLE events_00000 ADD COLUMN note TEXT;\n"
+            "ALTER TABLE orders_00001 ADD COLUMN qty INTEGER NOT NULL DEFAULT 0;\n"
+            "PRAGMA writable_schema = ON;\n"
+            "UPDATE sqlite_schema SET sql = replace(sql, 'c0 INTEGER', 'c0 BIGINT') WHERE name = 'logs_00006';\n"
+            "PRAGMA writable_schema = OFF;\n"
+            "DROP TABLE items_00003;\n"
+            "CREATE TABLE added_table (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+            "DROP INDEX accounts_00010_c0;\n"
+            "CREATE INDEX accounts_00010_c0 ON accounts_00010(c0) WHERE c0 IS NOT NULL;\n"
+            "COMMIT;\n")
+    return counted(db, source["rows"] - dropped)
+
+
 def gen_files10k(folder, p):
     """A folder of small databases, each with a users and a posts table and a few rows."""
     folder.mkdir()
@@ -381,6 +408,7 @@ def gen_orphans_text(db, p):
 
 
 DATASETS = {"big.db": (BIG, gen_big), "big_wal.db": ({"version": 1, "of": BIG}, gen_big_wal), "tables10k.db": (TABLES10K, gen_tables10k),
+            "tables10k_b.db": (TABLES10K_B, gen_tables10k_b),
             "rows10m.db": (ROWS10M, gen_rows10m), "orphans.db": (ORPHANS, gen_orphans),
             "orphans_text.db": (ORPHANS_TEXT, gen_orphans_text), "files10k": (FILES10K, gen_files10k),
             "migrations1k": (MIGRATIONS1K, gen_migrations1k),
@@ -448,7 +476,7 @@ def failure(code, err):
     return {"error": f"exit {code}: {last}"}
 
 
-def measure(argv, runs, timeout=None):
+def measure(argv, runs, timeout=None, ok=(0,)):
     """Median and min of `runs` timed runs after one untimed warm-up, which also measures peak RSS
     through /usr/bin/time when present (getrusage from Python would count the forked interpreter).
     A run past `timeout` seconds ends the measurement with {"over": timeout}."""
@@ -459,7 +487,7 @@ def measure(argv, runs, timeout=None):
             ms, code, err = run_once((gnu_time if k == 0 else []) + argv, timeout)
             if code is None:
                 return {"over": timeout}
-            if code != 0:
+            if code not in ok:
                 return failure(code, err)
             times += [ms] if k else []
         rss = out.read().strip().splitlines()
@@ -536,6 +564,13 @@ def run_command(case, ctx):
     """The default: litescope's argv against the baseline's argv."""
     return (measure(ctx.argv(case["litescope"]), ctx.runs),
             measure(ctx.argv(case["baseline"]), ctx.runs), [])
+
+
+def run_diff(case, ctx):
+    """A command whose exit 1 means "they differ", not a failure; the baseline under the case's
+    timeout (sqldiff --schema compares table by table and can take minutes)."""
+    return (measure(ctx.argv(case["litescope"]), ctx.runs, ok=(0, 1)),
+            measure(ctx.argv(case["baseline"]), ctx.runs, case.get("timeout")), [])
 
 
 ORPHAN_SQL = {
@@ -715,7 +750,7 @@ def run_backup(case, ctx):
     return lite, base, notes
 
 
-RUNNERS = {"backup": run_backup, "orphans": run_orphans, "migrate_up": run_migrate_up, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start,
+RUNNERS = {"diff": run_diff, "backup": run_backup, "orphans": run_orphans, "migrate_up": run_migrate_up, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start,
            "tui_last_page": run_tui_last_page, "tui_paging": run_tui_paging, "tui_lag": run_tui_lag}
 
 
