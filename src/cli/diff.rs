@@ -84,7 +84,7 @@ fn sides(args: &Args) -> Result<(Schema, Schema, Option<String>)> {
         return Ok((a?, b?, None));
     };
     let mut a = diff::read::schema(&args.a)?;
-    let conn = diff::read::open(&args.a)?;
+    let conn = crate::engine::connect::open_checked(&args.a)?;
     let target = drift::target(&conn, dir, &mut a);
     conn.end_transaction();
     let target = target?;

@@ -11,12 +11,13 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
+use crate::engine::connect::open_checked;
 use crate::engine::diff::data::{self, DataDiff, Row, Shape};
 use crate::engine::diff::{read, rows_sql};
 use crate::engine::names::escape_path;
 
 pub fn run(a: &Path, b: &Path, json: bool, sql: bool, sample: usize) -> Result<ExitCode> {
-    let (ca, cb) = (read::open(a)?, read::open(b)?);
+    let (ca, cb) = (open_checked(a)?, open_checked(b)?);
     let (sa, sb) = (read::schema(a)?, read::schema(b)?);
     if sql {
         super::print_text(

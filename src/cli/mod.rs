@@ -17,6 +17,7 @@ pub mod migrate;
 mod migrate_run;
 mod orphans;
 mod report;
+mod watch;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -62,6 +63,8 @@ enum Command {
     /// Two schemas compared (or a database and its migrations), the SQL from one to the other,
     /// and with --data their rows. Exit 1 when they differ.
     Diff(diff::Args),
+    /// One line (or JSON object) per change committed to the databases by any process.
+    Watch(watch::Args),
     /// Consistent, verified backups: create, verify, list, prune, restore.
     Backup(backup::Args),
     /// Migrations: status against a folder, the next migration file, up and down.
@@ -184,6 +187,7 @@ pub fn run() -> ExitCode {
         Some(Command::Check(args)) => report::run_check(&args),
         Some(Command::Orphans(args)) => orphans::run(&args),
         Some(Command::Diff(args)) => diff::run(&args),
+        Some(Command::Watch(args)) => watch::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
         Some(Command::Backup(args)) => backup::run(&args),
         Some(Command::Migrate(args)) => migrate::run(&args),

@@ -30,6 +30,7 @@ pub mod schema;
 pub mod session;
 pub mod slices;
 pub mod stats;
+pub mod watch;
 pub mod worker;
 pub mod workspace;
 pub mod write;
