@@ -455,3 +455,52 @@ fn data_diff_streams_rows_and_its_sql_makes_a_equal_to_b() {
     let (code, out, _) = data("");
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn data_diff_resumes_across_chunks_past_null_and_composite_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    common::build(
+        &a,
+        "CREATE TABLE n (k TEXT PRIMARY KEY, v); \
+         CREATE TABLE c (x INT, y TEXT, v, PRIMARY KEY (x, y)) WITHOUT ROWID; \
+         WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 1500) \
+           INSERT INTO n SELECT NULL, i FROM r; \
+         WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 2500) \
+           INSERT INTO n SELECT printf('%05d', i), i FROM r; \
+         WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 3000) \
+           INSERT INTO c SELECT i / 2, 'y' || (i % 2), i FROM r;",
+    );
+    std::fs::copy(&a, &b).unwrap();
+    shell_ok(
+        &b,
+        // A NULL-keyed row past the first chunk: seen only when the read resumes by rowid too.
+        "UPDATE n SET v = -5 WHERE k IS NULL AND v = 1200; \
+         UPDATE n SET v = -1 WHERE k = '02400'; DELETE FROM n WHERE k = '01999'; \
+         DELETE FROM c WHERE x = 1400; INSERT INTO c VALUES (9999, 'z', 1); \
+         UPDATE c SET v = 0 WHERE x = 1234 AND y = 'y1';",
+    );
+    let args = [
+        "diff".as_ref(),
+        a.as_os_str(),
+        b.as_os_str(),
+        "--data".as_ref(),
+        "--json".as_ref(),
+    ];
+    let json = common::litescope_json(&args);
+    let counts = |t: usize| {
+        let t = &json["tables"][t];
+        (
+            t["only_in_a"].as_u64(),
+            t["only_in_b"].as_u64(),
+            t["changed"].as_u64(),
+        )
+    };
+    assert_eq!(json["tables"][0]["table"], "n");
+    assert_eq!(counts(0), (Some(1), Some(0), Some(2)), "{json}");
+    assert_eq!(counts(1), (Some(2), Some(1), Some(1)), "{json}");
+    assert_eq!(
+        json["tables"][1]["samples"]["only_in_b"][0],
+        serde_json::json!([9999, "z"])
+    );
+}

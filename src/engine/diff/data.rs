@@ -1,17 +1,19 @@
 //! The data diff: the rows of the tables both sides hold, matched by primary key: rows only in
 //! A, only in B, and rows whose other columns differ, per table, with a few keys as samples.
 //!
-//! Both sides are read in key order and merged, one row of each in hand at a time, so memory
-//! stays flat however large the tables; each difference goes to a callback as it is found (the
-//! `--sql` output writes it out at once). Keys are ordered as SQLite's BINARY collation orders
-//! them (a key column declared with another collation is read `COLLATE BINARY`), which is the
-//! order the merge compares in. Only the columns both sides have are compared. A table without
+//! Both sides are read in key order and merged, so memory stays flat however large the tables:
+//! each side is read [`CHUNK`] rows per statement, the next statement resuming after the last key
+//! read (as litescope's other passes read, see `slices`), so that a rollback-journal database's
+//! read lock is dropped between statements and a writer never waits long. Each difference goes
+//! to a callback as it is found (the `--sql` output writes it out at once). Keys are ordered as
+//! SQLite's BINARY collation orders them (a key column declared with another collation is read
+//! `COLLATE BINARY`), which is the order the merge compares in. Only the columns both sides have are compared. A table without
 //! a declared primary key, or whose key differs between the sides, is skipped with the reason.
 
 use std::cmp::Ordering;
 
 use rusqlite::types::Value;
-use rusqlite::Connection;
+use rusqlite::{params_from_iter, Connection};
 use serde::Serialize;
 
 use super::{compared, ordinary};
@@ -101,8 +103,15 @@ pub fn compare(
                     key: &key,
                     columns: &columns,
                 };
-                out.tables
-                    .push(table(ca, cb, &shape, binary_order(ta), sample, on_row)?);
+                out.tables.push(table(
+                    ca,
+                    cb,
+                    &shape,
+                    binary_order(ta),
+                    rowid(ta, tb),
+                    sample,
+                    on_row,
+                )?);
             }
         }
     }
@@ -134,6 +143,16 @@ fn plan(ta: &Table, tb: &Table) -> Result<(Vec<String>, Vec<String>), &'static s
     Ok((key, columns))
 }
 
+/// A name of the rowid that no column of either side hides, for a table that has one on both.
+fn rowid(ta: &Table, tb: &Table) -> Option<&'static str> {
+    if ta.without_rowid || tb.without_rowid {
+        return None;
+    }
+    ["rowid", "_rowid_", "oid"]
+        .into_iter()
+        .find(|n| ta.column(n).is_none() && tb.column(n).is_none())
+}
+
 /// Key columns declared with a collation other than BINARY, which must be read `COLLATE
 /// BINARY` for the merge's order to be SQLite's.
 fn binary_order(t: &Table) -> Vec<String> {
@@ -151,21 +170,108 @@ fn binary_order(t: &Table) -> Vec<String> {
         .collect()
 }
 
-fn select(shape: &Shape, binary: &[String]) -> String {
-    let order: Vec<String> = shape
-        .key
-        .iter()
-        .map(|k| match binary.contains(&k.to_ascii_lowercase()) {
-            true => format!("{} COLLATE BINARY", ident(k)),
-            false => ident(k),
-        })
-        .collect();
-    format!(
-        "SELECT {} FROM main.{} ORDER BY {}",
-        ident_list(shape.columns),
-        ident(shape.table),
-        order.join(", ")
-    )
+/// Rows read per statement: each statement ends, and with it a rollback-journal reader's read
+/// lock, long before a writer's busy timeout.
+const CHUNK: usize = 1000;
+
+/// One side's rows in key order, read a chunk at a time.
+struct Side<'c> {
+    conn: &'c Connection,
+    sql: Keyset,
+    rows: std::vec::IntoIter<Vec<Value>>,
+    last: Option<Vec<Value>>,
+    done: bool,
+    width: usize,
+    keys: usize,
+}
+
+/// The statements of a keyed read: the first chunk, the next after a key, and the next after a
+/// key holding NULL (NULL sorts first, and a comparison with NULL is never true).
+struct Keyset {
+    first: String,
+    next: String,
+    next_after_null: String,
+}
+
+impl Keyset {
+    /// `rowid` names a rowid table's rowid: it follows the key in the order, so that rows whose
+    /// keys hold NULL (which a rowid table's key may, several times) are still resumed exactly.
+    fn new(shape: &Shape, binary: &[String], rowid: Option<&str>) -> Keyset {
+        let keys: Vec<String> = shape
+            .key
+            .iter()
+            .map(|k| match binary.contains(&k.to_ascii_lowercase()) {
+                true => format!("{} COLLATE BINARY", ident(k)),
+                false => ident(k),
+            })
+            .chain(rowid.map(str::to_string))
+            .collect();
+        let extra = rowid.map(|r| format!(", {r}")).unwrap_or_default();
+        let head = format!(
+            "SELECT {}{extra} FROM main.{}",
+            ident_list(shape.columns),
+            ident(shape.table)
+        );
+        let tail = format!("ORDER BY {} LIMIT {CHUNK}", keys.join(", "));
+        let params: Vec<String> = (1..=keys.len()).map(|i| format!("?{i}")).collect();
+        let after_null: Vec<String> = (0..keys.len())
+            .map(|i| {
+                let same = (0..i).map(|j| format!("{} IS ?{} AND ", keys[j], j + 1));
+                let k = &keys[i];
+                let p = i + 1;
+                format!(
+                    "({}({k} > ?{p} OR (?{p} IS NULL AND {k} IS NOT NULL)))",
+                    same.collect::<String>()
+                )
+            })
+            .collect();
+        Keyset {
+            first: format!("{head} {tail}"),
+            next: format!(
+                "{head} WHERE ({}) > ({}) {tail}",
+                keys.join(", "),
+                params.join(", ")
+            ),
+            next_after_null: format!("{head} WHERE {} {tail}", after_null.join(" OR ")),
+        }
+    }
+}
+
+impl Side<'_> {
+    fn next(&mut self) -> rusqlite::Result<Option<Vec<Value>>> {
+        if let Some(row) = self.rows.next() {
+            return Ok(Some(row));
+        }
+        if self.done {
+            return Ok(None);
+        }
+        self.fill()?;
+        Ok(self.rows.next())
+    }
+
+    /// Reads the next chunk, in a statement of its own.
+    fn fill(&mut self) -> rusqlite::Result<()> {
+        let (sql, after) = match &self.last {
+            None => (&self.sql.first, Vec::new()),
+            Some(last) if last.contains(&Value::Null) => (&self.sql.next_after_null, last.clone()),
+            Some(last) => (&self.sql.next, last.clone()),
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let read = stmt.column_count();
+        let mut rows: Vec<Vec<Value>> = stmt
+            .query_map(params_from_iter(after), |r| {
+                (0..read).map(|i| r.get::<_, Value>(i)).collect()
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        self.done = rows.len() < CHUNK;
+        self.last = rows
+            .last()
+            .map(|r| [&r[..self.keys], &r[self.width..]].concat());
+        // The rowid was read only to resume by.
+        rows.iter_mut().for_each(|r| r.truncate(self.width));
+        self.rows = rows.into_iter();
+        Ok(())
+    }
 }
 
 fn table(
@@ -173,21 +279,29 @@ fn table(
     cb: &Connection,
     shape: &Shape,
     binary: Vec<String>,
+    rowid: Option<&str>,
     sample: usize,
     on_row: &mut dyn FnMut(&Shape, Row),
 ) -> rusqlite::Result<TableRows> {
-    let sql = select(shape, &binary);
-    let (mut sa, mut sb) = (ca.prepare(&sql)?, cb.prepare(&sql)?);
-    let (mut ra, mut rb) = (sa.query([])?, sb.query([])?);
     let width = shape.columns.len();
     let n = shape.key.len();
+    let side = |conn| Side {
+        conn,
+        sql: Keyset::new(shape, &binary, rowid),
+        rows: Vec::new().into_iter(),
+        last: None,
+        done: false,
+        width,
+        keys: n,
+    };
+    let (mut ra, mut rb) = (side(ca), side(cb));
     let mut out = TableRows {
         table: shape.table.to_string(),
         key: shape.key.to_vec(),
         ..TableRows::default()
     };
-    let mut x = next(&mut ra, width)?;
-    let mut y = next(&mut rb, width)?;
+    let mut x = ra.next()?;
+    let mut y = rb.next()?;
     loop {
         let order = match (&x, &y) {
             (None, None) => break,
@@ -201,14 +315,14 @@ fn table(
                 out.only_in_a += 1;
                 keep(&mut out.samples.only_in_a, &row[..n], sample);
                 on_row(shape, Row::OnlyInA(&row[..n]));
-                x = next(&mut ra, width)?;
+                x = ra.next()?;
             }
             Ordering::Greater => {
                 let row = y.take().unwrap_or_default();
                 out.only_in_b += 1;
                 keep(&mut out.samples.only_in_b, &row[..n], sample);
                 on_row(shape, Row::OnlyInB(&row));
-                y = next(&mut rb, width)?;
+                y = rb.next()?;
             }
             Ordering::Equal => {
                 let (row_a, row_b) = (x.take().unwrap_or_default(), y.take().unwrap_or_default());
@@ -221,22 +335,12 @@ fn table(
                     keep(&mut out.samples.changed, &row_b[..n], sample);
                     on_row(shape, Row::Changed(&row_b[..n], differs));
                 }
-                x = next(&mut ra, width)?;
-                y = next(&mut rb, width)?;
+                x = ra.next()?;
+                y = rb.next()?;
             }
         }
     }
     Ok(out)
-}
-
-fn next(rows: &mut rusqlite::Rows, width: usize) -> rusqlite::Result<Option<Vec<Value>>> {
-    let Some(row) = rows.next()? else {
-        return Ok(None);
-    };
-    (0..width)
-        .map(|i| row.get::<_, Value>(i))
-        .collect::<rusqlite::Result<_>>()
-        .map(Some)
 }
 
 fn keep(samples: &mut Vec<Vec<serde_json::Value>>, key: &[Value], sample: usize) {

@@ -14,6 +14,17 @@ use crate::engine::quote::{ident, ident_list};
 /// The statement for one row difference of `shape`'s table.
 pub fn statement(shape: &Shape, row: Row) -> String {
     let table = ident(shape.table);
+    let key = match &row {
+        Row::OnlyInA(key) | Row::Changed(key, _) => *key,
+        Row::OnlyInB(values) => &values[..shape.key.len().min(values.len())],
+    };
+    if key.contains(&Value::Null) {
+        // A rowid table's key may hold NULL, several times: such a row has no name to write.
+        return format!(
+            "-- {}: a row whose key holds NULL cannot be named by it; not written",
+            crate::engine::rebuild::comment(&table)
+        );
+    }
     match row {
         Row::OnlyInA(key) => format!("DELETE FROM {table} WHERE {};", matches(shape, key)),
         Row::OnlyInB(values) => {
@@ -43,10 +54,7 @@ fn matches(shape: &Shape, key: &[Value]) -> String {
         .key
         .iter()
         .zip(key)
-        .map(|(k, v)| match v {
-            Value::Null => format!("{} IS NULL", ident(k)),
-            v => format!("{} = {}", ident(k), literal(v)),
-        })
+        .map(|(k, v)| format!("{} = {}", ident(k), literal(v)))
         .collect();
     terms.join(" AND ")
 }

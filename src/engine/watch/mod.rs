@@ -6,15 +6,16 @@
 //! SQLite touches files without changing data, and a commit in WAL mode leaves the database
 //! file's header alone, so a touch is only a reason to look: [`Watched::check`] asks
 //! `PRAGMA data_version` on a read-only connection kept for watching, which changes exactly when
-//! another connection has committed. Only then are the tables counted, one short statement per
-//! table, so that no read lock is held across tables and a writer is never kept waiting long.
+//! another connection has committed. Only then are the tables counted, as every litescope pass
+//! counts (in short slices in rollback-journal mode), so that a writer is never kept waiting
+//! long.
 //! litescope's own reads never change `data_version`, so they never set off a check's output.
 
 pub mod files;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::Connection;
 use serde::Serialize;
@@ -22,7 +23,8 @@ use serde::Serialize;
 use crate::engine::clock;
 use crate::engine::connect::{self, Conn};
 use crate::engine::error::Error;
-use crate::engine::quote::ident;
+use crate::engine::schema::{self, Detail};
+use crate::engine::slices::{self, Pace};
 
 /// One line of `watch`: a table whose row count changed, or (with `table` None) a commit that
 /// changed no table's count.
@@ -80,7 +82,9 @@ impl Watched {
 
     /// Reads the versions and every table's row count.
     fn look(&mut self) -> Result<(), Error> {
-        let read = versions(&self.conn).and_then(|v| Ok((v, counts(&self.conn)?)));
+        let read = versions(&self.conn)
+            .map_err(Error::from)
+            .and_then(|v| Ok((v, counts(&self.conn, &self.path)?)));
         self.conn.end_transaction();
         let ((data_version, schema_version), rows) = read?;
         self.data_version = data_version;
@@ -129,21 +133,28 @@ fn versions(conn: &Connection) -> Result<(i64, i64), rusqlite::Error> {
     Ok((data, schema))
 }
 
-/// Rows of every table a user made, each counted by its own statement.
-fn counts(conn: &Connection) -> Result<BTreeMap<String, u64>, rusqlite::Error> {
-    let mut stmt = conn.prepare(
-        "SELECT name FROM main.sqlite_schema WHERE type = 'table' \
-         AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%'",
-    )?;
-    let names: Vec<String> = stmt
-        .query_map([], |r| r.get(0))?
-        .filter_map(Result::ok)
-        .collect();
+/// How long one look may spend counting, per table.
+const COUNT_BUDGET: Duration = Duration::from_secs(30);
+
+/// Rows of every table a user made, counted as every litescope pass counts ([`slices::count`]):
+/// in rollback-journal mode in short slices, so that a writer waits at most one slice.
+fn counts(conn: &Conn, path: &Path) -> Result<BTreeMap<String, u64>, Error> {
+    let schema = schema::load(conn, Detail::Names)?;
+    let pace = Pace::of(conn);
     let mut out = BTreeMap::new();
-    for name in names {
-        let sql = format!("SELECT count(*) FROM main.{}", ident(&name));
-        let n: i64 = conn.query_row(&sql, [], |r| r.get(0))?;
-        out.insert(name, u64::try_from(n).unwrap_or(0));
+    for t in schema
+        .tables
+        .iter()
+        .filter(|t| t.is_user_table() && t.has_btree() && t.queryable())
+    {
+        let deadline = Instant::now() + COUNT_BUDGET;
+        let rows = slices::count(conn, pace, t, deadline).map_err(|e| {
+            Error::invalid(
+                path,
+                e.describe(&format!("counting {}", t.name), COUNT_BUDGET),
+            )
+        })?;
+        out.insert(t.name.clone(), rows);
     }
     Ok(out)
 }
