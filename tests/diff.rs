@@ -504,3 +504,40 @@ fn data_diff_resumes_across_chunks_past_null_and_composite_keys() {
         serde_json::json!([9999, "z"])
     );
 }
+
+#[test]
+fn a_renamed_column_keeps_its_values_by_alter_and_through_a_rebuild() {
+    let (dir, a) = common::corpus_copy("db/Chinook_Sqlite.sqlite");
+    let b = dir.path().join("b.db");
+    build_b(
+        &a,
+        &b,
+        &[
+            ("[Composer] NVARCHAR(220)", "[Author] NVARCHAR(220)"),
+            ("[Bytes] INTEGER", "[Bytes] BIGINT"),
+        ],
+        "ALTER TABLE Artist RENAME COLUMN Name TO ArtistName;",
+    );
+    let d = compare(&a, &b);
+    assert_eq!(whats(&d, Kind::Table, "Artist"), ["column Name renamed"]);
+    let track = whats(&d, Kind::Table, "Track");
+    assert!(
+        track.contains(&"column Composer renamed".into()),
+        "{track:?}"
+    );
+    let non_null = |db: &Path, sql: &str| -> i64 {
+        Connection::open(db)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    };
+    let composers = non_null(&a, "SELECT count(Composer) FROM Track");
+    let script = apply_and_recompare(&a, &b);
+    assert!(script.contains("ALTER TABLE \"Artist\" RENAME COLUMN \"Name\" TO \"ArtistName\";"));
+    assert!(
+        script.contains("INSERT INTO \"Track_litescope_new\""),
+        "{script}"
+    );
+    assert_eq!(non_null(&a, "SELECT count(ArtistName) FROM Artist"), 275);
+    assert_eq!(non_null(&a, "SELECT count(Author) FROM Track"), composers);
+}

@@ -61,9 +61,10 @@ pub struct Change {
     pub what: String,
     pub a: Option<String>,
     pub b: Option<String>,
-    /// Which column was added or dropped, for the SQL that can `ALTER` instead of rebuilding.
+    /// The column that came, went or was renamed, for the SQL that can `ALTER` instead of
+    /// rebuilding.
     #[serde(skip)]
-    pub column: Option<String>,
+    pub column: Option<Column>,
 }
 
 impl Change {
@@ -75,6 +76,15 @@ impl Change {
             column: None,
         }
     }
+}
+
+/// A column that came, went or was renamed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    Added(String),
+    Dropped(String),
+    /// From the first name to the second.
+    Renamed(String, String),
 }
 
 /// An object on both sides whose facts differ.

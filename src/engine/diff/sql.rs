@@ -3,7 +3,8 @@
 //! error with nothing changed (`.bail on` in the `sqlite3` shell).
 //!
 //! A table changes by `ALTER TABLE` where SQLite allows it, and otherwise by the documented
-//! table rebuild ([`rebuild::steps`], the one the fixes use):
+//! table rebuild ([`rebuild::steps`], the one the fixes use); a column the diff reads as renamed
+//! is renamed first (`RENAME COLUMN`) in either case, so that its values are kept:
 //! - `ADD COLUMN` when the column is no key, not UNIQUE, its default is a constant, and NOT NULL
 //!   comes with a default (<https://www.sqlite.org/lang_altertable.html#alter_table_add_column>);
 //! - `DROP COLUMN` when the column is in no key, UNIQUE, index, CHECK or foreign key, and no view
@@ -20,27 +21,30 @@ use std::collections::HashSet;
 
 use anyhow::{bail, Result};
 
-use super::{normal, ordinary, Change, Diff, Kind};
+use super::{normal, ordinary, Change, Column, Diff, Kind};
 use crate::engine::quote::ident;
 use crate::engine::rebuild::{self, NewKey};
 use crate::engine::schema::{definition, Definition, Schema, Table};
 
-/// How one changed table is brought to B's definition.
+/// Columns renamed, from the first name to the second.
+type Renames = Vec<(String, String)>;
+
+/// How one changed table is brought to B's definition. Renamed columns are renamed first
+/// (`RENAME COLUMN`, which keeps their values and rewrites what names them), in either plan.
 enum Plan<'s> {
     Alter {
         table: &'s Table,
+        renames: Renames,
         add: Vec<String>,
         drop: Vec<String>,
     },
     Rebuild {
         a: &'s Table,
         b: &'s Table,
+        renames: Renames,
     },
     /// A virtual table: dropped and created again (its module owns its rows).
-    Recreate {
-        a: &'s Table,
-        b: &'s Table,
-    },
+    Recreate { a: &'s Table, b: &'s Table },
 }
 
 /// The script for the `sqlite3` shell: `sqlite3 A.db < diff.sql`.
@@ -170,9 +174,21 @@ fn plans<'s>(a: &'s Schema, b: &'s Schema, diff: &Diff) -> Vec<Plan<'s>> {
         else {
             continue;
         };
+        let renames: Renames = changed
+            .changes
+            .iter()
+            .filter_map(|c| match &c.column {
+                Some(Column::Renamed(old, new)) => Some((old.clone(), new.clone())),
+                _ => None,
+            })
+            .collect();
         let plan = match (ordinary(ta), ordinary(tb)) {
             (true, true) => {
-                alter(a, diff, ta, tb, &changed.changes).unwrap_or(Plan::Rebuild { a: ta, b: tb })
+                alter(a, diff, ta, tb, &changed.changes, &renames).unwrap_or(Plan::Rebuild {
+                    a: ta,
+                    b: tb,
+                    renames,
+                })
             }
             _ => Plan::Recreate { a: ta, b: tb },
         };
@@ -188,20 +204,23 @@ fn alter<'s>(
     ta: &'s Table,
     tb: &Table,
     changes: &[Change],
+    renames: &Renames,
 ) -> Option<Plan<'s>> {
     let da = definition(ta.sql.as_deref()?)?;
     let db = definition(tb.sql.as_deref()?)?;
     let (mut add, mut drop) = (Vec::new(), Vec::new());
     for change in changes {
-        match (&change.column, &change.a) {
-            (Some(col), None) => add.push(addable(tb, &db, col)?),
-            (Some(col), Some(_)) => drop.push(droppable(a, diff, ta, &da, col)?),
-            (None, None) if comes_with_added_column(change, &db, changes) => {}
-            _ => return None,
+        match &change.column {
+            Some(Column::Added(col)) => add.push(addable(tb, &db, col)?),
+            Some(Column::Dropped(col)) => drop.push(droppable(a, diff, ta, &da, col)?),
+            Some(Column::Renamed(..)) => {}
+            None if comes_with_added_column(change, &db, changes) => {}
+            None => return None,
         }
     }
     Some(Plan::Alter {
         table: ta,
+        renames: renames.clone(),
         add,
         drop,
     })
@@ -210,7 +229,7 @@ fn alter<'s>(
 /// A foreign key added by the `REFERENCES` of a column being added: `ADD COLUMN` brings it.
 fn comes_with_added_column(change: &Change, db: &Definition, changes: &[Change]) -> bool {
     changes.iter().any(|c| {
-        let (Some(col), None) = (&c.column, &c.a) else {
+        let Some(Column::Added(col)) = &c.column else {
             return false;
         };
         change.what == format!("foreign key ({col})")
@@ -294,7 +313,12 @@ fn rebuild_context(a: &Schema, b: &Schema, rebuilt: &HashSet<String>) -> Schema 
 
 fn apply(context: &Schema, plan: &Plan) -> Result<Vec<String>> {
     Ok(match plan {
-        Plan::Alter { table, add, drop } => {
+        Plan::Alter {
+            table,
+            renames,
+            add,
+            drop,
+        } => {
             let name = ident(&table.name);
             let adds = add
                 .iter()
@@ -302,9 +326,18 @@ fn apply(context: &Schema, plan: &Plan) -> Result<Vec<String>> {
             let drops = drop
                 .iter()
                 .map(|col| format!("ALTER TABLE {name} DROP COLUMN {};", ident(col)));
-            adds.chain(drops).collect()
+            rename_statements(table, renames)
+                .chain(adds)
+                .chain(drops)
+                .collect()
         }
-        Plan::Rebuild { a: ta, b: tb } => rebuild_steps(context, ta, tb)?,
+        Plan::Rebuild {
+            a: ta,
+            b: tb,
+            renames,
+        } => rename_statements(ta, renames)
+            .chain(rebuild_steps(context, ta, tb, renames)?)
+            .collect(),
         Plan::Recreate { a: ta, b: tb } => vec![
             format!("DROP TABLE {};", ident(&ta.name)),
             format!("{};", tb.sql.as_deref().unwrap_or_default()),
@@ -312,10 +345,41 @@ fn apply(context: &Schema, plan: &Plan) -> Result<Vec<String>> {
     })
 }
 
-fn rebuild_steps(context: &Schema, ta: &Table, tb: &Table) -> Result<Vec<String>> {
+fn rename_statements<'a>(
+    table: &'a Table,
+    renames: &'a Renames,
+) -> impl Iterator<Item = String> + 'a {
+    renames.iter().map(move |(old, new)| {
+        format!(
+            "ALTER TABLE {} RENAME COLUMN {} TO {};",
+            ident(&table.name),
+            ident(old),
+            ident(new)
+        )
+    })
+}
+
+/// The rebuild of `ta` into `tb`, after `renames` have run: the copy goes through the new names.
+fn rebuild_steps(
+    context: &Schema,
+    ta: &Table,
+    tb: &Table,
+    renames: &Renames,
+) -> Result<Vec<String>> {
     let Some(create) = tb.sql.as_deref() else {
         bail!("{}: side B has no CREATE TABLE text", tb.name);
     };
+    let mut renamed = ta.clone();
+    for (old, new) in renames {
+        let column = renamed
+            .columns
+            .iter_mut()
+            .find(|c| c.name.eq_ignore_ascii_case(old));
+        if let Some(c) = column {
+            c.name = new.clone();
+        }
+    }
+    let ta = &renamed;
     let dropped: Vec<String> = ta
         .columns
         .iter()

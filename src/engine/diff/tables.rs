@@ -6,7 +6,7 @@
 //! beyond the reader (generated columns, quoted type names) and nothing else differs, the two
 //! texts are compared as SQLite reads them, so that no difference goes unseen.
 
-use super::{by_name, compared, normal, ordinary, Change, Changed, Diff, Kind, Object};
+use super::{by_name, compared, normal, ordinary, Change, Changed, Column, Diff, Kind, Object};
 use crate::engine::schema::{definition, Definition, ForeignKey, Schema, Table};
 
 pub(super) fn compare(a: &Schema, b: &Schema, diff: &mut Diff) {
@@ -88,7 +88,7 @@ fn columns(
     for ca in &ta.columns {
         let Some(cb) = tb.column(&ca.name) else {
             let mut c = Change::new(format!("column {}", ca.name), shown(ta, da, &ca.name), None);
-            c.column = Some(ca.name.clone());
+            c.column = Some(Column::Dropped(ca.name.clone()));
             out.push(c);
             continue;
         };
@@ -126,9 +126,10 @@ fn columns(
     }
     for cb in tb.columns.iter().filter(|c| ta.column(&c.name).is_none()) {
         let mut c = Change::new(format!("column {}", cb.name), None, shown(tb, db, &cb.name));
-        c.column = Some(cb.name.clone());
+        c.column = Some(Column::Added(cb.name.clone()));
         out.push(c);
     }
+    renamed(ta, tb, da, db, out);
     let common = |x: &Table, y: &Table| -> Vec<String> {
         x.columns
             .iter()
@@ -144,6 +145,74 @@ fn columns(
             Some(ob.join(", ")),
         ));
     }
+}
+
+/// One column dropped and one added at the same position with the same definition (type, NOT
+/// NULL, default, key, collation, and no CHECK, whose text would name it) read as a rename, so
+/// that its values are kept. Two or more such pairs stay drops and adds: which went where would
+/// be a guess.
+fn renamed(
+    ta: &Table,
+    tb: &Table,
+    da: Option<&Definition>,
+    db: Option<&Definition>,
+    out: &mut Vec<Change>,
+) {
+    let at = |pick: fn(&Column) -> Option<&String>| {
+        let found: Vec<usize> = (0..out.len())
+            .filter(|&i| out[i].column.as_ref().and_then(pick).is_some())
+            .collect();
+        (found.len() == 1).then(|| found[0])
+    };
+    let (Some(i), Some(j)) = (
+        at(|c| match c {
+            Column::Dropped(n) => Some(n),
+            _ => None,
+        }),
+        at(|c| match c {
+            Column::Added(n) => Some(n),
+            _ => None,
+        }),
+    ) else {
+        return;
+    };
+    let (Some(Column::Dropped(old)), Some(Column::Added(new))) = (&out[i].column, &out[j].column)
+    else {
+        return;
+    };
+    let place = |t: &Table, n: &str| {
+        t.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(n))
+    };
+    let (Some(ca), Some(cb)) = (ta.column(old), tb.column(new)) else {
+        return;
+    };
+    let (Some(xa), Some(xb)) = (
+        da.and_then(|d| d.column(old)),
+        db.and_then(|d| d.column(new)),
+    ) else {
+        return;
+    };
+    let same = place(ta, old) == place(tb, new)
+        && squash(&ca.decl_type) == squash(&cb.decl_type)
+        && (ca.notnull, ca.pk, &ca.default) == (cb.notnull, cb.pk, &cb.default)
+        && xa.collation.as_deref().map(str::to_ascii_lowercase)
+            == xb.collation.as_deref().map(str::to_ascii_lowercase)
+        && xa.checks.is_empty()
+        && xb.checks.is_empty();
+    if !same {
+        return;
+    }
+    let mut change = Change::new(
+        format!("column {old} renamed"),
+        Some(old.clone()),
+        Some(new.clone()),
+    );
+    change.column = Some(Column::Renamed(old.clone(), new.clone()));
+    let (first, second) = (i.min(j), i.max(j));
+    out.remove(second);
+    out[first] = change;
 }
 
 /// The primary key, foreign keys and UNIQUE constraints.

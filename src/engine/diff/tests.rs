@@ -39,7 +39,7 @@ fn sees_every_column_fact_that_sqldiff_misses() {
           CHECK (b > 0))",
         "CREATE TABLE p (id INTEGER PRIMARY KEY); \
          CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b INT NOT NULL, c TEXT DEFAULT 'z', \
-          d INT REFERENCES p(id), e TEXT COLLATE NOCASE CHECK (length(e) < 9), added INT)",
+          d INT REFERENCES p(id), e TEXT COLLATE NOCASE CHECK (length(e) < 9), added TEXT)",
     );
     let w = whats(&d, "t");
     for expected in [
