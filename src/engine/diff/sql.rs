@@ -339,6 +339,10 @@ fn apply(context: &Schema, plan: &Plan) -> Result<Vec<String>> {
             .chain(rebuild_steps(context, ta, tb, renames)?)
             .collect(),
         Plan::Recreate { a: ta, b: tb } => vec![
+            format!(
+                "-- {}: a virtual table is dropped and created again; its rows are not kept.",
+                rebuild::comment(&ta.name)
+            ),
             format!("DROP TABLE {};", ident(&ta.name)),
             format!("{};", tb.sql.as_deref().unwrap_or_default()),
         ],

@@ -80,3 +80,29 @@ fn sees_keys_options_and_indexes() {
     assert_eq!(names, [(Kind::Table, "only_b"), (Kind::Trigger, "tr")]);
     assert!(d.only_in_a.is_empty(), "sqlite_stat1 is not a difference");
 }
+
+#[test]
+fn a_changed_virtual_table_is_recreated_and_then_matches() {
+    let (conn, a) = schema_of(
+        "CREATE VIRTUAL TABLE docs USING fts5(title); CREATE TABLE t (id INTEGER PRIMARY KEY);",
+    );
+    let (_, b) = schema_of(
+        "CREATE VIRTUAL TABLE docs USING fts5(title, body); CREATE TABLE t (id INTEGER PRIMARY KEY);",
+    );
+    let d = compare(&a, &b);
+    assert_eq!(
+        d.changed(Kind::Table, "docs").unwrap().changes[0].what,
+        "definition"
+    );
+    assert!(
+        d.only_in_a.is_empty() && d.only_in_b.is_empty(),
+        "shadow tables are no difference"
+    );
+    let statements = sql::statements(&a, &b, &d).unwrap();
+    assert!(
+        statements[0].contains("rows are not kept"),
+        "{statements:?}"
+    );
+    conn.execute_batch(&statements.join("\n")).unwrap();
+    assert!(compare(&load(&conn, Detail::Full).unwrap(), &b).is_empty());
+}
