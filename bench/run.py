@@ -60,6 +60,10 @@ CASES = [
      "litescope": ["{bin}", "diff", "{data}/tables10k.db", "{data}/tables10k_b.db", "--json"],
      "baseline": ["sqldiff", "--schema", "{data}/tables10k.db", "{data}/tables10k_b.db"],
      "timeout": 120, "target": "under 1 s", "check": {"max_ms": 1000}},
+    {"id": "watch-commit-latency", "description": "`watch`: time from another process's commit to its "
+     "line (WAL database, 20 commits 300 ms apart), then CPU while a writer commits 100 times a second",
+     "run": "watch", "litescope": ["{bin}", "watch", "--json", "DB"], "baseline": None,
+     "target": "under 500 ms, under one core", "check": {"max_ms": 500}},
     {"id": "report-1gb", "description": "the audit of the 1 GB database",
      "litescope": ["{bin}", "report", "{data}/big.db", "--format", "json"],
      "baseline": ["sqlite3", "{data}/big.db", "PRAGMA quick_check"],
@@ -573,6 +577,48 @@ def run_diff(case, ctx):
             measure(ctx.argv(case["baseline"]), ctx.runs, case.get("timeout")), [])
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time of a process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_watch(case, ctx):
+    """Commit-to-line latency of `litescope watch` on a WAL database, and its CPU use under a
+    writer committing 100 times a second for 5 s (lines drained meanwhile)."""
+    import sqlite3, threading, queue
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "app.db"
+        app = sqlite3.connect(db, isolation_level=None)
+        app.executescript("PRAGMA journal_mode = WAL; CREATE TABLE events (id INTEGER PRIMARY KEY, v);")
+        argv = [a.replace("DB", str(db)) for a in ctx.argv(case["litescope"])]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            proc.stderr.readline()                      # "watching 1 database(s)"
+            lines = queue.Queue()
+            threading.Thread(target=lambda: [lines.put(time.perf_counter()) for _ in proc.stdout],
+                             daemon=True).start()
+            waits = []
+            for i in range(20):
+                time.sleep(0.3)
+                t0 = time.perf_counter()
+                app.execute("INSERT INTO events (v) VALUES (?)", (i,))
+                waits.append((lines.get(timeout=5) - t0) * 1000)
+            cpu0, t0, commits = cpu_seconds(proc.pid), time.perf_counter(), 0
+            while time.perf_counter() - t0 < 5:
+                app.execute("INSERT INTO events (v) VALUES (1)")
+                commits += 1
+                time.sleep(max(0.0, t0 + commits / 100 - time.perf_counter()))
+            cpu = (cpu_seconds(proc.pid) - cpu0) / (time.perf_counter() - t0)
+        finally:
+            proc.kill()
+            proc.wait()
+    waits.sort()
+    notes = [f"p95 {num(p95(waits))} ms", f"CPU {cpu:.0%} of one core while a writer committed "
+             f"{commits} times in 5 s (100/s)"]
+    return {**stats(waits, "ms")}, None, notes
+
+
 ORPHAN_SQL = {
     "LEFT JOIN": "SELECT count(*) FROM {c} AS c LEFT JOIN {p} AS p ON p.{pk} = c.{fk} "
                  "WHERE c.{fk} IS NOT NULL AND p.{pk} IS NULL",
@@ -750,7 +796,7 @@ def run_backup(case, ctx):
     return lite, base, notes
 
 
-RUNNERS = {"diff": run_diff, "backup": run_backup, "orphans": run_orphans, "migrate_up": run_migrate_up, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start,
+RUNNERS = {"diff": run_diff, "watch": run_watch, "backup": run_backup, "orphans": run_orphans, "migrate_up": run_migrate_up, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start,
            "tui_last_page": run_tui_last_page, "tui_paging": run_tui_paging, "tui_lag": run_tui_lag}
 
 
