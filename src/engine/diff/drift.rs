@@ -29,8 +29,8 @@ pub struct Target {
     pub replayed: usize,
 }
 
-/// The schema `dir`'s migrations build, for the database read through `db` (at `db_path`).
-/// `db`'s schema is `current`; the tracking tables are removed from it and from the target.
+/// The schema `dir`'s migrations build, for the database read through `db`, whose schema is
+/// `current`; the tracking tables are left out of both.
 pub fn target(db: &Connection, dir: &Path, current: &mut Schema) -> Result<Target, Error> {
     let folder = read_folder(dir)?;
     let empty = Connection::open_in_memory()?;

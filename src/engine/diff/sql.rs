@@ -373,9 +373,11 @@ fn rebuild_steps(
     let Some(create) = tb.sql.as_deref() else {
         bail!("{}: side B has no CREATE TABLE text", tb.name);
     };
-    let mut renamed = ta.clone();
+    let mut table = ta.clone();
+    // A table that becomes WITHOUT ROWID has no rowid to copy into.
+    table.without_rowid |= tb.without_rowid;
     for (old, new) in renames {
-        let column = renamed
+        let column = table
             .columns
             .iter_mut()
             .find(|c| c.name.eq_ignore_ascii_case(old));
@@ -383,8 +385,7 @@ fn rebuild_steps(
             c.name = new.clone();
         }
     }
-    let ta = &renamed;
-    let dropped: Vec<String> = ta
+    let dropped: Vec<String> = table
         .columns
         .iter()
         .filter(|c| tb.column(&c.name).is_none())
@@ -396,8 +397,5 @@ fn rebuild_steps(
         .filter(|fb| !ta.foreign_keys.contains(fb))
         .map(NewKey::from)
         .collect();
-    // A table that becomes WITHOUT ROWID has no rowid to copy into.
-    let mut table = ta.clone();
-    table.without_rowid |= tb.without_rowid;
     rebuild::steps(context, &table, create, &dropped, &new_keys)
 }
