@@ -4,7 +4,8 @@
 //! Both sides are read in key order and merged, so memory stays flat however large the tables:
 //! each side is read [`CHUNK`] rows per statement, the next statement resuming after the last key
 //! read (as litescope's other passes read, see `slices`), so that a rollback-journal database's
-//! read lock is dropped between statements and a writer never waits long. Each difference goes
+//! read lock is dropped between statements and a writer never waits long; in WAL mode the chunks
+//! share one read transaction, so that each side is one snapshot. Each difference goes
 //! to a callback as it is found (the `--sql` output writes it out at once). Keys are ordered as
 //! SQLite's BINARY collation orders them (a key column declared with another collation is read
 //! `COLLATE BINARY`), which is the order the merge compares in. Only the columns both sides have are compared. A table without
@@ -17,8 +18,10 @@ use rusqlite::{params_from_iter, Connection};
 use serde::Serialize;
 
 use super::{compared, ordinary};
+use crate::engine::connect::Conn;
 use crate::engine::quote::{ident, ident_list};
 use crate::engine::schema::{definition, Schema, Table};
+use crate::engine::slices::Pace;
 
 /// One table's differences.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -80,13 +83,15 @@ pub struct Shape<'a> {
 /// Compares every table both schemas hold, reading A through `ca` and B through `cb`;
 /// `on_row` sees each difference as it is found.
 pub fn compare(
-    ca: &Connection,
-    cb: &Connection,
+    ca: &Conn,
+    cb: &Conn,
     a: &Schema,
     b: &Schema,
     sample: usize,
     on_row: &mut dyn FnMut(&Shape, Row),
 ) -> rusqlite::Result<DataDiff> {
+    one_snapshot(ca)?;
+    one_snapshot(cb)?;
     let mut out = DataDiff::default();
     for ta in a.tables.iter().filter(|t| compared(t) && ordinary(t)) {
         let Some(tb) = b.table(&ta.name).filter(|t| ordinary(t)) else {
@@ -116,6 +121,17 @@ pub fn compare(
         }
     }
     Ok(out)
+}
+
+/// Where reading delays no writer (WAL mode, or a connection that takes no lock), every chunk is
+/// read in one read transaction, so that each side is one snapshot even while an application
+/// commits; the caller ends it ([`Conn::end_transaction`]). In rollback-journal mode each chunk
+/// is a statement of its own, so that the read lock is dropped between chunks.
+fn one_snapshot(conn: &Conn) -> rusqlite::Result<()> {
+    match Pace::of(conn) {
+        Pace::Whole => conn.execute_batch("BEGIN"),
+        Pace::Slices => Ok(()),
+    }
 }
 
 /// The key and the compared columns (key first), or why the table cannot be compared.
