@@ -113,3 +113,32 @@ fn a_path_that_is_no_database_fails_with_one_line() {
         "{err}"
     );
 }
+
+#[test]
+fn a_deleted_then_recreated_file_is_said_and_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    common::build(&db, "CREATE TABLE t (x); INSERT INTO t VALUES (1);");
+    let (mut child, rx) = start(&db);
+    std::fs::remove_file(&db).unwrap();
+    let gone = next(&rx);
+    assert_eq!(
+        (&gone["file"], &gone["table"]),
+        (&"deleted".into(), &serde_json::Value::Null)
+    );
+    // Built beside and moved in, as a restore does, so that no half-made file is seen.
+    let fresh = dir.path().join("fresh.db");
+    common::build(
+        &fresh,
+        "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3);",
+    );
+    std::fs::rename(&fresh, &db).unwrap();
+    let back = next(&rx);
+    assert_eq!(back["file"], "replaced");
+    assert_eq!(
+        (&back["table"], &back["rows"], &back["rows_delta"]),
+        (&"t".into(), &3.into(), &2.into())
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -1,8 +1,9 @@
 //! `litescope watch PATH...`: one line per change committed to any database under the paths,
 //! by any process, until interrupted. Text: time, database, table, rows now and the change
 //! since the last line, and `schema changed`; `--json`: one object per line,
-//! `{"time","database","table","rows","rows_delta","schema_changed"}` (`table` null for a
-//! commit that changed no table's row count). No TUI; for logs and scripts.
+//! `{"time","database","table","rows","rows_delta","schema_changed","file"}` (`table` null for
+//! a commit that changed no table's row count; `file` `"deleted"` or `"replaced"` when the path
+//! no longer names the file watched until then, else null). No TUI; for logs and scripts.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,7 +12,7 @@ use anyhow::Result;
 
 use crate::engine::discover::discover;
 use crate::engine::watch::files::Touches;
-use crate::engine::watch::{Change, Watched};
+use crate::engine::watch::{Change, FileEvent, Watched};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -68,6 +69,9 @@ fn print(changes: &[Change], json: bool) -> Result<()> {
 }
 
 fn line(c: &Change) -> String {
+    if c.file == Some(FileEvent::Deleted) {
+        return format!("{}  {}  -  file deleted", c.time, c.database);
+    }
     let rows = match (c.rows, c.rows_delta) {
         (Some(rows), Some(delta)) => format!("rows {rows} ({delta:+})"),
         (None, Some(delta)) => format!("dropped ({delta:+} rows)"),
@@ -79,5 +83,9 @@ fn line(c: &Change) -> String {
     } else {
         ""
     };
-    format!("{}  {}  {table}  {rows}{schema}", c.time, c.database)
+    let file = match c.file {
+        Some(FileEvent::Replaced) => "  file replaced",
+        _ => "",
+    };
+    format!("{}  {}  {table}  {rows}{schema}{file}", c.time, c.database)
 }

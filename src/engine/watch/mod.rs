@@ -27,7 +27,7 @@ use crate::engine::schema::{self, Detail};
 use crate::engine::slices::{self, Pace};
 
 /// One line of `watch`: a table whose row count changed, or (with `table` None) a commit that
-/// changed no table's count.
+/// changed no table's count, or the file itself deleted or replaced.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
     pub time: String,
@@ -36,6 +36,25 @@ pub struct Change {
     pub rows: Option<u64>,
     pub rows_delta: Option<i64>,
     pub schema_changed: bool,
+    /// Set when the path no longer names the file watched until now.
+    pub file: Option<FileEvent>,
+}
+
+/// What happened to the file itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileEvent {
+    /// The path names no file any more.
+    Deleted,
+    /// The path names another file (moved over it, or created after a delete): it is read
+    /// afresh and compared with the last look.
+    Replaced,
+}
+
+/// The device and inode of the file at `path`, which tell one file from another at one path.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// A database being watched: its connection and what it held at the last look.
@@ -44,6 +63,8 @@ pub struct Watched {
     /// The path as printed.
     pub display: String,
     conn: Conn,
+    /// The file the connection reads ([`identity`]); None while the path names none.
+    file: Option<(u64, u64)>,
     data_version: i64,
     schema_version: i64,
     rows: BTreeMap<String, u64>,
@@ -57,6 +78,7 @@ impl Watched {
             path: path.to_path_buf(),
             display,
             conn,
+            file: identity(path),
             data_version: 0,
             schema_version: 0,
             rows: BTreeMap::new(),
@@ -67,6 +89,13 @@ impl Watched {
 
     /// What changed since the last look; empty when no other connection has committed.
     pub fn check(&mut self) -> Result<Vec<Change>, Error> {
+        let file = identity(&self.path);
+        if file != self.file {
+            return self.file_changed(file);
+        }
+        if file.is_none() {
+            return Ok(Vec::new());
+        }
         if self.conn.is_stale(&self.path) {
             // A connection that does not follow changes (immutable): open the file again.
             self.conn = connect::open(&self.path)?;
@@ -78,6 +107,25 @@ impl Watched {
         self.look()?;
         let schema_changed = self.schema_version != before_schema;
         Ok(self.changes(&before_rows, schema_changed))
+    }
+
+    /// The path names another file, or none: say so, and read the new one afresh. A file that
+    /// cannot be opened yet (being created) is tried again at the next look.
+    fn file_changed(&mut self, file: Option<(u64, u64)>) -> Result<Vec<Change>, Error> {
+        let Some(_) = file else {
+            self.file = None;
+            let mut gone = self.line(None, None, None, false);
+            gone.file = Some(FileEvent::Deleted);
+            return Ok(vec![gone]);
+        };
+        self.conn = connect::open_checked(&self.path)?;
+        self.file = file;
+        let (before_schema, before_rows) = (self.schema_version, std::mem::take(&mut self.rows));
+        self.look()?;
+        let mut out = self.changes(&before_rows, self.schema_version != before_schema);
+        out.iter_mut()
+            .for_each(|c| c.file = Some(FileEvent::Replaced));
+        Ok(out)
     }
 
     /// Reads the versions and every table's row count.
@@ -93,34 +141,39 @@ impl Watched {
         Ok(())
     }
 
-    fn changes(&self, before: &BTreeMap<String, u64>, schema_changed: bool) -> Vec<Change> {
-        let time = clock::rfc3339(SystemTime::now());
-        let line = |table: Option<&String>, rows: Option<u64>, delta: Option<i64>| Change {
-            time: time.clone(),
+    fn line(
+        &self,
+        table: Option<&String>,
+        rows: Option<u64>,
+        rows_delta: Option<i64>,
+        schema_changed: bool,
+    ) -> Change {
+        Change {
+            time: clock::rfc3339(SystemTime::now()),
             database: self.display.clone(),
             table: table.cloned(),
             rows,
-            rows_delta: delta,
+            rows_delta,
             schema_changed,
-        };
+            file: None,
+        }
+    }
+
+    fn changes(&self, before: &BTreeMap<String, u64>, schema_changed: bool) -> Vec<Change> {
         let mut out = Vec::new();
         let names = before
             .keys()
             .chain(self.rows.keys().filter(|k| !before.contains_key(*k)));
+        let as_i64 = |n: Option<&u64>| n.map_or(0, |&n| i64::try_from(n).unwrap_or(i64::MAX));
         for name in names {
             let (old, new) = (before.get(name), self.rows.get(name));
             if old != new {
-                let as_i64 =
-                    |n: Option<&u64>| n.map_or(0, |&n| i64::try_from(n).unwrap_or(i64::MAX));
-                out.push(line(
-                    Some(name),
-                    new.copied(),
-                    Some(as_i64(new) - as_i64(old)),
-                ));
+                let delta = Some(as_i64(new) - as_i64(old));
+                out.push(self.line(Some(name), new.copied(), delta, schema_changed));
             }
         }
         if out.is_empty() {
-            out.push(line(None, None, None));
+            out.push(self.line(None, None, None, schema_changed));
         }
         out
     }
