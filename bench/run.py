@@ -33,6 +33,8 @@ FILES10K = {"version": 1, "files": 10_000}
 MIGRATIONS1K = {"version": 1, "migrations": 1_000}
 MIGRATIONS500 = {"version": 1, "migrations": 500}
 WORKLOAD1K = {"version": 1, "statements": 1_000, "of": BIG}
+# Side B of the schema diff: a copy of tables10k.db with a few changes (see gen_tables10k_b).
+TABLES10K_B = {"version": 1, "of": TABLES10K}
 
 # argv placeholders: {bin} is the litescope binary, {data} is bench/data (commands run from the repo
 # root). `check` is optional: max_ms (litescope median) and/or max_ratio (litescope / baseline).
@@ -53,6 +55,16 @@ CASES = [
      "litescope": ["{bin}", "inspect", "{data}/tables10k.db", "--json"],
      "baseline": ["sqlite3", "{data}/tables10k.db", ".schema"],
      "target": "informational"},
+    # The schema diff exits 1 when the sides differ, as diff(1) does (run_diff accepts it).
+    {"id": "diff-10k-tables", "description": "schema diff of two 10,000-table databases (B: a copy "
+     "with 2 columns added, a type changed, 1 table dropped, 1 added, 1 index made partial)", "run": "diff",
+     "litescope": ["{bin}", "diff", "{data}/tables10k.db", "{data}/tables10k_b.db", "--json"],
+     "baseline": ["sqldiff", "--schema", "{data}/tables10k.db", "{data}/tables10k_b.db"],
+     "timeout": 120, "target": "under 1 s", "check": {"max_ms": 1000}},
+    {"id": "watch-commit-latency", "description": "`watch`: time from another process's commit to its "
+     "line (WAL database, 20 commits 300 ms apart), then CPU while a writer commits 100 times a second",
+     "run": "watch", "litescope": ["{bin}", "watch", "--json", "DB"], "baseline": None,
+     "target": "under 500 ms, under one core", "check": {"max_ms": 500}},
     {"id": "report-1gb", "description": "the audit of the 1 GB database",
      "litescope": ["{bin}", "report", "{data}/big.db", "--format", "json"],
      "baseline": ["sqlite3", "{data}/big.db", "PRAGMA quick_check"],
@@ -268,6 +280,25 @@ def gen_tables10k(db, p):
     return counted(db, rows)
 
 
+def gen_tables10k_b(db, p):
+    """tables10k.db copied, then changed a little: what the schema diff has to find."""
+    source = ensure("tables10k.db")
+    shutil.copyfile(DATA / "tables10k.db", db)
+    dropped = int(query(db, "SELECT count(*) FROM items_00003"))
+    sql(db, "BEGIN;\n"
+            "ALTER TABLE events_00000 ADD COLUMN note TEXT;\n"
+            "ALTER TABLE orders_00001 ADD COLUMN qty INTEGER NOT NULL DEFAULT 0;\n"
+            "PRAGMA writable_schema = ON;\n"
+            "UPDATE sqlite_schema SET sql = replace(sql, 'c0 INTEGER', 'c0 BIGINT') WHERE name = 'logs_00006';\n"
+            "PRAGMA writable_schema = OFF;\n"
+            "DROP TABLE items_00003;\n"
+            "CREATE TABLE added_table (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+            "DROP INDEX accounts_00010_c0;\n"
+            "CREATE INDEX accounts_00010_c0 ON accounts_00010(c0) WHERE c0 IS NOT NULL;\n"
+            "COMMIT;\n")
+    return counted(db, source["rows"] - dropped)
+
+
 def gen_files10k(folder, p):
     """A folder of small databases, each with a users and a posts table and a few rows."""
     folder.mkdir()
@@ -423,6 +454,7 @@ def gen_orphans_text(db, p):
 
 
 DATASETS = {"big.db": (BIG, gen_big), "big_wal.db": ({"version": 1, "of": BIG}, gen_big_wal), "tables10k.db": (TABLES10K, gen_tables10k),
+            "tables10k_b.db": (TABLES10K_B, gen_tables10k_b),
             "rows10m.db": (ROWS10M, gen_rows10m), "orphans.db": (ORPHANS, gen_orphans),
             "orphans_text.db": (ORPHANS_TEXT, gen_orphans_text), "files10k": (FILES10K, gen_files10k),
             "migrations1k": (MIGRATIONS1K, gen_migrations1k),
@@ -491,7 +523,7 @@ def failure(code, err):
     return {"error": f"exit {code}: {last}"}
 
 
-def measure(argv, runs, timeout=None):
+def measure(argv, runs, timeout=None, ok=(0,)):
     """Median and min of `runs` timed runs after one untimed warm-up, which also measures peak RSS
     through /usr/bin/time when present (getrusage from Python would count the forked interpreter).
     A run past `timeout` seconds ends the measurement with {"over": timeout}."""
@@ -502,7 +534,7 @@ def measure(argv, runs, timeout=None):
             ms, code, err = run_once((gnu_time if k == 0 else []) + argv, timeout)
             if code is None:
                 return {"over": timeout}
-            if code != 0:
+            if code not in ok:
                 return failure(code, err)
             times += [ms] if k else []
         rss = out.read().strip().splitlines()
@@ -579,6 +611,55 @@ def run_command(case, ctx):
     """The default: litescope's argv against the baseline's argv."""
     return (measure(ctx.argv(case["litescope"]), ctx.runs),
             measure(ctx.argv(case["baseline"]), ctx.runs), [])
+
+
+def run_diff(case, ctx):
+    """A command whose exit 1 means "they differ", not a failure; the baseline under the case's
+    timeout (sqldiff --schema compares table by table and can take minutes)."""
+    return (measure(ctx.argv(case["litescope"]), ctx.runs, ok=(0, 1)),
+            measure(ctx.argv(case["baseline"]), ctx.runs, case.get("timeout")), [])
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of a process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_watch(case, ctx):
+    """Commit-to-line latency of `litescope watch` on a WAL database, and its CPU use under a
+    writer committing 100 times a second for 5 s (lines drained meanwhile)."""
+    import sqlite3, threading, queue
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "app.db"
+        app = sqlite3.connect(db, isolation_level=None)
+        app.executescript("PRAGMA journal_mode = WAL; CREATE TABLE events (id INTEGER PRIMARY KEY, v);")
+        argv = [a.replace("DB", str(db)) for a in ctx.argv(case["litescope"])]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            proc.stderr.readline()                      # "watching 1 database(s)"
+            lines = queue.Queue()
+            threading.Thread(target=lambda: [lines.put(time.perf_counter()) for _ in proc.stdout],
+                             daemon=True).start()
+            waits = []
+            for i in range(20):
+                time.sleep(0.3)
+                t0 = time.perf_counter()
+                app.execute("INSERT INTO events (v) VALUES (?)", (i,))
+                waits.append((lines.get(timeout=5) - t0) * 1000)
+            cpu0, t0, commits = cpu_seconds(proc.pid), time.perf_counter(), 0
+            while time.perf_counter() - t0 < 5:
+                app.execute("INSERT INTO events (v) VALUES (1)")
+                commits += 1
+                time.sleep(max(0.0, t0 + commits / 100 - time.perf_counter()))
+            cpu = (cpu_seconds(proc.pid) - cpu0) / (time.perf_counter() - t0)
+        finally:
+            proc.kill()
+            proc.wait()
+    waits.sort()
+    notes = [f"p95 {num(p95(waits))} ms", f"CPU {cpu:.0%} of one core while a writer committed "
+             f"{commits} times in 5 s (100/s)"]
+    return {**stats(waits, "ms")}, None, notes
 
 
 ORPHAN_SQL = {
@@ -758,7 +839,7 @@ def run_backup(case, ctx):
     return lite, base, notes
 
 
-RUNNERS = {"backup": run_backup, "orphans": run_orphans, "migrate_up": run_migrate_up, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start,
+RUNNERS = {"diff": run_diff, "watch": run_watch, "backup": run_backup, "orphans": run_orphans, "migrate_up": run_migrate_up, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start,
            "tui_last_page": run_tui_last_page, "tui_paging": run_tui_paging, "tui_lag": run_tui_lag}
 
 

@@ -431,7 +431,7 @@ fn new_follows_each_layout_and_numbering() {
     for (name, files, expected) in cases {
         let root = tmp.path().join(name);
         let dir = folder(&root, files);
-        let written = migrate::new::create(&dir, "add users", now).unwrap();
+        let written = migrate::new::create(&dir, "add users", now, None).unwrap();
         let rel: Vec<String> = written
             .iter()
             .map(|p| p.strip_prefix(&dir).unwrap().display().to_string())

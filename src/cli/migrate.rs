@@ -167,7 +167,7 @@ fn text(dir: &Path, folder: &Folder, status: &Status) -> String {
 }
 
 fn new(args: &NewArgs) -> Result<ExitCode> {
-    let written = migrate::new::create(&args.dir, &args.name, SystemTime::now())?;
+    let written = migrate::new::create(&args.dir, &args.name, SystemTime::now(), None)?;
     let mut out = String::new();
     for path in written {
         let _ = writeln!(out, "created {}", escape_path(&path));

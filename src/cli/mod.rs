@@ -10,12 +10,15 @@
 
 mod backup;
 mod demo;
+mod diff;
+mod diff_data;
 mod inspect;
 pub mod migrate;
 mod migrate_run;
 mod orphans;
 mod plan;
 mod report;
+mod watch;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -64,6 +67,11 @@ enum Command {
     Orphans(orphans::Args),
     /// Query plans with their costly steps marked, and the indexes that would serve them.
     Plan(plan::Args),
+    /// Two schemas compared (or a database and its migrations), the SQL from one to the other,
+    /// and with --data their rows. Exit 1 when they differ.
+    Diff(diff::Args),
+    /// One line (or JSON object) per change committed to the databases by any process.
+    Watch(watch::Args),
     /// Consistent, verified backups: create, verify, list, prune, restore.
     Backup(backup::Args),
     /// Migrations: status against a folder, the next migration file, up and down.
@@ -88,10 +96,26 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> serde_json::Result<()> {
 /// Prints a command's output with control characters escaped. A reader that closed the pipe
 /// (`litescope inspect | head -1`) has all it wanted: litescope exits 0 quietly, as `cat` does.
 pub fn print_text(text: &str) {
+    write_out(&printable(text));
+}
+
+/// Prints SQL for a shell to run. Tabs and carriage returns are white space to SQLite (a view's
+/// text often holds them) and harmless on a terminal, so they stay as they are; any other
+/// control character is escaped as [`print_text`] does, and the script then fails at that
+/// point rather than reach the terminal.
+pub fn print_sql(text: &str) {
+    let harmless = !text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'));
+    match harmless {
+        true => write_out(text),
+        false => print_text(text),
+    }
+}
+
+fn write_out(text: &str) {
     let mut out = std::io::stdout().lock();
-    let written = out
-        .write_all(printable(text).as_bytes())
-        .and_then(|()| out.flush());
+    let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
     match written {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
@@ -170,6 +194,8 @@ pub fn run() -> ExitCode {
         Some(Command::Check(args)) => report::run_check(&args),
         Some(Command::Orphans(args)) => orphans::run(&args),
         Some(Command::Plan(args)) => plan::run(&args),
+        Some(Command::Diff(args)) => diff::run(&args),
+        Some(Command::Watch(args)) => watch::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
         Some(Command::Backup(args)) => backup::run(&args),
         Some(Command::Migrate(args)) => migrate::run(&args),

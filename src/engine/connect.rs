@@ -237,6 +237,23 @@ pub fn open_stopped_by(path: &Path, cancelled: Arc<AtomicBool>) -> rusqlite::Res
     }
 }
 
+/// Opens `path` read-only after the checks every command makes first: a FIFO, an empty file or
+/// one that is not SQLite is refused with the reason ([`precheck`]) before SQLite opens it (it
+/// would take an empty file for an empty database).
+///
+/// [`precheck`]: super::database::precheck
+pub fn open_checked(path: &Path) -> Result<Conn, Error> {
+    let found = super::discover::Found::given(path);
+    if let Err(failed) = super::database::precheck(&found) {
+        let why = failed.error.clone();
+        return Err(Error::invalid(
+            path,
+            why.unwrap_or_else(|| failed.status.label().to_string()),
+        ));
+    }
+    open(path).map_err(|e| Error::invalid(path, e.to_string()))
+}
+
 /// A second connection to the file `conn` reads, for work in parallel with it, stopped by the
 /// same cancel.
 pub fn open_beside(conn: &Conn) -> Option<Conn> {

@@ -120,6 +120,40 @@ pub fn script(
     checked: &[NewKey],
     why: &str,
 ) -> Result<String> {
+    let name = ident(&table.name);
+    let mut out = vec![
+        format!("-- litescope: rebuild of table {}.", comment(&format!("{name} {why}"))),
+        "-- The steps are SQLite's: https://www.sqlite.org/lang_altertable.html (\"Making Other Kinds Of Table".into(),
+        "-- Schema Changes\"). Run it with the sqlite3 shell: sqlite3 FILE < fix.sql".into(),
+        "-- Stop every program that writes to this database first, and take a backup. `.bail on`".into(),
+        "-- makes the shell stop at the first error; the open transaction is then rolled back and".into(),
+        "-- the file left as it was. Another client must run it the same way: foreign keys off".into(),
+        "-- before BEGIN (foreign_keys is a per-connection setting, ignored inside a transaction),".into(),
+        "-- and stop at the first error instead of committing.".into(),
+        ".bail on".into(),
+        "PRAGMA foreign_keys = OFF;".into(),
+        "BEGIN IMMEDIATE;".into(),
+    ];
+    out.extend(steps(schema, table, create, dropped, checked)?);
+    out.push("COMMIT;".into());
+    out.push(
+        "-- Foreign keys back on for this session, as an application that declares them runs."
+            .into(),
+    );
+    out.push("PRAGMA foreign_keys = ON;".into());
+    Ok(out.join("\n"))
+}
+
+/// The statements of the rebuild between `BEGIN` and `COMMIT`, for a script that changes more
+/// than one table in one transaction (the schema diff's). The caller turns foreign keys off
+/// before its `BEGIN`, as [`script`] does. Arguments as for [`script`].
+pub fn steps(
+    schema: &Schema,
+    table: &Table,
+    create: &str,
+    dropped: &[String],
+    checked: &[NewKey],
+) -> Result<Vec<String>> {
     if table.kind != TableKind::Table {
         bail!("{}: only an ordinary table can be rebuilt", table.name);
     }
@@ -180,17 +214,6 @@ pub fn script(
         .collect();
 
     let mut out = vec![
-        format!("-- litescope: rebuild of table {}.", comment(&format!("{name} {why}"))),
-        "-- The steps are SQLite's: https://www.sqlite.org/lang_altertable.html (\"Making Other Kinds Of Table".into(),
-        "-- Schema Changes\"). Run it with the sqlite3 shell: sqlite3 FILE < fix.sql".into(),
-        "-- Stop every program that writes to this database first, and take a backup. `.bail on`".into(),
-        "-- makes the shell stop at the first error; the open transaction is then rolled back and".into(),
-        "-- the file left as it was. Another client must run it the same way: foreign keys off".into(),
-        "-- before BEGIN (foreign_keys is a per-connection setting, ignored inside a transaction),".into(),
-        "-- and stop at the first error instead of committing.".into(),
-        ".bail on".into(),
-        "PRAGMA foreign_keys = OFF;".into(),
-        "BEGIN IMMEDIATE;".into(),
         format!("{new_create};"),
         format!("INSERT INTO {temp} ({into}) SELECT {from} FROM {name};"),
     ];
@@ -248,13 +271,7 @@ pub fn script(
         ));
         out.push("DROP TABLE temp.litescope_fk_check;".into());
     }
-    out.push("COMMIT;".into());
-    out.push(
-        "-- Foreign keys back on for this session, as an application that declares them runs."
-            .into(),
-    );
-    out.push("PRAGMA foreign_keys = ON;".into());
-    Ok(out.join("\n"))
+    Ok(out)
 }
 
 /// `base`, or `base_2`, `base_3`… : the first name no table, index, view or trigger has.

@@ -25,6 +25,7 @@ pub mod status;
 pub mod track;
 pub mod version;
 
+pub use apply::Failure;
 pub use folder::{read_folder, Folder, Layout, Migration, Transaction};
 pub use records::{read_records, Record, Recorded};
 pub use status::{compare, read, read_tracking, State, Status, StatusRow};

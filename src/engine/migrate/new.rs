@@ -18,11 +18,17 @@ use crate::engine::lexer;
 use crate::engine::write::AtomicFile;
 
 /// Writes the next migration named `name` into `dir` (created if missing) and returns the files
-/// written.
-pub fn create(dir: &Path, name: &str, now: SystemTime) -> Result<Vec<PathBuf>, Error> {
+/// written. `up` is its SQL (the schema diff's); without it, the files hold the layout's
+/// placeholders for a person to fill.
+pub fn create(
+    dir: &Path,
+    name: &str,
+    now: SystemTime,
+    up: Option<&str>,
+) -> Result<Vec<PathBuf>, Error> {
     std::fs::create_dir_all(dir).map_err(|e| Error::invalid(dir, e.to_string()))?;
     let folder = read_folder(dir)?;
-    write(&draft(&folder, name, now, None)?)
+    write(&draft(&folder, name, now, up)?)
 }
 
 /// A migration drafted for a folder and not written yet: what a confirmation names before
@@ -131,10 +137,12 @@ fn files_with(layout: Layout, version: &str, slug: &str, sql: &str) -> Vec<(Stri
         (Layout::Plain, true) => {
             vec![(format!("{base}.sql"), format!("-- no-transaction\n{sql}\n"))]
         }
-        (Layout::Plain | Layout::UpDown, _) => {
-            let up = if layout == Layout::UpDown { ".up" } else { "" };
-            vec![(format!("{base}{up}.sql"), format!("{sql}\n"))]
-        }
+        (Layout::Plain, false) => vec![(format!("{base}.sql"), format!("{sql}\n"))],
+        // The down file is left empty: a roll back then refuses, rather than run nothing.
+        (Layout::UpDown, _) => vec![
+            (format!("{base}.up.sql"), format!("{sql}\n")),
+            (format!("{base}.down.sql"), "\n".into()),
+        ],
         (Layout::Dbmate, _) => {
             let mark = if own { " transaction:false" } else { "" };
             vec![(

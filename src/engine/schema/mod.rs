@@ -17,6 +17,7 @@ mod columns;
 mod load;
 mod text;
 
+pub use columns::{definition, normalized};
 pub use load::load;
 pub use text::pretty_ddl;
 
@@ -51,6 +52,38 @@ pub struct Column {
     /// False when the name is not UTF-8 and `name` shows it escaped.
     #[serde(skip)]
     pub name_valid: bool,
+}
+
+/// What a CREATE TABLE's text says that the columns pragma does not, read by [`definition`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Definition {
+    pub columns: Vec<ColumnText>,
+    /// The table-level CHECK expressions, [`normalized`].
+    pub checks: Vec<String>,
+}
+
+impl Definition {
+    pub fn column(&self, name: &str) -> Option<&ColumnText> {
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// One column as its CREATE TABLE text declares it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ColumnText {
+    pub name: String,
+    /// The definition as written, from the name to the last constraint.
+    pub text: String,
+    pub collation: Option<String>,
+    /// The column's CHECK expressions, [`normalized`].
+    pub checks: Vec<String>,
+    pub unique: bool,
+    /// It declares a foreign key itself (`REFERENCES`).
+    pub references: bool,
+    /// Its DEFAULT is an expression in parentheses or `CURRENT_*`, which `ADD COLUMN` refuses.
+    pub default_varies: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -7,9 +7,14 @@
 //! WITHOUT ROWID and STRICT tables (whose key columns SQLite marks NOT NULL), quoted type names, defaults
 //! that are quoted names, and any token it does not expect. The loader asks the pragma for
 //! those. The tests compare both on the shared corpus and on awkward DDL.
+//!
+//! The same reading gives what the pragma never says ([`definition`]): each column's definition
+//! as written, its collation and CHECKs, and the table's own CHECKs, which the schema diff
+//! compares. Tables with WITHOUT ROWID or STRICT are read for that too, since those facts do not
+//! depend on the key columns' NOT NULL.
 
 use super::text::closing;
-use super::Column;
+use super::{Column, ColumnText, Definition};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -32,6 +37,42 @@ struct Token {
 /// The columns of the table `sql` creates, or `None` when the text holds anything this reader
 /// does not handle.
 pub(super) fn columns(sql: &str) -> Option<Vec<Column>> {
+    parse(sql).filter(|p| !p.options).map(|p| p.columns)
+}
+
+/// What the CREATE TABLE `sql` says beyond the columns pragma, or `None` when the text holds
+/// anything this reader does not handle.
+pub fn definition(sql: &str) -> Option<Definition> {
+    parse(sql).map(|p| p.definition)
+}
+
+/// The tokens of `sql` joined by one space, names unquoted and lower-cased: two texts that
+/// SQLite reads alike (spacing, comments, quoting, keyword case) compare equal. `None` where the
+/// text cannot be read as tokens.
+pub fn normalized(sql: &str) -> Option<String> {
+    let tokens = tokens(sql)?;
+    let words: Vec<String> = tokens
+        .iter()
+        .map(|t| {
+            let text = sql.get(t.start..t.end).unwrap_or_default();
+            match t.kind {
+                Kind::Word => text.to_ascii_lowercase(),
+                Kind::Quoted => dequote(text).to_ascii_lowercase(),
+                _ => text.to_string(),
+            }
+        })
+        .collect();
+    Some(words.join(" "))
+}
+
+struct Parsed {
+    columns: Vec<Column>,
+    definition: Definition,
+    /// WITHOUT ROWID or STRICT follows the column list.
+    options: bool,
+}
+
+fn parse(sql: &str) -> Option<Parsed> {
     let mut c = Cursor {
         sql,
         tokens: tokens(sql)?,
@@ -50,27 +91,44 @@ pub(super) fn columns(sql: &str) -> Option<Vec<Column>> {
     }
     c.expect_punct(b'(')?;
     let mut cols = Vec::new();
+    let mut definition = Definition::default();
     let mut key = Vec::new();
     loop {
         if c.at_table_constraint() {
-            table_constraints(&mut c, &mut key)?;
+            table_constraints(&mut c, &mut key, &mut definition.checks)?;
         } else {
-            cols.push(column(&mut c)?);
+            let (col, text) = column(&mut c)?;
+            cols.push(col);
+            definition.columns.push(text);
         }
         if !c.eat_punct(b',') {
             break;
         }
     }
     c.expect_punct(b')')?;
-    table_options(&mut c)?;
+    let options = table_options(&mut c)?;
     number_key(&mut cols, &key)?;
-    Some(cols)
+    Some(Parsed {
+        columns: cols,
+        definition,
+        options,
+    })
 }
 
-/// Nothing may follow the column list: WITHOUT ROWID and STRICT both mark key columns NOT NULL
-/// (STRICT all but a rowid alias), which is left to the pragma.
-fn table_options(c: &mut Cursor) -> Option<()> {
-    c.peek().is_none().then_some(())
+/// WITHOUT ROWID and STRICT after the column list; true when any is there. Both mark key
+/// columns NOT NULL (STRICT all but a rowid alias), so [`columns`] leaves such tables to the
+/// pragma.
+fn table_options(c: &mut Cursor) -> Option<bool> {
+    let mut any = false;
+    while c.peek().is_some() {
+        if c.eat("WITHOUT") {
+            c.expect("ROWID")?;
+        } else if !(c.eat("STRICT") || any && c.eat_punct(b',')) {
+            return None;
+        }
+        any = true;
+    }
+    Some(any)
 }
 
 /// Puts each column's position in a table-level PRIMARY KEY into `pk`.
@@ -110,11 +168,12 @@ const COLUMN_CONSTRAINTS: [&str; 11] = [
 /// The types SQLite keeps as its own upper-case spelling, whatever the text says.
 const STANDARD_TYPES: [&str; 6] = ["INT", "INTEGER", "REAL", "TEXT", "BLOB", "ANY"];
 
-fn column(c: &mut Cursor) -> Option<Column> {
+fn column(c: &mut Cursor) -> Option<(Column, ColumnText)> {
+    let start = c.peek()?.start;
     let name = c.name()?;
     let decl_type = decl_type(c)?;
     let mut col = Column {
-        name,
+        name: name.clone(),
         decl_type,
         notnull: false,
         pk: 0,
@@ -122,8 +181,16 @@ fn column(c: &mut Cursor) -> Option<Column> {
         hidden: false,
         name_valid: true,
     };
-    while column_constraint(c, &mut col)? {}
-    Some(col)
+    let mut text = ColumnText {
+        name,
+        ..ColumnText::default()
+    };
+    let mut end = c.tokens.get(c.at.checked_sub(1)?)?.end;
+    while column_constraint(c, &mut col, &mut text)? {
+        end = c.tokens.get(c.at - 1)?.end;
+    }
+    text.text = c.sql.get(start..end)?.to_string();
+    Some((col, text))
 }
 
 /// The type as written (words, then an optional `(n)` or `(n, m)`), empty when there is none.
@@ -171,8 +238,8 @@ fn size_args(c: &mut Cursor) -> Option<usize> {
     }
 }
 
-/// Reads one column constraint into `col`; false when none follows.
-fn column_constraint(c: &mut Cursor, col: &mut Column) -> Option<bool> {
+/// Reads one column constraint into `col` and `text`; false when none follows.
+fn column_constraint(c: &mut Cursor, col: &mut Column, text: &mut ColumnText) -> Option<bool> {
     if c.eat("CONSTRAINT") {
         c.name()?;
     } else if c.eat("PRIMARY") {
@@ -185,16 +252,24 @@ fn column_constraint(c: &mut Cursor, col: &mut Column) -> Option<bool> {
         c.expect("NULL")?;
         c.conflict()?;
         col.notnull = true;
-    } else if c.eat("NULL") || c.eat("UNIQUE") {
+    } else if c.eat("UNIQUE") {
+        c.conflict()?;
+        text.unique = true;
+    } else if c.eat("NULL") {
         c.conflict()?;
     } else if c.eat("CHECK") {
-        c.group()?;
+        text.checks.push(c.check()?);
     } else if c.eat("DEFAULT") {
+        text.default_varies = c.peek_punct(b'(')
+            || ["CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"]
+                .iter()
+                .any(|w| c.next_is_word(0, w));
         col.default = Some(default_value(c)?);
     } else if c.eat("COLLATE") {
-        c.name()?;
+        text.collation = Some(c.name()?);
     } else if c.eat("REFERENCES") {
         references(c)?;
+        text.references = true;
     } else {
         return Some(false);
     }
@@ -252,8 +327,12 @@ fn references(c: &mut Cursor) -> Option<()> {
 }
 
 /// Table constraints, which may follow each other without commas; a PRIMARY KEY's columns go
-/// into `key`.
-fn table_constraints(c: &mut Cursor, key: &mut Vec<String>) -> Option<()> {
+/// into `key`, CHECK expressions into `checks`.
+fn table_constraints(
+    c: &mut Cursor,
+    key: &mut Vec<String>,
+    checks: &mut Vec<String>,
+) -> Option<()> {
     while c.at_table_constraint() {
         if c.eat("CONSTRAINT") {
             c.name()?;
@@ -265,7 +344,7 @@ fn table_constraints(c: &mut Cursor, key: &mut Vec<String>) -> Option<()> {
             c.group()?;
             c.conflict()?;
         } else if c.eat("CHECK") {
-            c.group()?;
+            checks.push(c.check()?);
         } else {
             c.expect("FOREIGN")?;
             c.expect("KEY")?;
@@ -380,6 +459,14 @@ impl Cursor<'_> {
             return resolutions.iter().any(|r| self.eat(r)).then_some(());
         }
         Some(())
+    }
+
+    /// A CHECK's parenthesised expression, [`normalized`].
+    fn check(&mut self) -> Option<String> {
+        let open = self.peek()?;
+        self.group()?;
+        let close = self.tokens.get(self.at - 1)?;
+        normalized(self.sql.get(open.end..close.start)?)
     }
 
     /// Skips a parenthesised group, nested groups included.

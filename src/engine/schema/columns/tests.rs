@@ -126,3 +126,29 @@ fn reads_awkward_ddl_as_the_pragma_does_or_leaves_it() {
         assert!(table.iter().any(|t| t == "t" || t == "wé"), "{sql}");
     }
 }
+
+#[test]
+fn definition_reads_what_the_pragma_never_says() {
+    let sql = "CREATE TABLE t (a TEXT COLLATE NOCASE CHECK (length(a) >  2), \
+               b INT UNIQUE REFERENCES p(id) DEFAULT (1 + 1), c TEXT DEFAULT CURRENT_TIMESTAMP, \
+               CHECK (b <> 0)) STRICT, WITHOUT ROWID";
+    let d = definition(sql).unwrap();
+    let a = d.column("A").unwrap();
+    assert_eq!(a.collation.as_deref(), Some("NOCASE"));
+    assert_eq!(a.checks, ["length ( a ) > 2"]);
+    assert_eq!(a.text, "a TEXT COLLATE NOCASE CHECK (length(a) >  2)");
+    let b = d.column("b").unwrap();
+    assert!(b.unique && b.references && b.default_varies);
+    assert!(d.column("c").unwrap().default_varies);
+    assert_eq!(d.checks, ["b < > 0"]);
+    assert_eq!(
+        columns(sql),
+        None,
+        "options leave the columns to the pragma"
+    );
+    assert_eq!(definition("CREATE TABLE t (a) STRICT garbage"), None);
+    assert_eq!(
+        normalized("create table \"T\" ( a  /* x */ int )"),
+        normalized("CREATE TABLE t(a INT)")
+    );
+}
