@@ -84,12 +84,7 @@ pub fn analyse(file: &Connection, statements: &[(usize, String)]) -> rusqlite::R
 
 /// One statement's plan on the file and its suggestions from the copy. A statement SQLite
 /// cannot plan is kept with its error; only a cancel (an interrupt) stops the workload.
-pub fn plan_one(
-    file: &Connection,
-    copy: &Copy,
-    line: usize,
-    sql: &str,
-) -> rusqlite::Result<Planned> {
+fn plan_one(file: &Connection, copy: &Copy, line: usize, sql: &str) -> rusqlite::Result<Planned> {
     let (plan, error) = match explain(file, sql) {
         Ok(plan) => (plan, None),
         Err(e) if connect::is_interrupt(&e) => return Err(e),
