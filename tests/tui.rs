@@ -1000,17 +1000,19 @@ fn the_plan_marks_costly_steps_and_shows_a_suggestion_beside_it() {
     key(&mut app, KeyCode::Char('a'));
     assert_eq!(query(&app).advice.applied, Some(0));
     let text = screen(&app);
-    assert!(text.contains("Plan now") && text.contains("Plan with idx_orders_note_created_at"));
+    assert!(
+        text.contains("Plan now") && text.contains("Plan with idx_orders_note_created_at_desc")
+    );
     assert!(text.contains("SEARCH orders USING INDEX"), "{text}");
     snapshot("query_plan_beside", &app);
     key(&mut app, KeyCode::Char('y'));
     let (copied_text, said) = copied(&app);
     assert_eq!(
         copied_text,
-        r#"CREATE INDEX "idx_orders_note_created_at" ON "orders"("note", "created_at" DESC);"#
+        r#"CREATE INDEX "idx_orders_note_created_at_desc" ON "orders"("note", "created_at" DESC);"#
     );
     assert!(
-        said.contains("CREATE INDEX idx_orders_note_created_at"),
+        said.contains("CREATE INDEX idx_orders_note_created_at_desc"),
         "{said}"
     );
     key(&mut app, KeyCode::Esc);

@@ -76,8 +76,12 @@ impl Suggestion {
     }
 
     /// True when this index's columns lead `other`'s on the same table.
+    /// (Direction aside: SQLite reads an index backwards for the opposite order.)
     pub fn leads(&self, other: &Suggestion) -> bool {
-        self.table == other.table && other.columns.starts_with(&self.columns)
+        let same = |a: &Key, b: &Key| a.column == b.column && a.nocase == b.nocase;
+        self.table == other.table
+            && self.keys.len() <= other.keys.len()
+            && self.keys.iter().zip(&other.keys).all(|(a, b)| same(a, b))
     }
 
     /// `DROP INDEX` for this suggestion, to take it off the copy again.
@@ -225,7 +229,7 @@ fn proposal(copy: &Copy, table: &str, keys: &[Key], made: &[Suggestion]) -> Opti
     {
         return None;
     }
-    let name = free_name(copy, table, &columns);
+    let name = free_name(copy, table, keys);
     let terms: Vec<String> = keys.iter().map(Key::sql).collect();
     Some(Suggestion {
         table: table.to_string(),
@@ -243,8 +247,9 @@ fn proposal(copy: &Copy, table: &str, keys: &[Key], made: &[Suggestion]) -> Opti
     })
 }
 
-/// `idx_<table>_<columns>`, readable where names allow, and taken by no index of the copy.
-fn free_name(copy: &Copy, table: &str, columns: &[String]) -> String {
+/// `idx_<table>_<columns>` (`_desc`, `_nocase` where a key says so), readable where names
+/// allow, and taken by no index of the file.
+fn free_name(copy: &Copy, table: &str, keys: &[Key]) -> String {
     let plain = |s: &str| -> String {
         s.chars()
             .map(|c| match c.is_ascii_alphanumeric() {
@@ -253,7 +258,19 @@ fn free_name(copy: &Copy, table: &str, columns: &[String]) -> String {
             })
             .collect()
     };
-    let cols: Vec<String> = columns.iter().map(|c| plain(c)).collect();
+    let cols: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let mut col = plain(&k.column);
+            if k.nocase {
+                col.push_str("_nocase");
+            }
+            if k.desc {
+                col.push_str("_desc");
+            }
+            col
+        })
+        .collect();
     let base = format!("idx_{}_{}", plain(table), cols.join("_"));
     let taken = |n: &str| copy.indexes.iter().any(|i| i.name.eq_ignore_ascii_case(n));
     (1..)
@@ -289,7 +306,7 @@ mod tests {
         assert_eq!(got[0].columns, ["a", "b"]);
         assert_eq!(
             got[0].sql,
-            r#"CREATE INDEX "idx_t_a_b" ON "t"("a", "b" DESC)"#
+            r#"CREATE INDEX "idx_t_a_b_desc" ON "t"("a", "b" DESC)"#
         );
         assert_eq!(weight(&got[0].plan), 0);
         // The copy is left as it was.
@@ -317,7 +334,7 @@ mod tests {
         let got = advise_sql(&copy, "SELECT * FROM t WHERE a = 1 AND b LIKE 'x%'");
         assert_eq!(
             got[0].sql,
-            r#"CREATE INDEX "idx_t_a_b" ON "t"("a", "b" COLLATE NOCASE)"#
+            r#"CREATE INDEX "idx_t_a_b_nocase" ON "t"("a", "b" COLLATE NOCASE)"#
         );
     }
 

@@ -84,12 +84,7 @@ pub fn analyse(file: &Connection, statements: &[(usize, String)]) -> rusqlite::R
 
 /// One statement's plan on the file and its suggestions from the copy. A statement SQLite
 /// cannot plan is kept with its error; only a cancel (an interrupt) stops the workload.
-pub fn plan_one(
-    file: &Connection,
-    copy: &Copy,
-    line: usize,
-    sql: &str,
-) -> rusqlite::Result<Planned> {
+fn plan_one(file: &Connection, copy: &Copy, line: usize, sql: &str) -> rusqlite::Result<Planned> {
     let (plan, error) = match explain(file, sql) {
         Ok(plan) => (plan, None),
         Err(e) if connect::is_interrupt(&e) => return Err(e),
@@ -169,7 +164,7 @@ fn fewest(copy: &Copy, queries: &[Planned]) -> Vec<Suggestion> {
             kept.push(s.clone());
         }
     }
-    kept.sort_by(|a, b| (&a.table, &a.columns).cmp(&(&b.table, &b.columns)));
+    kept.sort_by(|a, b| (&a.table, &a.columns, &a.name).cmp(&(&b.table, &b.columns, &b.name)));
     kept
 }
 
@@ -209,6 +204,17 @@ mod tests {
                 (3, "SELECT :x, @y, $z, ?12".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn a_nocase_key_is_not_merged_into_a_binary_one() {
+        let db = Connection::open_in_memory().unwrap();
+        db.execute_batch("CREATE TABLE t(a, b);").unwrap();
+        let text =
+            "SELECT * FROM t WHERE a = 1 AND b LIKE 'x%'; SELECT * FROM t WHERE a = 1 AND b > 2";
+        let got = analyse(&db, &statements(text)).unwrap();
+        let names: Vec<&str> = got.indexes.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["idx_t_a_b", "idx_t_a_b_nocase"]);
     }
 
     #[test]
