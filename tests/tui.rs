@@ -1069,3 +1069,56 @@ fn a_workload_opens_as_a_list_of_statements_and_enter_shows_a_plan() {
     key(&mut app, KeyCode::Esc);
     assert!(!query(&app).advice.listing);
 }
+
+#[test]
+fn schema_compares_the_selected_database_with_the_next_and_copies_the_sql() {
+    let dir = setup();
+    build(
+        &dir.path().join("shop2.db"),
+        &SHOP
+            .replace("email TEXT", "email TEXT NOT NULL DEFAULT ''")
+            .replace("CREATE VIEW big_orders", "CREATE VIEW big_orders2"),
+    );
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Char('c'));
+    app.settle(Duration::from_secs(20));
+    let text = screen(&app);
+    assert!(
+        text.contains("A: shop.db") && text.contains("B: shop2.db"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- view big_orders") && text.contains("+ view big_orders2"),
+        "{text}"
+    );
+    assert!(text.contains("~ table customers"), "{text}");
+    snapshot("schema_compare", &app);
+    key(&mut app, KeyCode::Char('y'));
+    let (sql, what) = copied(&app);
+    assert!(what.contains("SQL from the first schema"), "{what}");
+    assert!(
+        sql.contains("CREATE VIEW") && sql.contains("\"customers\""),
+        "{sql}"
+    );
+    // The copied SQL turns the first schema into the second (run on a copy, as printed).
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(dir.path().join("shop.db"), &copy).unwrap();
+    let run = std::process::Command::new("sqlite3")
+        .arg(&copy)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(sql.as_bytes())?;
+            child.wait_with_output()
+        });
+    let out = run.expect("the sqlite3 shell");
+    assert!(out.status.success(), "{out:?}");
+    let b = dir.path().join("shop2.db");
+    let (code, out, _) = litescope(&["diff".as_ref(), copy.as_os_str(), b.as_os_str()]);
+    assert_eq!(code, 0, "the schemas are the same after the SQL: {out}");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.panels.get::<Schema>().unwrap().compare.is_none());
+    assert!(screen(&app).contains("c compare"));
+}

@@ -40,6 +40,8 @@ pub enum Action {
     /// Query panel: the workload's statements with their marks (the --workload file, or the
     /// editor's statements), or back to the results.
     Workload,
+    /// Schema panel: compare the selected database's schema with the next other database's.
+    Compare,
     /// Findings panel: the next sort order.
     Sort,
     /// Findings panel: show only the next severity.
@@ -123,6 +125,7 @@ impl Action {
             Action::HistoryPrev => "previous query from history",
             Action::HistoryNext => "next query from history",
             Action::Workload => "workload: every statement with its marks / back to results",
+            Action::Compare => "compare with the next database's schema (Schema)",
             Action::Sort => "change sort order (Findings)",
             Action::Severity => "filter by severity (Findings)",
             Action::Theme => "switch dark / light theme",

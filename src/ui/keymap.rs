@@ -119,6 +119,7 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("history_prev", &["ctrl-p"]),
     ("history_next", &["ctrl-n"]),
     ("workload", &["w"]),
+    ("compare", &["c"]),
     ("sort", &["s"]),
     ("severity", &["v"]),
     ("theme", &["t"]),

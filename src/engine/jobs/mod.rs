@@ -4,6 +4,7 @@
 
 pub mod advise;
 pub mod backups;
+pub mod compare;
 pub mod migrations;
 pub mod page;
 pub mod query;

@@ -1,5 +1,8 @@
 //! Schema (2): a tree of databases, tables (with columns, foreign keys, indexes, triggers), views,
-//! virtual tables with their shadow tables folded under them; Enter shows an object's DDL.
+//! virtual tables with their shadow tables folded under them; Enter shows an object's DDL; `c`
+//! compares the selected database's schema with another's (see [`compare`]).
+
+pub mod compare;
 
 use std::collections::HashSet;
 
@@ -27,6 +30,17 @@ pub struct Schema {
     pub filter: String,
     /// Nodes whose open/closed state differs from their default.
     pub toggled: HashSet<String>,
+    /// The comparison shown instead of the tree, if any.
+    pub compare: Option<compare::Compare>,
+}
+
+/// The database a tree node belongs to (its key starts `d<index>`).
+fn database_of(node: &Node) -> Option<usize> {
+    let digits: String = node.key[1..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
 }
 
 /// One line of the tree.
@@ -321,6 +335,15 @@ fn table_node(b: &mut Builder, i: usize, m: &Database, t: &Table) {
 
 impl Panel for Schema {
     fn handle(&mut self, action: Action, ctx: &mut Ctx) {
+        if let Some(c) = &mut self.compare {
+            if action == Action::Compare {
+                let (a, b) = (c.a, c.b);
+                self.compare = compare::start(a, b, ctx);
+            } else if !c.handle(action, ctx) {
+                self.compare = None;
+            }
+            return;
+        }
         let tree = nodes(self, ctx.view);
         if step(&mut self.selected, tree.len(), action) {
             return;
@@ -329,6 +352,10 @@ impl Panel for Schema {
             return;
         };
         match action {
+            Action::Compare => {
+                let a = database_of(node).unwrap_or(ctx.view.focus);
+                self.compare = compare::start(a, a, ctx);
+            }
             Action::Enter => match &node.ddl {
                 Some((title, sql)) => ctx.popup(
                     Popup::new(title.clone(), Text::from(highlight(sql, &ctx.view.theme)))
@@ -370,8 +397,15 @@ impl Panel for Schema {
         pick(&mut self.selected, row, height, 0);
     }
 
+    fn steps_back(&self) -> bool {
+        self.compare.is_some()
+    }
+
     fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
-        draw(self, frame, area, view);
+        match &self.compare {
+            Some(c) => c.draw(frame, area, view),
+            None => draw(self, frame, area, view),
+        }
     }
 }
 
@@ -437,7 +471,7 @@ fn draw(state: &Schema, frame: &mut Frame, area: Rect, view: &View) {
         .collect();
     let filter = &state.filter;
     let title = if filter.is_empty() {
-        " Schema · Enter DDL · ←→ fold ".to_string()
+        " Schema · Enter DDL · ←→ fold · c compare ".to_string()
     } else {
         format!(" Schema · filter: {filter} ")
     };
