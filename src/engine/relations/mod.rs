@@ -10,6 +10,12 @@
 //! which SQLite builds an automatic index when the parent has none. A parent referenced by many
 //! tables (`users`) has its keys read once and kept for the others, up to the same total.
 //!
+//! Each relation records its [`Method`]. In WAL mode a child table whose relations each lead an
+//! index of their own is read one relation at a time, each statement unordered so that SQLite
+//! reads the covering index instead of the rows; a relation whose keys do not fit but whose
+//! columns lead a child index is counted by SQLite's `NOT EXISTS` plan over it ([`by_index`])
+//! rather than by the join.
+//!
 //! Values are compared as SQLite compares them for a foreign key: the parent column's affinity
 //! is applied to the child value, so `'5'` matches `5` in an INTEGER parent.
 //!
@@ -34,14 +40,16 @@ use serde::Serialize;
 
 use crate::engine::connect::Conn;
 
+mod by_index;
 mod count;
 mod fix;
 mod infer;
 mod keys;
 
 use crate::engine::quote::ident;
-use crate::engine::schema::{Column, Schema, Table, TableKind};
+use crate::engine::schema::{Column, Index, Schema, Table, TableKind};
 use crate::engine::slices::{self, Pace, Scan, Snapshot, Stopped};
+use by_index::*;
 use count::*;
 use fix::*;
 use infer::*;
@@ -86,6 +94,33 @@ pub struct Relation {
     /// False when another process committed while this relation was counted: its counts then
     /// come from reads of different moments.
     pub one_snapshot: bool,
+    /// How the orphans were counted; `None` when counting never began (no such parent).
+    pub method: Option<Method>,
+}
+
+/// How a relation's orphans are counted, picked per relation as the cheapest that applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// From an index of the child table that leads with the key columns, read instead of the
+    /// table's rows: probing parent keys in memory, or where they do not fit, by SQLite's own
+    /// `NOT EXISTS` plan (see [`by_index`]).
+    Index,
+    /// One pass over the child table's rows, shared by all its relations counted this way,
+    /// probing parent keys held in memory.
+    Pass,
+    /// A join, where the parent's keys do not fit in memory and no child index serves.
+    Join,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Index => "index",
+            Method::Pass => "pass",
+            Method::Join => "join",
+        }
+    }
 }
 
 /// Every declared relation of `schema` and every inferred one the evidence supports, counted.
@@ -212,6 +247,7 @@ fn new_relation(
         why,
         error: None,
         one_snapshot: true,
+        method: None,
     };
     rel.fix = clean_fix(child, &rel);
     rel
@@ -229,7 +265,6 @@ mod tests {
         let conn = connect::open(path).unwrap();
         let schema = schema::load(&conn, Detail::Full).unwrap();
         let mut rels = declared(&schema);
-        let members: Vec<usize> = (0..rels.len()).collect();
         let pass = Pass {
             conn: &conn,
             pace,
@@ -238,7 +273,12 @@ mod tests {
             max_keys,
             kept: RefCell::default(),
         };
-        count_child(&pass, &schema, &mut rels, &members);
+        for child in children(&rels) {
+            let members: Vec<usize> = (0..rels.len())
+                .filter(|&i| rels[i].child == child)
+                .collect();
+            count_child(&pass, &schema, &mut rels, &members);
+        }
         rels
     }
 
@@ -336,6 +376,128 @@ mod tests {
         let joined = by_parent(&count_declared(&path, Pace::Whole, 10), "coded").unwrap();
         let counted = by_parent(&in_memory, "coded").unwrap();
         assert_eq!(joined.orphans, counted.orphans);
+    }
+
+    /// `(child table, child column, orphans)` of each foreign key with orphans, from SQLite's own
+    /// check.
+    fn foreign_key_check(path: &std::path::Path) -> Vec<(String, String, u64)> {
+        let conn = Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT k.\"table\", l.\"from\", count(*) FROM pragma_foreign_key_check AS k \
+                 JOIN pragma_foreign_key_list(k.\"table\") AS l ON l.id = k.fkid \
+                 GROUP BY 1, 2 ORDER BY 1, 2",
+            )
+            .unwrap();
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+        });
+        rows.unwrap().map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn each_method_counts_as_foreign_key_check_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "PRAGMA foreign_keys = OFF;
+                 CREATE TABLE parent(id INTEGER PRIMARY KEY);
+                 CREATE TABLE coded(code TEXT UNIQUE);
+                 CREATE TABLE child(id INTEGER PRIMARY KEY, pid INTEGER REFERENCES parent(id),
+                                    code TEXT REFERENCES coded(code), note TEXT);
+                 CREATE INDEX child_pid ON child(pid, note);
+                 CREATE INDEX child_code ON child(code);
+                 CREATE TABLE other(id INTEGER PRIMARY KEY, pid INTEGER REFERENCES parent(id),
+                                    qid INTEGER REFERENCES parent(id));
+                 CREATE INDEX other_pid ON other(pid);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+                 INSERT INTO parent SELECT i FROM n WHERE i % 10 != 0;
+                 INSERT INTO coded SELECT 'c' || id FROM parent;
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9000)
+                 INSERT INTO child SELECT i, CASE WHEN i % 17 = 0 THEN NULL ELSE i % 3000 END,
+                     CASE WHEN i % 11 = 0 THEN NULL ELSE 'c' || (i % 3050) END, 'n' FROM n;
+                 INSERT INTO other SELECT id, pid, CASE WHEN id % 13 = 0 THEN NULL
+                     ELSE id % 3100 END FROM child;",
+            )
+            .unwrap();
+        let truth = foreign_key_check(&path);
+        let (index, pass, join) = (Some(Method::Index), Some(Method::Pass), Some(Method::Join));
+        let method = |rels: &[Relation], child: &str, column: &str| {
+            let found = rels
+                .iter()
+                .find(|r| r.child == child && r.columns[0] == column);
+            found.unwrap().method
+        };
+        // Keys in memory: child's keys each lead an index, other's qid none, so other is one pass.
+        let whole = count_declared(&path, Pace::Whole, MAX_PARENT_KEYS);
+        assert_eq!(method(&whole, "child", "pid"), index);
+        assert_eq!(method(&whole, "child", "code"), index);
+        assert_eq!(method(&whole, "other", "pid"), pass);
+        assert_eq!(method(&whole, "other", "qid"), pass);
+        // Keys that do not fit: NOT EXISTS where a child index leads, else the join.
+        let joined = count_declared(&path, Pace::Whole, 10);
+        assert_eq!(method(&joined, "other", "pid"), index);
+        assert_eq!(method(&joined, "child", "code"), index);
+        assert_eq!(method(&joined, "other", "qid"), join);
+        let sliced = count_declared(&path, Pace::Slices, MAX_PARENT_KEYS);
+        assert!(sliced.iter().all(|r| r.method == pass));
+        for rels in [&whole, &joined, &sliced] {
+            let mut orphans: Vec<(String, String, u64)> = rels
+                .iter()
+                .map(|r| (r.child.clone(), r.columns[0].clone(), r.orphans.unwrap()))
+                .collect();
+            orphans.sort();
+            assert_eq!(orphans, truth);
+            for (rel, other) in rels.iter().zip(sliced.iter()) {
+                assert_eq!((rel.nulls, rel.checked), (other.nulls, other.checked));
+                assert_eq!(rel.sample.len(), 3);
+                assert!(rel.one_snapshot && rel.error.is_none());
+            }
+        }
+    }
+
+    /// The plan of each statement the index method runs.
+    fn plan(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map([], |r| r.get(3)).unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn the_index_method_reads_the_child_index_and_searches_the_parent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE parent(id INTEGER PRIMARY KEY);
+                 CREATE TABLE child(id INTEGER PRIMARY KEY, pid INTEGER REFERENCES parent(id),
+                                    body TEXT);
+                 CREATE INDEX child_pid ON child(pid);",
+            )
+            .unwrap();
+        let conn = connect::open(&path).unwrap();
+        let schema = schema::load(&conn, Detail::Full).unwrap();
+        let rel = &declared(&schema)[0];
+        let child = schema.table("child").unwrap();
+        // Keys in memory: the unordered read of a whole pass (slices::Scan) reads the index.
+        let read = plan(&conn, "SELECT rowid, c.\"pid\" FROM main.\"child\" AS c");
+        assert!(read[0].contains("COVERING INDEX child_pid"), "{read:?}");
+        // Keys that do not fit: NOT EXISTS reads the index and searches the parent's key.
+        let not_exists = plan(&conn, &orphans_by_index_sql(child, rel));
+        assert!(
+            not_exists[0].contains("COVERING INDEX child_pid"),
+            "{not_exists:?}"
+        );
+        assert!(not_exists
+            .iter()
+            .any(|d| d.starts_with("SEARCH p USING INTEGER PRIMARY KEY")));
+        for max_keys in [MAX_PARENT_KEYS, 0] {
+            let rels = count_declared(&path, Pace::Whole, max_keys);
+            assert_eq!(rels[0].method, Some(Method::Index));
+        }
     }
 
     #[test]
