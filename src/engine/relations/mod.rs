@@ -13,7 +13,7 @@
 //! Each relation records its [`Method`]. In WAL mode a child table whose relations each lead an
 //! index of their own is read one relation at a time, each statement unordered so that SQLite
 //! reads the covering index instead of the rows; a relation whose keys do not fit but whose
-//! columns lead a child index is counted by SQLite's `NOT EXISTS` plan over it ([`by_index`])
+//! columns lead a child index is counted by SQLite's `NOT EXISTS` plan over it (by_index.rs)
 //! rather than by the join.
 //!
 //! Values are compared as SQLite compares them for a foreign key: the parent column's affinity
@@ -104,7 +104,7 @@ pub struct Relation {
 pub enum Method {
     /// From an index of the child table that leads with the key columns, read instead of the
     /// table's rows: probing parent keys in memory, or where they do not fit, by SQLite's own
-    /// `NOT EXISTS` plan (see [`by_index`]).
+    /// `NOT EXISTS` plan (by_index.rs).
     Index,
     /// One pass over the child table's rows, shared by all its relations counted this way,
     /// probing parent keys held in memory.
