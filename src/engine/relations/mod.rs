@@ -31,6 +31,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use rusqlite::types::ValueRef;
@@ -38,7 +40,8 @@ use rusqlite::{Connection, Row};
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
-use crate::engine::connect::Conn;
+use crate::engine::connect::{self, Conn};
+use crate::engine::locks::lock;
 
 mod by_index;
 mod count;
@@ -140,25 +143,7 @@ pub fn find_with(
     let mut rels = candidates(schema, &declared);
     let inferred_from = declared.len();
     rels.splice(0..0, declared);
-    let total = rels.len();
-    let mut done = 0;
-    let pass = Pass {
-        conn,
-        pace: Pace::of(conn),
-        budget,
-        sample,
-        max_keys: MAX_PARENT_KEYS,
-        kept: RefCell::default(),
-    };
-    for child in children(&rels) {
-        progress(done, total);
-        let members: Vec<usize> = (0..rels.len())
-            .filter(|&i| rels[i].child == child)
-            .collect();
-        count_child(&pass, schema, &mut rels, &members);
-        done += members.len();
-    }
-    progress(total, total);
+    let rels = count_all(conn, schema, budget, sample, rels, progress);
     let mut kept = Vec::with_capacity(rels.len());
     for (i, mut rel) in rels.into_iter().enumerate() {
         if i < inferred_from {
@@ -170,6 +155,101 @@ pub fn find_with(
     }
     attach_declare_fixes(schema, &mut kept);
     kept
+}
+
+/// Child tables still to count, each with its relations, taken one at a time by whichever
+/// connection is free, so that one large table on one connection leaves the rest to the other.
+struct Queue {
+    tables: Vec<Mutex<Vec<Relation>>>,
+    next: AtomicUsize,
+    /// Relations counted, by either connection.
+    done: AtomicUsize,
+}
+
+/// Counts every relation of `rels`, child table by child table, on `conn` and, where a second
+/// read-only connection opens beside it (sharing its cancel and, in rollback-journal mode, its
+/// read windows), on that one too in another thread; returns them in the order given.
+fn count_all(
+    conn: &Conn,
+    schema: &Schema,
+    budget: Duration,
+    sample: usize,
+    rels: Vec<Relation>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Vec<Relation> {
+    let total = rels.len();
+    let mut order: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<Vec<(usize, Relation)>> = Vec::new();
+    for (i, rel) in rels.into_iter().enumerate() {
+        let at = *order.entry(rel.child.clone()).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[at].push((i, rel));
+    }
+    let positions: Vec<Vec<usize>> = groups
+        .iter()
+        .map(|g| g.iter().map(|p| p.0).collect())
+        .collect();
+    let queue = Queue {
+        tables: groups
+            .into_iter()
+            .map(|g| Mutex::new(g.into_iter().map(|p| p.1).collect()))
+            .collect(),
+        next: AtomicUsize::new(0),
+        done: AtomicUsize::new(0),
+    };
+    let beside = (queue.tables.len() > 1)
+        .then(|| connect::open_beside(conn))
+        .flatten();
+    std::thread::scope(|s| {
+        if let Some(other) = beside {
+            let queue = &queue;
+            s.spawn(move || count_queue(&other, schema, budget, sample, queue, &mut |_| {}));
+        }
+        count_queue(conn, schema, budget, sample, &queue, &mut |done| {
+            progress(done, total)
+        });
+    });
+    progress(total, total);
+    let mut out: Vec<Option<Relation>> = (0..total).map(|_| None).collect();
+    for (table, at) in queue.tables.into_iter().zip(positions) {
+        let counted = table.into_inner().unwrap_or_else(PoisonError::into_inner);
+        for (rel, i) in counted.into_iter().zip(at) {
+            out[i] = Some(rel);
+        }
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// Takes child tables from `queue` until none is left, counting each on `conn`; `progress` hears
+/// how many relations are done in all before each table.
+fn count_queue(
+    conn: &Conn,
+    schema: &Schema,
+    budget: Duration,
+    sample: usize,
+    queue: &Queue,
+    progress: &mut dyn FnMut(usize),
+) {
+    let pass = Pass {
+        conn,
+        pace: Pace::of(conn),
+        budget,
+        sample,
+        max_keys: MAX_PARENT_KEYS,
+        kept: RefCell::default(),
+    };
+    loop {
+        let Some(table) = queue.tables.get(queue.next.fetch_add(1, Ordering::Relaxed)) else {
+            return;
+        };
+        progress(queue.done.load(Ordering::Relaxed));
+        let mut rels = lock(table);
+        let members: Vec<usize> = (0..rels.len()).collect();
+        count_child(&pass, schema, &mut rels, &members);
+        queue.done.fetch_add(members.len(), Ordering::Relaxed);
+    }
 }
 
 /// Gives each kept inferred relation the one rebuild of its child table that declares all of
