@@ -16,6 +16,9 @@
 //! columns lead a child index is counted by SQLite's `NOT EXISTS` plan over it (by_index.rs)
 //! rather than by the join.
 //!
+//! Child tables are shared out between the caller's connection and a second one opened beside it
+//! (see [`count_all`]), each with its own kept parent keys.
+//!
 //! Values are compared as SQLite compares them for a foreign key: the parent column's affinity
 //! is applied to the child value, so `'5'` matches `5` in an INTEGER parent.
 //!
