@@ -220,17 +220,15 @@ pub(super) fn parent_keys(
     deadline: Instant,
 ) -> Result<Option<(KeySet, u64)>, Stopped> {
     let cols: Vec<usize> = (0..aff.len()).collect();
-    let mut keys = Vec::new();
+    let mut keys = Keys::default();
     let mut too_many = false;
     let mut collect = |row: &Row| {
         if keys.len() as u64 >= pass.max_keys {
             too_many = true;
             return Ok(ControlFlow::Break(()));
         }
-        match key_at(row, &cols, aff)? {
-            Some(Probe::One(k)) => keys.push(k.owned()),
-            Some(Probe::Tuple(k)) => keys.push(k),
-            None => {}
+        if let Some(key) = key_at(row, &cols, aff)? {
+            keys.push(key);
         }
         Ok(ControlFlow::Continue(()))
     };
@@ -238,7 +236,7 @@ pub(super) fn parent_keys(
     let mut scan = Scan::new(parent, &extra, &mut collect)?;
     slices::run(pass.conn, pass.pace, deadline, &mut scan)?;
     let count = keys.len() as u64;
-    Ok((!too_many).then(|| (KeySet::build(keys), count)))
+    Ok((!too_many).then(|| (keys.build(), count)))
 }
 
 pub(super) fn scan_children(

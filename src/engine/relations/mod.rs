@@ -17,7 +17,7 @@
 //! rather than by the join.
 //!
 //! Child tables are shared out between the caller's connection and a second one opened beside it
-//! (see [`count_all`]), each with its own kept parent keys.
+//! (`count_all`), each with its own kept parent keys.
 //!
 //! Values are compared as SQLite compares them for a foreign key: the parent column's affinity
 //! is applied to the child value, so `'5'` matches `5` in an INTEGER parent.
@@ -626,6 +626,25 @@ mod tests {
             Key::Int(2),
             Key::Text(b"x".to_vec())
         ]))));
+    }
+
+    #[test]
+    fn keys_read_stay_integers_until_another_type_comes() {
+        let one = |k| Probe::One(k);
+        let mut ints = Keys::default();
+        ints.push(one(KeyRef::Int(5)));
+        assert!(matches!(ints.build(), KeySet::Dense { .. }));
+        let mut mixed = Keys::default();
+        for k in [KeyRef::Int(1), KeyRef::Text(b"a"), KeyRef::Int(2)] {
+            mixed.push(one(k));
+        }
+        assert_eq!(mixed.len(), 3);
+        let set = mixed.build();
+        assert!(matches!(set, KeySet::Keys(_)));
+        for k in [KeyRef::Int(1), KeyRef::Text(b"a"), KeyRef::Int(2)] {
+            assert!(set.contains(&one(k)), "{k:?}");
+        }
+        assert!(!set.contains(&one(KeyRef::Int(3))));
     }
 
     #[test]
