@@ -35,6 +35,10 @@ MIGRATIONS500 = {"version": 1, "migrations": 500}
 WORKLOAD1K = {"version": 1, "statements": 1_000, "of": BIG}
 # Side B of the schema diff: a copy of tables10k.db with a few changes (see gen_tables10k_b).
 TABLES10K_B = {"version": 1, "of": TABLES10K}
+# An application-shaped database from the shared generator (users, conversations, messages, events
+# with indexed foreign keys, many small tables, WAL mode); its parameters are the generator's own.
+BIGDB = ROOT.parent / "shared" / "tools" / "bigdb.py"
+APP_BIG = {"version": 1, "generator": "bigdb.py", "profile": "big"}
 
 # argv placeholders: {bin} is the litescope binary, {data} is bench/data (commands run from the repo
 # root). `check` is optional: max_ms (litescope median) and/or max_ratio (litescope / baseline).
@@ -85,6 +89,17 @@ CASES = [
      "relations": {"child.parent_code -> parent.code (declared, unindexed)":
                    ("child", "parent_code", "parent", "code", True)},
      "timeout": 60, "target": "ratio <= 0.5", "check": {"max_ratio": 0.5}},
+    # The application-shaped database of ../shared/tools/bigdb.py: the baseline is one sqlite3
+    # process running, per declared foreign key, the `NOT EXISTS` count (run_orphans_summed).
+    {"id": "orphans-app", "description": "orphans of every declared foreign key of an application-shaped "
+     "1 GB database (bigdb.py --profile big: indexed foreign keys, 200 tables, WAL)", "run": "orphans_summed",
+     "litescope": ["{bin}", "orphans", "{data}/app_big.db", "--json"],
+     "baseline": ["sqlite3", "{data}/app_big.db"],
+     "target": "ratio <= 0.5", "check": {"max_ratio": 0.5}},
+    {"id": "report-app", "description": "the audit of the application-shaped 1 GB database",
+     "litescope": ["{bin}", "report", "{data}/app_big.db", "--format", "json"],
+     "baseline": ["sqlite3", "{data}/app_big.db", "PRAGMA quick_check"],
+     "target": "ratio <= 1.5", "check": {"max_ratio": 1.5}},
     # Backups (run_backup): each run writes into a fresh folder that is removed, untimed, after it.
     {"id": "backup-1gb", "description": "backup of the 1 GB WAL database, not verified", "run": "backup",
      "litescope": ["{bin}", "backup", "create", "{data}/big_wal.db", "--no-verify", "--out", "{out}"],
@@ -386,6 +401,16 @@ def gen_workload1k(folder, p):
     return {"tables": 0, "indexes": 0, "rows": p["statements"]}
 
 
+def gen_app_big(db, p):
+    """`bigdb.py --profile big`: about 1 GB in 200 tables, analyzed, left in WAL mode."""
+    if not BIGDB.is_file():
+        die(f"{BIGDB} not found (the shared generator of application-shaped databases)")
+    subprocess.run([sys.executable, str(BIGDB), "--profile", p["profile"], "--out", str(db)], check=True)
+    tables = query(db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    rows = sum(int(query(db, f'SELECT count(*) FROM "{t}"')) for t in tables.split())
+    return counted(db, rows)
+
+
 def counted(db, rows):
     """The stamp's summary of a generated database."""
     return {"tables": int(query(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'")),
@@ -459,7 +484,8 @@ DATASETS = {"big.db": (BIG, gen_big), "big_wal.db": ({"version": 1, "of": BIG}, 
             "orphans_text.db": (ORPHANS_TEXT, gen_orphans_text), "files10k": (FILES10K, gen_files10k),
             "migrations1k": (MIGRATIONS1K, gen_migrations1k),
             "migrations500": (MIGRATIONS500, gen_migrations500),
-            "workload1k": (WORKLOAD1K, gen_workload1k)}
+            "workload1k": (WORKLOAD1K, gen_workload1k),
+            "app_big.db": (APP_BIG, gen_app_big)}
 
 
 def load_stamp():
@@ -599,6 +625,8 @@ def table_row(case, lite, base, notes, today):
     baseline = "—" if case["baseline"] is None else f"`{shown(case['baseline'])}`"
     if "relations" in case:
         baseline += " + the fastest hand-written query per relation (see notes)"
+    if case.get("run") == "orphans_summed":
+        baseline += " + the `NOT EXISTS` count of every declared foreign key, in one process"
     cells = [f"`{case['id']}`", f"{case['description']} (`{shown(case['litescope'])}`)", fmt_value(lite),
              baseline, fmt_value(base), fmt_ratio(ratio) if ratio is not None else "-",
              case["target"], met, f"{mb(lite)} / {mb(base)}", today, "; ".join(notes).replace("|", "/")]
@@ -704,6 +732,64 @@ def run_orphans(case, ctx):
         notes.append(f"{label}: {expected} orphans, {got}; fastest {best}; "
                      + ", ".join(f"{k} {fmt_value(m).split(' (')[0]}" for k, m in times.items()))
     return lite, {**stats([total], "ms"), "min": total_min, "rss_mb": rss or None}, notes
+
+
+def declared_keys(db):
+    """(child, [columns], parent, [parent columns]) of every declared foreign key of `db`; a key
+    that names no parent columns references the parent's primary key."""
+    rows = query(db, "SELECT m.name, f.id, f.\"table\", f.\"from\", coalesce(f.\"to\", '') "
+                     "FROM sqlite_schema m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' "
+                     "ORDER BY m.name, f.id, f.seq")
+    keys = {}
+    for line in rows.splitlines():
+        child, fid, parent, col, pcol = line.split("|")
+        key = keys.setdefault((child, fid), (child, [], parent, []))
+        key[1].append(col)
+        key[3].append(pcol)
+    for child, cols, parent, pcols in keys.values():
+        if not all(pcols):
+            pcols[:] = query(db, f"SELECT name FROM pragma_table_info('{parent}') WHERE pk > 0 "
+                                 "ORDER BY pk").split()
+    return list(keys.values())
+
+
+def not_exists_sql(child, cols, parent, pcols):
+    q = lambda name: '"' + name.replace('"', '""') + '"'
+    present = " AND ".join(f"c.{q(c)} IS NOT NULL" for c in cols)
+    on = " AND ".join(f"p.{q(pc)} = c.{q(c)}" for c, pc in zip(cols, pcols))
+    return (f"SELECT count(*) FROM {q(child)} AS c WHERE {present} "
+            f"AND NOT EXISTS (SELECT 1 FROM {q(parent)} AS p WHERE {on});")
+
+
+def run_orphans_summed(case, ctx):
+    """litescope orphans against one sqlite3 process running the `NOT EXISTS` count of every
+    declared foreign key (built from the file's own declarations); the notes check that every
+    count agrees, say how litescope counted each relation, and time `PRAGMA foreign_key_check`."""
+    argv, db = ctx.argv(case["litescope"]), ctx.argv(case["baseline"])[1]
+    keys = declared_keys(ROOT / db)
+    script = "\n".join(not_exists_sql(*k) for k in keys)
+    lite = measure(argv, ctx.runs)
+    base = measure(ctx.argv(case["baseline"]) + [script], ctx.runs)
+    notes = [f"{len(keys)} declared relations"]
+    if valid(lite) and valid(base):
+        out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600, check=True)
+        rels = json.loads(out.stdout)["relations"]
+        found = {(r["child"], tuple(r["columns"]), r["parent"]): r for r in rels if r["declared"]}
+        hand = query(ROOT / db, script).split()
+        wrong = [f"{c}({','.join(cs)}): hand {n}, litescope {found.get((c, tuple(cs), p), {}).get('orphans')}"
+                 for (c, cs, p, _), n in zip(keys, hand)
+                 if str(found.get((c, tuple(cs), p), {}).get("orphans")) != n]
+        notes.append(f"{sum(map(int, hand))} orphans in all; "
+                     + ("every count agrees with the hand query" if not wrong else "DISAGREE: " + "; ".join(wrong)))
+        methods = {}
+        for r in found.values():
+            methods.setdefault(r.get("method") or "none", []).append(f"{r['child']}.{','.join(r['columns'])}")
+        notes.append("method per relation: " + ", ".join(
+            f"{m} {len(v)}" + (f" ({', '.join(v[:4])}{', …' if len(v) > 4 else ''})" if m != "index" else "")
+            for m, v in sorted(methods.items())))
+    fkc = measure(ctx.argv(case["baseline"]) + ["PRAGMA foreign_key_check"], min(ctx.runs, 2))
+    notes.append(f"PRAGMA foreign_key_check: {fmt_value(fkc)}")
+    return lite, base, notes
 
 
 def run_migrate_up(case, ctx):
@@ -839,7 +925,7 @@ def run_backup(case, ctx):
     return lite, base, notes
 
 
-RUNNERS = {"diff": run_diff, "watch": run_watch, "backup": run_backup, "orphans": run_orphans, "migrate_up": run_migrate_up, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start,
+RUNNERS = {"diff": run_diff, "watch": run_watch, "backup": run_backup, "orphans": run_orphans, "orphans_summed": run_orphans_summed, "migrate_up": run_migrate_up, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start,
            "tui_last_page": run_tui_last_page, "tui_paging": run_tui_paging, "tui_lag": run_tui_lag}
 
 

@@ -116,13 +116,58 @@ pub(super) fn count_members(
                     sample: Vec::new(),
                 });
             }
-            None => join_count(pass, schema, child, rel, deadline)?,
+            None if pass.pace == Pace::Whole
+                && indexable(schema, child, parent, rel, &aff)
+                && index_count(pass, child, rel, deadline)? =>
+            {
+                rel.method = Some(Method::Index);
+            }
+            None => {
+                rel.method = Some(Method::Join);
+                join_count(pass, schema, child, rel, deadline)?
+            }
         }
     }
     if !checks.is_empty() {
-        scan_children(pass, child, &columns, &mut checks, deadline)?;
+        scan_checks(pass, schema, child, rels, &columns, &mut checks, deadline)?;
     }
     Ok((checks, snapshot))
+}
+
+/// Reads the child for the relations whose parent keys are in memory. Where every one of them
+/// leads an index of its own and the read needs no order (WAL mode), each is read alone: SQLite
+/// then reads its index, a fraction of the table's bytes. Otherwise all share one pass over the
+/// table's rows, which costs little more than any one of them.
+fn scan_checks(
+    pass: &Pass,
+    schema: &Schema,
+    child: &Table,
+    rels: &mut [Relation],
+    columns: &[String],
+    checks: &mut [Check],
+    deadline: Instant,
+) -> Result<(), Stopped> {
+    let by_index = pass.pace == Pace::Whole
+        && checks
+            .iter()
+            .all(|c| an_index_leads(schema, child, &rels[c.rel].columns));
+    let method = if by_index {
+        Method::Index
+    } else {
+        Method::Pass
+    };
+    for c in checks.iter() {
+        rels[c.rel].method = Some(method);
+    }
+    if !by_index {
+        return scan_children(pass, child, columns, checks, deadline);
+    }
+    for check in checks.iter_mut() {
+        let own: Vec<String> = check.cols.iter().map(|&i| columns[i - 1].clone()).collect();
+        check.cols = (1..=own.len()).collect();
+        scan_children(pass, child, &own, std::slice::from_mut(check), deadline)?;
+    }
+    Ok(())
 }
 
 /// Index of `name` in `columns`, adding it when new (1-based: column 0 is the rowid).
@@ -175,17 +220,15 @@ pub(super) fn parent_keys(
     deadline: Instant,
 ) -> Result<Option<(KeySet, u64)>, Stopped> {
     let cols: Vec<usize> = (0..aff.len()).collect();
-    let mut keys = Vec::new();
+    let mut keys = Keys::default();
     let mut too_many = false;
     let mut collect = |row: &Row| {
         if keys.len() as u64 >= pass.max_keys {
             too_many = true;
             return Ok(ControlFlow::Break(()));
         }
-        match key_at(row, &cols, aff)? {
-            Some(Probe::One(k)) => keys.push(k.owned()),
-            Some(Probe::Tuple(k)) => keys.push(k),
-            None => {}
+        if let Some(key) = key_at(row, &cols, aff)? {
+            keys.push(key);
         }
         Ok(ControlFlow::Continue(()))
     };
@@ -193,7 +236,7 @@ pub(super) fn parent_keys(
     let mut scan = Scan::new(parent, &extra, &mut collect)?;
     slices::run(pass.conn, pass.pace, deadline, &mut scan)?;
     let count = keys.len() as u64;
-    Ok((!too_many).then(|| (KeySet::build(keys), count)))
+    Ok((!too_many).then(|| (keys.build(), count)))
 }
 
 pub(super) fn scan_children(
@@ -291,18 +334,39 @@ pub(super) fn join_count(
 /// True when SQLite finds a parent key by the rowid or an index, so that a slice of the join
 /// costs only its own child rows.
 pub(super) fn parent_indexed(schema: &Schema, rel: &Relation) -> bool {
-    let Some(parent) = schema.table(&rel.parent) else {
-        return false;
-    };
-    let n = rel.parent_columns.len();
-    let wanted = |c: &String| rel.parent_columns.iter().any(|p| p.eq_ignore_ascii_case(c));
-    let rowid_alias = !parent.without_rowid
-        && matches!(parent.primary_key().as_slice(), [pk] if n == 1 && wanted(pk)
-            && parent.column(pk).is_some_and(|c| c.decl_type.eq_ignore_ascii_case("INTEGER")));
-    rowid_alias
-        || schema
-            .indexes_of(&parent.name)
-            .any(|i| !i.partial && i.columns.len() >= n && i.columns[..n].iter().all(wanted))
+    schema
+        .table(&rel.parent)
+        .is_some_and(|parent| leads_an_index(schema, parent, &rel.parent_columns))
+}
+
+/// True when `columns` (in any order) are the rowid alias of `table` or lead one of its full
+/// indexes, so that SQLite finds a row by them without a scan.
+pub(super) fn leads_an_index(schema: &Schema, table: &Table, columns: &[String]) -> bool {
+    let rowid_alias = !table.without_rowid
+        && matches!(table.primary_key().as_slice(), [pk] if columns.len() == 1
+            && pk.eq_ignore_ascii_case(&columns[0])
+            && table.column(pk).is_some_and(|c| c.decl_type.eq_ignore_ascii_case("INTEGER")));
+    rowid_alias || indexes_led_by(schema, table, columns).next().is_some()
+}
+
+/// True when `columns` lead an index of `table` other than the table's own b-tree (a WITHOUT
+/// ROWID table's primary key): reading them from it costs a fraction of reading the rows.
+pub(super) fn an_index_leads(schema: &Schema, table: &Table, columns: &[String]) -> bool {
+    indexes_led_by(schema, table, columns)
+        .any(|i| !(table.without_rowid && i.origin == "primary-key"))
+}
+
+/// The full (not partial) indexes of `table` whose first columns are `columns`, in any order.
+fn indexes_led_by<'a>(
+    schema: &'a Schema,
+    table: &'a Table,
+    columns: &'a [String],
+) -> impl Iterator<Item = &'a Index> + 'a {
+    let n = columns.len();
+    let wanted = move |c: &String| columns.iter().any(|p| p.eq_ignore_ascii_case(c));
+    schema
+        .indexes_of(&table.name)
+        .filter(move |i| !i.partial && i.columns.len() >= n && i.columns[..n].iter().all(wanted))
 }
 
 /// The join per slice of child rows: for each, whether its key is NULL, and whether a parent

@@ -119,9 +119,13 @@ impl KeySet {
                 _ => None,
             })
             .collect();
-        let Some(ints) = ints else {
-            return KeySet::Keys(keys.into_iter().collect());
-        };
+        match ints {
+            Some(ints) => KeySet::from_ints(ints),
+            None => KeySet::Keys(keys.into_iter().collect()),
+        }
+    }
+
+    fn from_ints(ints: Vec<i64>) -> KeySet {
         let (min, max) = (
             ints.iter().copied().min().unwrap_or(0),
             ints.iter().copied().max().unwrap_or(0),
@@ -155,6 +159,42 @@ impl KeySet {
             (KeySet::Keys(set), Probe::One(k)) => set.contains(&k.owned()),
             (KeySet::Keys(set), Probe::Tuple(k)) => set.contains(k),
             _ => false,
+        }
+    }
+}
+
+/// Parent keys as they are read: integers alone, 8 bytes each, until the first key of another
+/// type, then owned keys (32 bytes and more each). A million integer keys then peak at 8 MB
+/// before becoming a bitmap, not 32 MB.
+#[derive(Default)]
+pub(super) struct Keys {
+    ints: Vec<i64>,
+    others: Vec<Key>,
+}
+
+impl Keys {
+    pub(super) fn push(&mut self, probe: Probe) {
+        match probe {
+            Probe::One(KeyRef::Int(i)) if self.others.is_empty() => self.ints.push(i),
+            Probe::One(k) => self.push_other(k.owned()),
+            Probe::Tuple(k) => self.push_other(k),
+        }
+    }
+
+    fn push_other(&mut self, key: Key) {
+        self.others.extend(self.ints.drain(..).map(Key::Int));
+        self.others.push(key);
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.ints.len() + self.others.len()
+    }
+
+    pub(super) fn build(self) -> KeySet {
+        if self.others.is_empty() {
+            KeySet::from_ints(self.ints)
+        } else {
+            KeySet::build(self.others)
         }
     }
 }

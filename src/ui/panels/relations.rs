@@ -217,7 +217,9 @@ fn draw(s: &Relations, frame: &mut Frame, area: Rect, view: &View) {
 }
 
 fn detail(view: &View, db: usize, r: &Relation, t: &Theme) -> Vec<Line<'static>> {
-    let mut lines = vec![Line::styled(format!("why: {}", r.why), t.dim)];
+    let counted = r.method.map(|m| format!(" · counted by {}", m.name()));
+    let why = format!("why: {}{}", r.why, counted.unwrap_or_default());
+    let mut lines = vec![Line::styled(why, t.dim)];
     if let Some(e) = &r.error {
         lines.push(Line::styled(format!("! {e}"), t.error));
     }
