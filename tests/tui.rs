@@ -1122,3 +1122,41 @@ fn schema_compares_the_selected_database_with_the_next_and_copies_the_sql() {
     assert!(app.panels.get::<Schema>().unwrap().compare.is_none());
     assert!(screen(&app).contains("c compare"));
 }
+
+#[test]
+fn dot_read_in_the_editor_opens_a_workload_file_from_the_panel() {
+    let dir = setup();
+    let file = dir.path().join("app.sql");
+    std::fs::write(
+        &file,
+        "-- the app's queries\nSELECT * FROM customers WHERE name = ?;\nSELECT * FROM orders WHERE id = ?;\n",
+    )
+    .unwrap();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('4'));
+    key(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, &format!(".read {}", file.display()));
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('w'));
+    app.settle(Duration::from_secs(20));
+    let advice = &query(&app).advice;
+    assert!(advice.listing);
+    let listed = advice
+        .listed
+        .as_ref()
+        .expect("the file's statements, planned");
+    assert_eq!(listed.queries.len(), 2);
+    assert_eq!(listed.queries[0].suggestions[0].columns, ["name"]);
+    assert!(screen(&app).contains("app.sql"), "{}", screen(&app));
+
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, "x");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('w'));
+    let text = screen(&app);
+    assert!(
+        text.contains("app.sqlx: no such file"),
+        "one line naming the file: {text}"
+    );
+}

@@ -15,7 +15,6 @@ use anyhow::{anyhow, Result};
 
 use crate::engine::database::Depth;
 use crate::engine::discover::Found;
-use crate::engine::error::io_cause;
 use crate::engine::names::escape_path;
 use crate::engine::pipeline;
 use crate::engine::plan::{self, timing, Analysis, PlanRow, Planned, Suggestion};
@@ -98,11 +97,7 @@ fn statements(args: &Args) -> Result<Vec<(usize, String)>> {
 /// The statements of a workload file; a file that cannot be read, is not text or holds no
 /// statement is an error naming it.
 pub fn read_workload(file: &Path) -> Result<Vec<(usize, String)>> {
-    let shown = escape_path(file);
-    let bytes = std::fs::read(file).map_err(|e| anyhow!("{shown}: {}", io_cause(&e)))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow!("{shown}: not a text file of SQL statements"))?;
-    non_empty(plan::statements(&text), &shown)
+    Ok(plan::workload::read(file)?)
 }
 
 /// The workload the TUI opens in the Query panel when started with `--workload FILE`.

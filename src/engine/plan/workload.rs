@@ -55,6 +55,20 @@ pub struct Analysis {
     pub unused_indexes: Vec<Unused>,
 }
 
+/// The statements of the workload file `path`; a file that cannot be read, is not text or holds
+/// no statement is an error naming it.
+pub fn read(path: &std::path::Path) -> Result<Vec<(usize, String)>, crate::engine::error::Error> {
+    use crate::engine::error::Error;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::invalid(path, "not a text file of SQL statements"))?;
+    let found = statements(&text);
+    match found.is_empty() {
+        true => Err(Error::invalid(path, "holds no SQL statement")),
+        false => Ok(found),
+    }
+}
+
 /// The statements of a workload file, with the line each starts on; comments and empty
 /// statements are left out, and so is each statement's closing `;`.
 pub fn statements(text: &str) -> Vec<(usize, String)> {

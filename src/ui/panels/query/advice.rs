@@ -131,15 +131,27 @@ fn done(s: &mut Query, ctx: &mut Ctx, id: JobId, result: Result<Analysis, Error>
     }
 }
 
-/// `w`: the workload file's statements, or the editor's, planned and listed.
+/// `w`: the workload file's statements, or the editor's, planned and listed. An editor holding
+/// `.read FILE` (as in the `sqlite3` shell) opens that file as the workload.
 pub fn open_workload(s: &mut Query, ctx: &mut Ctx) {
+    let text = s.editor.lines().join("\n");
+    if let Some(file) = text.trim().strip_prefix(".read ") {
+        let path = std::path::Path::new(file.trim());
+        match plan::workload::read(path) {
+            Ok(statements) => {
+                let name = crate::engine::names::escape_path(path);
+                s.advice.workload = Some(Workload { name, statements });
+            }
+            Err(e) => return ctx.message(Message::error(e.to_string())),
+        }
+    }
     let statements = match &s.advice.workload {
         Some(w) => w.statements.clone(),
-        None => plan::statements(&s.editor.lines().join("\n")),
+        None => plan::statements(&text),
     };
     if statements.is_empty() {
         ctx.message(Message::info(
-            "no workload: start the TUI with --workload FILE, or type statements and press w",
+            "no workload: type statements (or .read FILE) and press w, or start with --workload FILE",
         ));
         return;
     }
