@@ -4,9 +4,7 @@
 
 mod common;
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use litescope::engine::diff::{self, Diff, Kind};
 use rusqlite::Connection;
@@ -37,22 +35,8 @@ fn build_b(a: &Path, b: &Path, edits: &[(&str, &str)], extra: &str) {
 
 /// Runs `script` with the `sqlite3` shell on `db`; true when it ended without error.
 fn run_shell(db: &Path, script: &str) -> (bool, String) {
-    let mut child = Command::new("sqlite3")
-        .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the sqlite3 shell");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let ok = out.status.success() && out.stderr.is_empty();
-    (ok, String::from_utf8_lossy(&out.stderr).into_owned())
+    let (code, err) = common::sqlite3(db, script);
+    (code == 0 && err.is_empty(), err)
 }
 
 fn compare(a: &Path, b: &Path) -> Diff {

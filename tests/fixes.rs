@@ -7,14 +7,11 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use rusqlite::Connection;
 use serde_json::Value;
-
-const SHELL: &str = "sqlite3";
 
 /// A finding that carries a fix.
 #[derive(Debug, Clone)]
@@ -62,24 +59,7 @@ fn is_command(fix: &str) -> bool {
 
 /// Runs SQL `fix` on `db` with the shell, returning (exit status, stderr).
 fn run_sql(db: &Path, fix: &str) -> (i32, String) {
-    let mut child = Command::new(SHELL)
-        .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the sqlite3 shell");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(fix.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::sqlite3(db, fix)
 }
 
 /// Runs a fix's command with `sh` from `root`, with the `litescope` under test first on PATH

@@ -1104,17 +1104,8 @@ fn schema_compares_the_selected_database_with_the_next_and_copies_the_sql() {
     // The copied SQL turns the first schema into the second (run on a copy, as printed).
     let copy = dir.path().join("copy.db");
     std::fs::copy(dir.path().join("shop.db"), &copy).unwrap();
-    let run = std::process::Command::new("sqlite3")
-        .arg(&copy)
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write as _;
-            child.stdin.take().unwrap().write_all(sql.as_bytes())?;
-            child.wait_with_output()
-        });
-    let out = run.expect("the sqlite3 shell");
-    assert!(out.status.success(), "{out:?}");
+    let (code, err) = sqlite3(&copy, &sql);
+    assert_eq!(code, 0, "{err}");
     let b = dir.path().join("shop2.db");
     let (code, out, _) = litescope(&["diff".as_ref(), copy.as_os_str(), b.as_os_str()]);
     assert_eq!(code, 0, "the schemas are the same after the SQL: {out}");

@@ -191,3 +191,23 @@ pub fn query<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> Vec<T> {
         .unwrap();
     got
 }
+
+/// Runs `script` on `db` with the `sqlite3` shell, as a user running printed SQL would: its exit
+/// code and what it wrote to stderr.
+pub fn sqlite3(db: &Path, script: &str) -> (i32, String) {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("sqlite3")
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the sqlite3 shell");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(script.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code().unwrap_or(-1), err)
+}
