@@ -88,16 +88,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
 fn statements(args: &Args) -> Result<Vec<(usize, String)>> {
     let (text, origin) = match (&args.sql, &args.workload) {
         (Some(sql), _) => (sql.clone(), "--sql".to_string()),
-        (None, Some(file)) => return read_workload(file),
+        (None, Some(file)) => return Ok(plan::workload::read(file)?),
         (None, None) => return Err(anyhow!("give --sql or --workload")),
     };
     non_empty(plan::statements(&text), &origin)
-}
-
-/// The statements of a workload file; a file that cannot be read, is not text or holds no
-/// statement is an error naming it.
-pub fn read_workload(file: &Path) -> Result<Vec<(usize, String)>> {
-    Ok(plan::workload::read(file)?)
 }
 
 /// The workload the TUI opens in the Query panel when started with `--workload FILE`.
@@ -107,7 +101,7 @@ pub fn workload_for_ui(file: Option<&Path>) -> Result<Option<Workload>> {
     };
     Ok(Some(Workload {
         name: escape_path(file),
-        statements: read_workload(file)?,
+        statements: plan::workload::read(file)?,
     }))
 }
 

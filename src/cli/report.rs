@@ -63,7 +63,7 @@ fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
     }
     if let Some(file) = &args.workload {
         // So does a workload file that cannot be read.
-        super::plan::read_workload(file)?;
+        crate::engine::plan::workload::read(file)?;
     }
     let opts = findings::Options {
         budget,

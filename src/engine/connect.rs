@@ -266,13 +266,7 @@ pub fn open_beside(conn: &Conn) -> Option<Conn> {
 /// Opens another file (one litescope wrote itself, such as a new backup) read-only, stopped by
 /// the same cancel as `conn`, so that a job reading both is cancelled whichever it is reading.
 pub fn open_tied(path: &Path, conn: &Conn) -> rusqlite::Result<Conn> {
-    let access = choose_access(path);
-    open_with(
-        source(path, access, None),
-        access,
-        None,
-        conn.cancelled.clone(),
-    )
+    open_stopped_by(path, conn.cancel_flag())
 }
 
 fn source(path: &Path, access: Access, copy: Option<PrivateCopy>) -> Source {

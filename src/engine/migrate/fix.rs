@@ -60,7 +60,6 @@ pub fn plan(
     let (folder, draft, kind) = match dir {
         Some(dir) => {
             let mut folder = read_folder(dir)?;
-            refuse_pending(conn, db, &folder)?;
             let draft = new::draft(&folder, &fix.name, now, Some(&fix.migration_sql()))?;
             folder.migrations.push(draft.migration());
             (folder, Some(draft), None)
@@ -70,12 +69,14 @@ pub fn plan(
     let version = folder.migrations.last().map(|m| m.version.clone());
     let up = Direction::Up { to: version };
     let run = run::plan(conn, db, folder, up, kind, true)?;
+    refuse_pending(db, &run)?;
     Ok(FixPlan { run, draft })
 }
 
 /// Saves the fix's migration (when it has a folder), then runs it, stopped by `cancel`, as
-/// [`run::run`] runs (the caller's connections to the database closed). A fix that did not apply takes its saved
-/// migration away again, so that the folder never holds a migration the database refused.
+/// [`run::run`] runs (the caller's connections to the database closed). A fix that did not
+/// apply takes its saved migration away again, so that the folder never holds a migration the
+/// database refused.
 pub fn apply(
     plan: &FixPlan,
     cancel: Arc<AtomicBool>,
@@ -99,9 +100,10 @@ pub fn apply(
     outcome
 }
 
-fn refuse_pending(conn: &Connection, db: &Path, folder: &Folder) -> Result<(), Error> {
-    let up = Direction::Up { to: None };
-    let pending = run::plan(conn, db, folder.clone(), up, None, false)?.steps;
+/// The run goes up to the fix: any step before it is a migration still pending, which the fix
+/// would run ahead of.
+fn refuse_pending(db: &Path, run: &Plan) -> Result<(), Error> {
+    let pending = &run.steps[..run.steps.len().saturating_sub(1)];
     match pending.first() {
         Some(first) => Err(Error::invalid(
             db,
@@ -109,7 +111,7 @@ fn refuse_pending(conn: &Connection, db: &Path, folder: &Folder) -> Result<(), E
                 "{} migrations of {} are pending (first {}): apply them before a fix, which would \
                  otherwise run ahead of them",
                 pending.len(),
-                crate::engine::names::escape_path(&folder.dir),
+                crate::engine::names::escape_path(&run.folder.dir),
                 first.file
             ),
         )),

@@ -4,6 +4,8 @@
 //! Statements are planned, never run, whether they read or write: `EXPLAIN QUERY PLAN` needs no
 //! bound parameters, so `?`, `?NNN`, `:name`, `@name` and `$name` stay as written.
 
+use std::path::Path;
+
 use rusqlite::Connection;
 use serde::Serialize;
 
@@ -12,6 +14,7 @@ use super::copy::Copy;
 use super::steps::{self, Cost};
 use super::terms;
 use super::{explain, PlanRow};
+use crate::engine::error::Error;
 use crate::engine::{connect, lexer};
 
 /// One statement, planned, in the contract's `plan --json` shape.
@@ -57,8 +60,7 @@ pub struct Analysis {
 
 /// The statements of the workload file `path`; a file that cannot be read, is not text or holds
 /// no statement is an error naming it.
-pub fn read(path: &std::path::Path) -> Result<Vec<(usize, String)>, crate::engine::error::Error> {
-    use crate::engine::error::Error;
+pub fn read(path: &Path) -> Result<Vec<(usize, String)>, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::invalid(path, "not a text file of SQL statements"))?;
