@@ -1,5 +1,6 @@
 //! `litescope watch`: another connection commits and a line appears, in WAL and rollback-journal
-//! mode; a writer with a busy timeout is never refused while litescope watches.
+//! mode; a writer with a busy timeout is never refused while litescope watches. And the engine's
+//! look for changes, which the TUI's live watch asks after each touch of a file.
 
 mod common;
 
@@ -9,6 +10,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
+use litescope::engine::database::Depth;
+use litescope::engine::discover::discover;
+use litescope::engine::header::commit_mark;
+use litescope::engine::pipeline;
+use litescope::engine::session::Session;
+use litescope::engine::watch::look::{look, Look};
 use rusqlite::Connection;
 
 /// `litescope watch --json PATH`, its stdout lines on a channel, once it says it is watching.
@@ -141,4 +148,76 @@ fn a_deleted_then_recreated_file_is_said_and_read_again() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// A session that has read `db` once, as the TUI's worker has before it looks for changes.
+fn read_once(db: &Path) -> Session {
+    let found = discover(&[db.to_path_buf()]).unwrap().remove(0);
+    let mut session = Session::new(found);
+    pipeline::read(&mut session, Depth::SCHEMA, false);
+    session
+}
+
+#[test]
+fn a_look_sees_another_connections_commit_in_every_way_a_file_is_opened() {
+    for (i, (access, setup)) in common::access_setups().into_iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = setup(dir.path());
+        let mut session = read_once(&db);
+        assert_eq!(
+            look(&mut session).unwrap(),
+            Look::Same,
+            "setup {i} ({access})"
+        );
+        writer(&db)
+            .execute_batch("INSERT INTO t VALUES (9)")
+            .unwrap();
+        assert_eq!(
+            look(&mut session).unwrap(),
+            Look::Changed,
+            "setup {i} ({access})"
+        );
+        pipeline::read(&mut session, Depth::SCHEMA, false);
+        assert_eq!(
+            look(&mut session).unwrap(),
+            Look::Same,
+            "setup {i} read again"
+        );
+    }
+}
+
+#[test]
+fn litescopes_own_reads_and_a_checkpoint_are_no_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::wal_fixture(dir.path());
+    let mut session = read_once(&db);
+    pipeline::read(&mut session, Depth::full(Duration::from_secs(10)), false);
+    let conn = session.conn(false).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 5);
+    assert_eq!(look(&mut session).unwrap(), Look::Same);
+    // The automatic checkpoint's kind writes the WAL's pages into the file: the file moves, the
+    // data does not.
+    let before = commit_mark(&db).unwrap();
+    writer(&db)
+        .execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
+        .unwrap();
+    assert_ne!(commit_mark(&db).unwrap(), before);
+    assert_eq!(look(&mut session).unwrap(), Look::Same);
+}
+
+#[test]
+fn a_look_tells_a_deleted_file_and_one_put_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    common::build(&db, "CREATE TABLE t (x);");
+    let mut session = read_once(&db);
+    let kept = dir.path().join("kept.db");
+    std::fs::rename(&db, &kept).unwrap();
+    assert_eq!(look(&mut session).unwrap(), Look::Deleted);
+    assert_eq!(look(&mut session).unwrap(), Look::Same, "said once");
+    std::fs::copy(&kept, &db).unwrap();
+    assert_eq!(look(&mut session).unwrap(), Look::Replaced);
 }

@@ -54,6 +54,9 @@ pub enum Position {
     Last,
     /// The page after the row with this key.
     After(Vec<Value>),
+    /// The page from the row with this key on (or the next one, if it is gone): the page on
+    /// screen, read again.
+    From(Vec<Value>),
     /// The page before the row with this key.
     Before(Vec<Value>),
     /// For views, which have no key.
@@ -135,6 +138,12 @@ fn keyset_page(
         Position::Last => (String::new(), desc.join(", "), true, None),
         Position::After(k) => (
             format!("WHERE {tuple} > {marks}"),
+            key_list.join(", "),
+            false,
+            Some(k),
+        ),
+        Position::From(k) => (
+            format!("WHERE {tuple} >= {marks}"),
             key_list.join(", "),
             false,
             Some(k),
@@ -261,6 +270,9 @@ mod tests {
         assert_eq!(first.columns, ["rowid", "v"]);
         let next = page(&db, &s, "t", &Position::After(first.keys[9].clone()), 10).unwrap();
         assert_eq!(ints(&next, 1), (11..=20).collect::<Vec<_>>());
+        let again = page(&db, &s, "t", &Position::From(next.keys[0].clone()), 10).unwrap();
+        assert_eq!(ints(&again, 1), (11..=20).collect::<Vec<_>>());
+        assert!(!again.at_start && !again.at_end);
         let last = page(&db, &s, "t", &Position::Last, 10).unwrap();
         assert_eq!(ints(&last, 1), (16..=25).collect::<Vec<_>>());
         assert!(last.at_end && !last.at_start);

@@ -314,6 +314,23 @@ impl Database {
         }
     }
 
+    /// A read without `quick_check` (a recount after another process's commit) keeps the last
+    /// check's result rather than showing none.
+    pub fn keep_check_of(&mut self, before: &Database) {
+        if matches!(self.integrity, Integrity::Unchecked(_)) && self.status == Status::Ok {
+            self.integrity = before.integrity.clone();
+            self.note_integrity();
+        }
+    }
+
+    /// A check that found problems makes the file's status corrupt.
+    fn note_integrity(&mut self) {
+        if let Integrity::Problems(p) = &self.integrity {
+            self.status = Status::Corrupt;
+            self.error = Some(format!("quick_check: {}", summary(p)));
+        }
+    }
+
     /// Records that SQLite refused the file.
     pub fn fail(&mut self, err: &rusqlite::Error) {
         self.status = status_of(err);
@@ -330,10 +347,7 @@ pub fn read_into(db: &mut Database, conn: &Conn, depth: Depth) -> rusqlite::Resu
     db.has_stat1 = db.schema.table("sqlite_stat1").is_some();
     db.integrity = measure_and_check(db, conn, depth);
     stats::apply_estimates(conn, &mut db.schema);
-    if let Integrity::Problems(p) = &db.integrity {
-        db.status = Status::Corrupt;
-        db.error = Some(format!("quick_check: {}", summary(p)));
-    }
+    db.note_integrity();
     Ok(())
 }
 

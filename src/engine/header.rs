@@ -53,8 +53,8 @@ pub struct CommitMark {
 
 /// The commit mark of the database at `db` and its `-wal`, read from the files.
 pub fn commit_mark(db: &Path) -> std::io::Result<CommitMark> {
-    let change_counter = match sniff(db)? {
-        Sniff::Sqlite(h) => Some(h.change_counter),
+    let change_counter = match open_if_there(db)?.map(|_| sniff(db)).transpose()? {
+        Some(Sniff::Sqlite(h)) => Some(h.change_counter),
         _ => None,
     };
     let wal = crate::engine::connect::sibling(db, "-wal");
@@ -75,9 +75,12 @@ pub fn commit_mark(db: &Path) -> std::io::Result<CommitMark> {
     })
 }
 
+/// The regular file at `path`, if there is one: a FIFO or a device is never opened, since
+/// reading one can block forever.
 fn open_if_there(path: &Path) -> std::io::Result<Option<File>> {
-    match File::open(path) {
-        Ok(f) => Ok(Some(f)),
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => File::open(path).map(Some),
+        Ok(_) => Ok(None),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }

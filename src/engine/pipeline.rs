@@ -13,6 +13,8 @@ use super::error::Error;
 use super::findings::{self, Finding};
 use super::relations::{self, Relation};
 use super::session::Session;
+use super::watch::look::{self, Seen};
+use super::watch::since::{self, Since};
 
 /// One step of reading a database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,9 @@ pub enum Stage {
     Names,
     Schema,
     Measure,
+    /// The measuring pass again after another process committed, without `quick_check`: a
+    /// database written many times a second must not be checked whole after every commit.
+    Recount,
     Audit,
 }
 
@@ -53,13 +58,14 @@ impl Stage {
             Stage::Names => "reading names",
             Stage::Schema => "reading schema",
             Stage::Measure => "measuring sizes and rows",
+            Stage::Recount => "re-reading after a commit",
             Stage::Audit => "auditing",
         }
     }
 
     /// Stages that read the whole file and give way to what a user asks for.
     pub fn is_background(self) -> bool {
-        matches!(self, Stage::Measure | Stage::Audit)
+        matches!(self, Stage::Measure | Stage::Recount | Stage::Audit)
     }
 
     /// The stage after this one, given the database as this one left it.
@@ -67,7 +73,7 @@ impl Stage {
         match self {
             Stage::Names if db.is_ok() => Some(Stage::Schema),
             Stage::Schema if db.is_ok() => Some(Stage::Measure),
-            Stage::Names | Stage::Schema | Stage::Measure => Some(Stage::Audit),
+            Stage::Names | Stage::Schema | Stage::Measure | Stage::Recount => Some(Stage::Audit),
             Stage::Audit => None,
         }
     }
@@ -78,6 +84,10 @@ impl Stage {
             Stage::Names => Some(Depth::NAMES),
             Stage::Schema => Some(Depth::SCHEMA),
             Stage::Measure => Some(Depth::full(opts.measure_budget)),
+            Stage::Recount => Some(Depth {
+                integrity: false,
+                ..Depth::full(opts.measure_budget)
+            }),
             Stage::Audit => None,
         }
     }
@@ -87,17 +97,31 @@ impl Stage {
 /// is seen, and keeps the model in the session. Never fails: problems become the status.
 pub fn read(session: &mut Session, depth: Depth, cancelled: bool) -> Arc<Database> {
     session.close();
+    let mut seen = Seen::now(&session.found.path);
     let db = match database::precheck(&session.found) {
         Err(failed) => *failed,
         Ok(mut db) => {
             match session.conn(cancelled) {
-                Ok(conn) => db.read(conn, depth),
+                Ok(conn) => {
+                    seen.data_version = look::data_version(conn).ok();
+                    db.read(conn, depth);
+                }
                 Err(e) => db.fail(&e),
             }
             db
         }
     };
+    session.set_seen(seen);
     session.set_model(db)
+}
+
+/// Reads the session's database again after another process committed, and tells what changed
+/// since it was opened.
+pub fn recount(session: &mut Session, depth: Depth, cancelled: bool) -> (Arc<Database>, Since) {
+    let opened = session.opened();
+    let now = read(session, depth, cancelled);
+    let since = opened.map_or_else(Since::default, |o| since::since(&o, &now));
+    (now, since)
 }
 
 /// Counts the relations of the session's database and runs the rules on it; `progress` hears

@@ -12,6 +12,7 @@ use super::database::Database;
 use super::discover::Found;
 use super::error::Error;
 use super::locks::lock;
+use super::watch::look::Seen;
 
 /// A database being worked on.
 pub struct Session {
@@ -20,6 +21,11 @@ pub struct Session {
     /// The last model read, shared with jobs without copying it.
     model: Option<Arc<Database>>,
     stopper: Arc<Mutex<Option<Stopper>>>,
+    /// What the last read saw of the file, to tell later whether another process has committed.
+    seen: Option<Seen>,
+    /// The model as it was before another process's first commit was read, kept from then on
+    /// to tell what changed since.
+    opened: Option<Arc<Database>>,
 }
 
 /// Stops whatever a session's connection runs, from another thread.
@@ -65,6 +71,8 @@ impl Session {
             conn: None,
             model: None,
             stopper: stop.0.clone(),
+            seen: None,
+            opened: None,
         }
     }
 
@@ -74,6 +82,7 @@ impl Session {
         let conn = match self.conn.take() {
             Some(conn) if !conn.is_stale(&self.found.path) => conn,
             _ => {
+                self.forget_version();
                 *lock(&self.stopper) = None;
                 let conn = connect::open(&self.found.path)?;
                 conn.cancel_flag().store(cancelled, Ordering::SeqCst);
@@ -91,6 +100,7 @@ impl Session {
     /// locking waits for every other connection, idle ones too), and returns the stop flag,
     /// which the session's stop still sets: the writer's own connection checks it.
     pub fn close_for_writer(&mut self) -> Arc<AtomicBool> {
+        self.forget_version();
         let flag = self
             .conn
             .take()
@@ -108,6 +118,7 @@ impl Session {
 
     /// Closes the connection; the next use opens a new one.
     pub fn close(&mut self) {
+        self.forget_version();
         *lock(&self.stopper) = None;
         self.conn = None;
     }
@@ -117,6 +128,35 @@ impl Session {
         if let Some(conn) = &self.conn {
             conn.end_transaction();
         }
+    }
+
+    /// The connection as it is, without opening one: a look for changes must not open a
+    /// connection the pool closed (see [`Seen`]).
+    pub fn open_conn(&self) -> Option<&Conn> {
+        self.conn.as_ref()
+    }
+
+    pub fn seen(&mut self) -> Option<&mut Seen> {
+        self.seen.as_mut()
+    }
+
+    pub fn set_seen(&mut self, seen: Seen) {
+        self.seen = Some(seen);
+    }
+
+    /// A `data_version` means something only to the connection that read it.
+    fn forget_version(&mut self) {
+        if let Some(seen) = &mut self.seen {
+            seen.data_version = None;
+        }
+    }
+
+    /// The model as opened: the last one read, the first time it is asked for (see `opened`).
+    pub fn opened(&mut self) -> Option<Arc<Database>> {
+        if self.opened.is_none() {
+            self.opened = self.model.clone();
+        }
+        self.opened.clone()
     }
 
     pub fn model(&self) -> Result<Arc<Database>, Error> {

@@ -44,6 +44,28 @@ use crate::engine::discover::discover;
 const TICK: Duration = Duration::from_millis(100);
 /// The longest the loop handles waiting messages before drawing.
 const BATCH: Duration = Duration::from_millis(30);
+/// The shortest time between two frames that answer no input: a database written a hundred
+/// times a second redraws ten times a second at most.
+const FRAME: Duration = Duration::from_millis(100);
+
+/// How long a frame that answers no input must wait after the `last` one.
+fn held(last: Option<Instant>) -> Duration {
+    last.map_or(Duration::ZERO, |t| FRAME.saturating_sub(t.elapsed()))
+}
+
+/// How long the loop may sleep: until the spinner turns, a frame `held` back is due, or the
+/// watch must look again.
+fn wait(app: &App, held: Option<Duration>) -> Duration {
+    let now = Instant::now();
+    let mut until = app.next_wakeup();
+    if app.busy() {
+        until = until.min(now + TICK);
+    }
+    if let Some(held) = held {
+        until = until.min(now + held);
+    }
+    until.saturating_duration_since(now)
+}
 
 /// Opens the TUI on `paths`, or on a freshly written demo workspace.
 pub fn run(
@@ -98,26 +120,31 @@ fn run_app(mut app: App, started: Instant) -> Result<ExitCode> {
     let mut trace = trace::Trace::from_env(started);
     let outcome = (|| -> Result<()> {
         let mut dirty = true;
+        let mut last_frame: Option<Instant> = None;
         // When each key or click handled since the last frame was read: the frame answers all.
         let mut waiting: Vec<Instant> = Vec::new();
         loop {
             if app.quit {
                 return Ok(());
             }
-            if dirty {
+            // A frame answers input at once; anything else waits for its turn (see FRAME).
+            if dirty && (held(last_frame).is_zero() || !waiting.is_empty()) {
                 app.refresh_across();
                 let size = terminal.size()?;
                 app.areas =
                     Areas::compute(ratatui::layout::Rect::new(0, 0, size.width, size.height));
                 terminal.draw(|f| draw::draw(f, &app))?;
                 trace.frame(&app, &std::mem::take(&mut waiting));
+                (dirty, last_frame) = (false, Some(Instant::now()));
             }
-            let msg = app.next_msg(app.busy().then_some(TICK));
-            dirty = msg.is_some() || app.busy();
+            let msg = app.next_msg(Some(wait(&app, dirty.then(|| held(last_frame)))));
+            app.tick(Instant::now());
+            dirty |= app.busy();
             if let Some(msg) = msg {
                 if let Msg::Input(_, at) = &msg {
                     waiting.push(*at);
                 }
+                dirty |= !matches!(msg, Msg::Touched(_));
                 app.handle(msg);
                 waiting.extend(app.drain(BATCH));
             }

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::theme::Theme;
 use crate::engine::backups::{is_backup_name, is_copy_of};
@@ -16,6 +16,7 @@ use crate::engine::discover::Found;
 use crate::engine::findings::stand_in::Role;
 use crate::engine::findings::{self as audit, Finding};
 use crate::engine::relations::Relation;
+use crate::engine::watch::since::Since;
 use crate::engine::worker::JobId;
 
 /// A job shows a spinner once it has run this long.
@@ -27,6 +28,12 @@ pub struct Db {
     pub model: Option<Database>,
     pub findings: Option<Vec<Finding>>,
     pub relations: Option<Vec<Relation>>,
+    /// What changed since litescope opened the file, once another process has committed.
+    pub since: Option<Since>,
+    /// When another process's last commit was read.
+    pub last_commit: Option<SystemTime>,
+    /// When the file was seen deleted; what is shown was read before.
+    pub gone: Option<SystemTime>,
 }
 
 impl Db {
@@ -36,6 +43,9 @@ impl Db {
             model: None,
             findings: None,
             relations: None,
+            since: None,
+            last_commit: None,
+            gone: None,
         }
     }
 

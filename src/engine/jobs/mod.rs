@@ -5,12 +5,14 @@
 pub mod advise;
 pub mod backups;
 pub mod compare;
+pub mod look;
 pub mod migrations;
 pub mod page;
 pub mod query;
 pub mod stage;
 
 pub use advise::AdviseJob;
+pub use look::LookJob;
 pub use migrations::{MigrationsJob, MigrationsRead};
 pub use page::PageJob;
 pub use query::QueryJob;

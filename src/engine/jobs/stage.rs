@@ -3,6 +3,7 @@
 use crate::engine::database::Database;
 use crate::engine::error::Error;
 use crate::engine::pipeline::{self, Audit, Options, Stage};
+use crate::engine::watch::since::Since;
 use crate::engine::worker::{Ctx, Job};
 
 /// Runs one stage of the pipeline on a database.
@@ -15,6 +16,8 @@ pub struct StageJob {
 #[derive(Debug)]
 pub enum StageDone {
     Read(Box<Database>),
+    /// Read again after another process committed, with what changed since opening.
+    Recounted(Box<Database>, Since),
     Audited(Audit),
 }
 
@@ -33,6 +36,10 @@ impl Job for StageJob {
     fn run(&self, ctx: &mut Ctx<'_, ()>) -> Result<StageDone, Error> {
         let cancelled = ctx.cancelled();
         match self.stage.depth(&self.opts) {
+            Some(depth) if self.stage == Stage::Recount => {
+                let (db, since) = pipeline::recount(ctx.session(), depth, cancelled);
+                Ok(StageDone::Recounted(Box::new(Database::clone(&db)), since))
+            }
             Some(depth) => {
                 let db = pipeline::read(ctx.session(), depth, cancelled);
                 Ok(StageDone::Read(Box::new(Database::clone(&db))))

@@ -5,7 +5,7 @@
 //! A look also happens once a second without any event, which costs one `PRAGMA data_version`
 //! per database: a file system that reports no events (some network mounts) is still followed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -30,38 +30,11 @@ pub struct Touches {
 impl Touches {
     /// Watches the folders of `databases`.
     pub fn watch(databases: &[PathBuf]) -> Result<Touches, Error> {
-        let files: Vec<Vec<PathBuf>> = databases
-            .iter()
-            .map(|p| {
-                let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
-                vec![sibling(&abs, "-wal"), sibling(&abs, "-journal"), abs]
-            })
-            .collect();
         let (tx, rx) = channel();
-        let owned = files.clone();
-        let handler = move |event: notify::Result<notify::Event>| {
-            let Ok(event) = event else { return };
-            if matches!(event.kind, EventKind::Access(_)) {
-                return;
-            }
-            for (i, names) in owned.iter().enumerate() {
-                if event.paths.iter().any(|p| names.contains(p)) {
-                    // Fails only once the watch has ended.
-                    let _ = tx.send(i);
-                }
-            }
-        };
-        let mut watcher = notify::recommended_watcher(handler)
-            .map_err(|e| Error::invalid(Path::new("."), format!("cannot watch files: {e}")))?;
-        let folders: BTreeSet<PathBuf> = files
-            .iter()
-            .filter_map(|f| f.last()?.parent().map(Path::to_path_buf))
-            .collect();
-        for dir in folders {
-            watcher
-                .watch(&dir, RecursiveMode::NonRecursive)
-                .map_err(|e| Error::invalid(&dir, format!("cannot watch: {e}")))?;
-        }
+        let watcher = on_touch(databases, move |i| {
+            // Fails only once the watch has ended.
+            let _ = tx.send(i);
+        })?;
         Ok(Touches {
             rx,
             _watcher: watcher,
@@ -91,4 +64,45 @@ impl Touches {
         }
         touched
     }
+}
+
+/// Watches the folders of `databases`, each non-recursively, and calls `touched` with the index
+/// of each database whose file, `-wal` or `-journal` an event names (several times for one
+/// commit: callers debounce). Dropping the watcher ends the watch.
+pub fn on_touch(
+    databases: &[PathBuf],
+    touched: impl Fn(usize) + Send + 'static,
+) -> Result<RecommendedWatcher, Error> {
+    let mut files: HashMap<PathBuf, usize> = HashMap::new();
+    let mut folders = BTreeSet::new();
+    for (i, path) in databases.iter().enumerate() {
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        if let Some(dir) = abs.parent() {
+            folders.insert(dir.to_path_buf());
+        }
+        files.insert(sibling(&abs, "-wal"), i);
+        files.insert(sibling(&abs, "-journal"), i);
+        files.insert(abs, i);
+    }
+    let handler = move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        if matches!(event.kind, EventKind::Access(_)) {
+            return;
+        }
+        let hits: BTreeSet<usize> = event
+            .paths
+            .iter()
+            .filter_map(|p| files.get(p))
+            .copied()
+            .collect();
+        hits.into_iter().for_each(&touched);
+    };
+    let mut watcher = notify::recommended_watcher(handler)
+        .map_err(|e| Error::invalid(Path::new("."), format!("cannot watch files: {e}")))?;
+    for dir in folders {
+        watcher
+            .watch(&dir, RecursiveMode::NonRecursive)
+            .map_err(|e| Error::invalid(&dir, format!("cannot watch: {e}")))?;
+    }
+    Ok(watcher)
 }

@@ -12,6 +12,8 @@
 //! litescope's own reads never change `data_version`, so they never set off a check's output.
 
 pub mod files;
+pub mod look;
+pub mod since;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,7 +54,7 @@ pub enum FileEvent {
 }
 
 /// The device and inode of the file at `path`, which tell one file from another at one path.
-fn identity(path: &Path) -> Option<(u64, u64)> {
+pub(crate) fn identity(path: &Path) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt as _;
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
@@ -181,7 +183,7 @@ impl Watched {
 
 /// `PRAGMA data_version` and `PRAGMA schema_version`.
 fn versions(conn: &Connection) -> Result<(i64, i64), rusqlite::Error> {
-    let data = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+    let data = look::data_version(conn)?;
     let schema = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
     Ok((data, schema))
 }

@@ -2,11 +2,13 @@
 //! answer to whoever waits for it.
 
 use super::*;
+use crate::engine::watch::since::Since;
 
 impl App {
     pub(super) fn load_all(&mut self) {
         self.view.jobs.clear();
         self.handlers.clear();
+        self.watch.reset();
         for db in &mut self.view.dbs {
             db.findings = None;
             db.relations = None;
@@ -105,11 +107,16 @@ impl App {
         };
         self.send(db, job, move |app, db, _, result| match result {
             Ok(StageDone::Read(model)) => app.on_read(db, stage, *model),
+            Ok(StageDone::Recounted(model, since)) => app.on_recount(db, *model, since),
             Ok(StageDone::Audited(audit)) => {
                 app.view.dbs[db].findings = Some(audit.findings);
                 app.view.dbs[db].relations = Some(audit.relations);
+                app.refreshed(db);
             }
-            Err(why) => app.fail(db, why),
+            Err(why) => {
+                app.refreshed(db);
+                app.fail(db, why);
+            }
         });
     }
 
@@ -117,12 +124,28 @@ impl App {
         let next = stage.next(&model);
         self.view.dbs[i].model = Some(model);
         self.across_stale = true;
-        if stage == Stage::Schema {
+        if matches!(stage, Stage::Schema | Stage::Recount) {
             self.tell_panels(|panel, ctx| panel.schema_read(i, ctx));
         }
-        if let Some(next) = next {
-            self.run_stage(i, next);
+        match next {
+            Some(Stage::Audit) if stage == Stage::Recount && !self.audit_after_refresh(i) => {
+                self.refreshed(i);
+            }
+            Some(next) => self.run_stage(i, next),
+            None => {}
         }
+    }
+
+    /// Database `db` read again after another process committed: the last `quick_check`
+    /// stands, and the Overview shows what changed since opening.
+    fn on_recount(&mut self, db: usize, mut model: Database, since: Since) {
+        let d = &mut self.view.dbs[db];
+        if let Some(before) = &d.model {
+            model.keep_check_of(before);
+        }
+        d.last_commit = Some(std::time::SystemTime::now());
+        d.since = Some(since);
+        self.on_read(db, Stage::Recount, model);
     }
 
     /// Shows why a job on database `db` failed.

@@ -9,6 +9,7 @@
 //! dropped. Drawing (see `draw`) is a function of this state alone.
 
 mod jobs;
+mod live;
 
 use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
@@ -52,6 +53,8 @@ pub enum Msg {
     Worker(worker::Event),
     /// Something changed under a watched folder (see `watcher`).
     Folder(PathBuf),
+    /// A file of the database at this index was touched (see `live`).
+    Touched(usize),
 }
 
 /// What to do with a job's result, and with what it reports as it runs.
@@ -91,6 +94,8 @@ pub struct App {
     pub clipboard: Vec<String>,
     /// The folders panels asked to watch; started with the first.
     watcher: Option<Watcher>,
+    /// The open databases' files, watched for other processes' commits.
+    watch: live::Watch,
 }
 
 impl App {
@@ -108,8 +113,10 @@ impl App {
         let setup = Setup {
             history: History::load(),
         };
+        let view = View::new(found, theme);
+        let (watch, unwatched) = live::Watch::start(&view.dbs, &tx);
         let mut app = App {
-            view: View::new(found, theme),
+            view,
             panels: Panels::new(&setup),
             workers,
             tx,
@@ -127,7 +134,12 @@ impl App {
             areas: Areas::default(),
             clipboard: Vec::new(),
             watcher: None,
+            watch,
         };
+        if let Some(why) = unwatched {
+            let text = format!("{why}: other processes' commits show after r");
+            app.message = Some(Message::error(text));
+        }
         app.load_all();
         app
     }
@@ -193,6 +205,7 @@ impl App {
             Msg::Input(..) => {}
             Msg::Worker(e) => self.on_worker(e),
             Msg::Folder(dir) => self.tell_panels(|panel, ctx| panel.folder_changed(&dir, ctx)),
+            Msg::Touched(db) => self.touched(db),
         }
         if self.panels.front_id() != front {
             self.in_front(|panel, ctx| panel.shown(ctx));

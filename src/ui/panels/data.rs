@@ -28,6 +28,8 @@ enum Land {
     #[default]
     Top,
     Bottom,
+    /// Where it was: the page on screen read again.
+    Keep,
 }
 
 #[derive(Default)]
@@ -123,6 +125,25 @@ impl Panel for Data {
     /// The list is another database's now: its first table is selected.
     fn focus_moved(&mut self, _view: &View) {
         self.list = 0;
+    }
+
+    /// The database was read again (`r`, or another process committed): the page on screen is
+    /// read again where it is, the cursor kept.
+    fn schema_read(&mut self, db: usize, ctx: &mut Ctx) {
+        let open_here = self.open.as_ref().is_some_and(|(d, _)| *d == db);
+        let Some(page) = self
+            .page
+            .as_ref()
+            .filter(|_| open_here && self.pending.is_none())
+        else {
+            return;
+        };
+        let position = match (&page.offset, page.keys.first()) {
+            (Some(offset), _) => Position::Offset(*offset),
+            (None, Some(key)) if !page.at_start => Position::From(key.clone()),
+            _ => Position::First,
+        };
+        self.request(position, Land::Keep, self.page_no, ctx);
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
@@ -240,9 +261,11 @@ impl Data {
             return;
         }
         self.pending = None;
+        let last = page.rows.len().saturating_sub(1);
         self.row = match land {
             Land::Top => 0,
-            Land::Bottom => page.rows.len().saturating_sub(1),
+            Land::Bottom => last,
+            Land::Keep => self.row.min(last),
         };
         self.col = self.col.min(page.columns.len().saturating_sub(1));
         self.page_no = if page.at_start { Some(0) } else { page_no };

@@ -6,7 +6,11 @@ use ratatui::widgets::{ListItem, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{block, pick, render_list, schema, step, visible, Panel};
+use std::time::SystemTime;
+
+use crate::engine::clock;
 use crate::engine::database::{Database, Integrity, Status};
+use crate::engine::diff::Diff;
 use crate::engine::findings::stand_in::Role;
 use crate::engine::findings::Severity;
 use crate::ui::action::{Action, PanelId};
@@ -48,6 +52,9 @@ impl Panel for Overview {
 }
 
 fn status_style(db: &Db, t: &Theme) -> (String, ratatui::style::Style) {
+    if db.gone.is_some() {
+        return ("deleted".into(), t.error);
+    }
     match db.model.as_ref().map(|m| m.status) {
         None => ("reading…".into(), t.dim),
         Some(Status::Ok) => ("ok".into(), t.ok),
@@ -132,6 +139,7 @@ fn details(view: &View, db: &Db) -> Vec<Line<'static>> {
         (None, None) => return lines,
     };
     lines.extend(facts(m, t));
+    lines.extend(since_opened(db, t));
     lines.push(Line::raw(""));
     lines.extend(findings_summary(view, db));
     lines.push(Line::raw(""));
@@ -226,6 +234,65 @@ fn facts(m: &Database, t: &Theme) -> Vec<Line<'static>> {
             .concat(),
         ),
     ]
+}
+
+/// How many changes of each kind "Since opened" lists before summing up the rest.
+const SINCE_SHOWN: usize = 5;
+
+/// What other processes changed since litescope opened the file: rows per table and schema.
+fn since_opened(db: &Db, t: &Theme) -> Vec<Line<'static>> {
+    let clock = |at: SystemTime| format!("{} UTC", &clock::rfc3339(at)[11..19]);
+    let mut lines = Vec::new();
+    if let Some(at) = db.gone {
+        let text = format!(
+            "the file was deleted at {}; what is shown was read before",
+            clock(at)
+        );
+        lines.push(Line::styled(text, t.error));
+    }
+    let (Some(since), Some(at)) = (&db.since, db.last_commit) else {
+        return lines;
+    };
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled("Since opened  ", t.header),
+        Span::styled(format!("last commit read {}", clock(at)), t.dim),
+    ]));
+    if since.is_empty() {
+        lines.push(Line::styled("  no change in rows or schema", t.dim));
+    }
+    let rows = since.rows.iter().map(|r| {
+        let now = r
+            .now
+            .map_or("table gone".into(), |n| units::counted(n, "row"));
+        format!("{}  {:+} rows ({now})", r.table, r.delta())
+    });
+    let schema = schema_changes(&since.schema);
+    for (kind, all) in [("", rows.collect::<Vec<_>>()), ("schema: ", schema)] {
+        for text in all.iter().take(SINCE_SHOWN) {
+            lines.push(Line::styled(format!("  {kind}{text}"), t.text));
+        }
+        if all.len() > SINCE_SHOWN {
+            let more = format!("  … and {} more", all.len() - SINCE_SHOWN);
+            lines.push(Line::styled(more, t.dim));
+        }
+    }
+    lines
+}
+
+/// One line per object of a schema diff, opened side first.
+fn schema_changes(diff: &Diff) -> Vec<String> {
+    let added = diff.only_in_b.iter().map(|o| (o, "added"));
+    let dropped = diff.only_in_a.iter().map(|o| (o, "dropped"));
+    let changed = diff.changed.iter().map(|c| {
+        let what: Vec<&str> = c.changes.iter().map(|x| x.what.as_str()).collect();
+        format!("{} {} changed: {}", c.kind.label(), c.name, what.join(", "))
+    });
+    added
+        .chain(dropped)
+        .map(|(o, how)| format!("{} {} {how}", o.kind.label(), o.name))
+        .chain(changed)
+        .collect()
 }
 
 fn findings_summary(view: &View, db: &Db) -> Vec<Line<'static>> {
