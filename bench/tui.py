@@ -150,6 +150,12 @@ class Session:
         tmux("send-keys", "-t", self.name, "-l", text)
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time of a process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def tail(text, lines=12):
     """The last lines of a screen that hold more than borders and blanks."""
     body = [l.rstrip() for l in text.splitlines() if re.sub(r"[\s│─╭╮╰╯]", "", l)]
@@ -283,3 +289,42 @@ def lag_during_query(server, argv, cwd, sql, keys=50, gap_s=0.1, timeout=30):
         lags = s.trace_lines("lag_ms")[before:before + keys]
         return {"lags": lags, "hwm_mb": s.memory()[1], "poll_ms": s.poll_ms()}
 
+
+
+def counted(rows):
+    """A row count as litescope shows it: `1 row`, `1,234 rows`."""
+    return "1 row" if rows == 1 else f"{rows:,} rows"
+
+
+def live(server, argv, cwd, db, commits=20, gap_s=0.3, flood_s=5.0, rate=100, timeout=20):
+    """Another process commits to `db` (one table `events`) while litescope shows its Overview:
+    the time from each of `commits` commits, `gap_s` apart, to its row count on screen; then, while
+    it commits `rate` times a second for `flood_s`, litescope's CPU (share of one core) and frames
+    drawn per second, and the time until the last count is on screen once the writes stop."""
+    import sqlite3
+    app = sqlite3.connect(db, isolation_level=None)
+    app.execute("PRAGMA busy_timeout = 5000")
+    rows = app.execute("SELECT count(*) FROM events").fetchone()[0]
+    with server.session(argv, cwd) as s:
+        s.wait("the audit", lambda t: "Findings  " in t and idle(t), timeout)
+        waits = []
+        for i in range(commits):
+            time.sleep(gap_s)
+            t0 = time.perf_counter()
+            app.execute("INSERT INTO events (v) VALUES (?)", (i,))
+            rows += 1
+            seen = s.wait(counted(rows), lambda t: f"({counted(rows)})" in t, timeout)
+            waits.append((seen - t0) * 1000)
+        pid = s.pid()
+        frames0, cpu0, t0, n = len(s.trace_lines("frame_ms")), cpu_seconds(pid), time.perf_counter(), 0
+        while time.perf_counter() - t0 < flood_s:
+            app.execute("INSERT INTO events (v) VALUES (1)")
+            n += 1
+            time.sleep(max(0.0, t0 + n / rate - time.perf_counter()))
+        took = time.perf_counter() - t0
+        cpu, frames = (cpu_seconds(pid) - cpu0) / took, (len(s.trace_lines("frame_ms")) - frames0) / took
+        stopped = time.perf_counter()
+        rows += n
+        settled = s.wait(f"{counted(rows)} after the flood", lambda t: f"({counted(rows)})" in t, timeout)
+        return {"waits": waits, "cpu": cpu, "fps": frames, "commits": n,
+                "settle_ms": (settled - stopped) * 1000, "hwm_mb": s.memory()[1], "poll_ms": s.poll_ms()}

@@ -205,7 +205,16 @@ fn litescopes_own_reads_and_a_checkpoint_are_no_change() {
         .execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
         .unwrap();
     assert_ne!(commit_mark(&db).unwrap(), before);
-    assert_eq!(look(&mut session).unwrap(), Look::Same);
+    assert_eq!(look(&mut session).unwrap(), Look::Settling);
+    assert_eq!(
+        look(&mut session).unwrap(),
+        Look::Settling,
+        "never a change"
+    );
+    writer(&db)
+        .execute_batch("INSERT INTO t VALUES (6)")
+        .unwrap();
+    assert_eq!(look(&mut session).unwrap(), Look::Changed);
 }
 
 #[test]

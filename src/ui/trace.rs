@@ -1,5 +1,6 @@
 //! Timings for the benchmark runner: with `LITESCOPE_TRACE=FILE`, the loop appends when table
-//! names first appear on screen and how long each key or mouse event took to reach the screen.
+//! names first appear on screen, how long each key or mouse event took to reach the screen, and
+//! when each frame was drawn (to count redraws while another process writes).
 
 use std::fs::File;
 use std::io::Write as _;
@@ -27,6 +28,8 @@ impl Trace {
     /// Called after each frame; `inputs` are when the events it answers were read.
     pub fn frame(&mut self, app: &App, inputs: &[Instant]) {
         let Some(file) = &mut self.file else { return };
+        let at = self.start.elapsed().as_secs_f64() * 1000.0;
+        let _ = writeln!(file, "frame_ms {at:.3}");
         if !self.ready && app.view.dbs.iter().any(|d| d.model.is_some()) {
             self.ready = true;
             let _ = writeln!(

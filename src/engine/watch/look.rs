@@ -6,7 +6,10 @@
 //! at all. When they moved, `PRAGMA data_version` on the session's connection confirms it, since
 //! the automatic (passive) checkpoint writes the file without changing the data; a connection
 //! that was closed or reopened since the read cannot tell, so the look then says the data
-//! changed.
+//! changed. Files that moved with no commit to see may also be a commit under way: in WAL mode
+//! the commit becomes visible when the WAL index (`-shm`, mapped, so notify says nothing) is
+//! written after the last frame, so the caller looks once more a moment later
+//! ([`Look::Settling`]).
 
 use std::path::Path;
 
@@ -31,6 +34,8 @@ pub struct Seen {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Look {
     Same,
+    /// The files moved but no commit is visible: a checkpoint, or a commit still being written.
+    Settling,
     /// Another connection committed: read it again.
     Changed,
     /// The path names no file any more.
@@ -86,12 +91,11 @@ pub fn look(session: &mut Session) -> Result<Look, Error> {
         }
         _ => return Ok(Look::Changed),
     };
-    if now != before {
-        return Ok(Look::Changed);
-    }
-    // A checkpoint, or a touch that moved the file's time: later looks compare with this.
-    if let Some(seen) = session.seen() {
-        seen.mark = mark;
-    }
-    Ok(Look::Same)
+    // The mark stays as the read left it: a commit under way moves the files before it shows,
+    // and a look that took its mark as the new basis would never see it land.
+    Ok(if now == before {
+        Look::Settling
+    } else {
+        Look::Changed
+    })
 }

@@ -21,6 +21,14 @@ use crate::ui::view::Db;
 
 /// The shortest wait between a refresh and the next look.
 const GAP: Duration = Duration::from_millis(250);
+/// The waits before each new look while the files have moved and no commit shows: a WAL commit
+/// shows once its writer has synced the WAL and written the index, a few milliseconds after its
+/// last write on a quick disk, longer on a slow one.
+const SETTLE: [Duration; 3] = [
+    Duration::from_millis(20),
+    Duration::from_millis(100),
+    Duration::from_millis(400),
+];
 
 /// Where one database's watch stands.
 #[derive(Default)]
@@ -33,6 +41,8 @@ struct Live {
     refreshing: Option<Instant>,
     /// No look before this.
     not_before: Option<Instant>,
+    /// Looks since the last touch that found the files moved and no commit.
+    settling: usize,
 }
 
 /// The watch of every open database.
@@ -89,6 +99,7 @@ impl App {
     pub(super) fn touched(&mut self, db: usize) {
         if let Some(live) = self.watch.dbs.get_mut(db) {
             live.again = true;
+            live.settling = 0;
             self.look(db);
         }
     }
@@ -127,6 +138,7 @@ impl App {
         self.watch.dbs[db].busy = false;
         match result {
             Ok(Look::Same) => self.look(db),
+            Ok(Look::Settling) => self.settle_look(db),
             Ok(Look::Changed) => self.refresh(db),
             Ok(Look::Replaced) => {
                 self.view.dbs[db].gone = None;
@@ -145,6 +157,18 @@ impl App {
             }
             Err(why) => self.fail(db, why),
         }
+    }
+
+    /// The files moved with no commit to see: looks again after each of [`SETTLE`], by when a
+    /// commit under way has shown (a checkpoint, which changes nothing, is then let be).
+    fn settle_look(&mut self, db: usize) {
+        let live = &mut self.watch.dbs[db];
+        if let Some(wait) = SETTLE.get(live.settling) {
+            live.settling += 1;
+            live.again = true;
+            live.not_before = Some(Instant::now() + *wait);
+        }
+        self.look(db);
     }
 
     fn refresh(&mut self, db: usize) {

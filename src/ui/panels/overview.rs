@@ -265,7 +265,8 @@ fn since_opened(db: &Db, t: &Theme) -> Vec<Line<'static>> {
         let now = r
             .now
             .map_or("table gone".into(), |n| units::counted(n, "row"));
-        format!("{}  {:+} rows ({now})", r.table, r.delta())
+        let noun = if r.delta().abs() == 1 { "row" } else { "rows" };
+        format!("{}  {:+} {noun} ({now})", r.table, r.delta())
     });
     let schema = schema_changes(&since.schema);
     for (kind, all) in [("", rows.collect::<Vec<_>>()), ("schema: ", schema)] {
