@@ -1,7 +1,8 @@
 //! The TUI's live watch: another connection commits to an open database and the panels follow,
 //! cursor kept, with what changed since opening on the Overview; litescope's own reads set off
-//! nothing; a deleted file is said and read again when it comes back. Real workers, real files,
-//! real notify events.
+//! nothing; a deleted file is said and read again when it comes back; a backup another process
+//! makes shows in the Backups panel; and a writer is never refused meanwhile. Real workers, real
+//! files, real notify events.
 
 mod common;
 
@@ -176,4 +177,46 @@ fn a_deleted_file_is_said_and_read_again_when_it_comes_back() {
         app.view.dbs[0].gone.is_none() && rows_of(app, "items") == Some(100)
     });
     assert!(back, "the file is read again");
+}
+
+#[test]
+fn a_backup_made_by_another_process_shows_in_the_backups_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    common::build(&db, ITEMS);
+    std::fs::create_dir(dir.path().join("backups")).unwrap();
+    let mut app = app_on(&db);
+    key(&mut app, KeyCode::Char('8'));
+    app.settle(Duration::from_secs(10));
+    assert!(screen(&app).contains("Backups (0)"), "{}", screen(&app));
+    let (code, _, err) = common::litescope(&["backup".as_ref(), "create".as_ref(), db.as_os_str()]);
+    assert_eq!(code, 0, "{err}");
+    let listed = run_until(&mut app, Duration::from_secs(5), |app| {
+        screen(app).contains("Backups (1)")
+    });
+    assert!(listed, "{}", screen(&app));
+}
+
+#[test]
+fn a_writer_is_never_refused_while_the_tui_follows_its_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    common::build(&db, ITEMS);
+    let mut app = app_on(&db);
+    let path = db.clone();
+    let writer = std::thread::spawn(move || {
+        let conn = Connection::open(&path).unwrap();
+        conn.busy_timeout(Duration::from_secs(1)).unwrap();
+        for i in 0..200 {
+            conn.execute("INSERT INTO items (label) VALUES (?1)", [i])
+                .map_err(|e| format!("commit {i}: {e}"))?;
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok::<(), String>(())
+    });
+    let done = run_until(&mut app, Duration::from_secs(20), |app| {
+        rows_of(app, "items") == Some(500)
+    });
+    assert_eq!(writer.join().unwrap(), Ok(()), "rollback-journal mode");
+    assert!(done, "every commit read: {:?}", rows_of(&app, "items"));
 }

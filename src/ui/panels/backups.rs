@@ -4,6 +4,7 @@
 //! cancels a backup under way, which leaves nothing behind.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -44,6 +45,8 @@ pub struct Backups {
     in_backups: bool,
     /// The backup or restore running now, for its gauge.
     running: Option<JobId>,
+    /// The backups folders asked to be watched.
+    watched: Vec<PathBuf>,
 }
 
 impl Panel for Backups {
@@ -88,6 +91,18 @@ impl Panel for Backups {
         self.rows.click(row, height);
     }
 
+    /// A backups folder changed (a backup made or removed by another process): the databases
+    /// backed up there are listed again.
+    fn folder_changed(&mut self, dir: &Path, ctx: &mut Ctx) {
+        let dbs: Vec<usize> = (0..ctx.view.dbs.len())
+            .filter(|&db| self.listed.contains_key(&db))
+            .filter(|&db| backups_dir(&ctx.view.dbs[db].found.path) == dir)
+            .collect();
+        for db in dbs {
+            list(db, ctx);
+        }
+    }
+
     fn draw(&self, frame: &mut Frame, area: Rect, view: &View) {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(40), Constraint::Fill(1)]).areas(area);
@@ -96,17 +111,29 @@ impl Panel for Backups {
     }
 }
 
-/// Lists the backups of `db` again; the answer replaces what the panel knew.
+/// Lists the backups of `db` again; the answer replaces what the panel knew, and the backups
+/// folder, once there is one, is watched so that backups made by others show too.
 fn list(db: usize, ctx: &mut Ctx) {
+    let dir = ctx.view.dbs.get(db).map(|d| backups_dir(&d.found.path));
     ctx.send(
         db,
         ListBackups { extra: None },
-        move |p: &mut Backups, _, _, result| {
+        move |p: &mut Backups, ctx, _, result| {
             if let Ok(entries) = result {
                 p.listed.insert(db, entries);
             }
+            if let Some(dir) = dir.filter(|d| d.is_dir() && !p.watched.contains(d)) {
+                p.watched.push(dir.clone());
+                ctx.push(Command::Watch(dir));
+            }
         },
     );
+}
+
+/// The folder `db`'s backups go to, as the watcher names it.
+fn backups_dir(db: &Path) -> PathBuf {
+    let dir = default_dir(db);
+    std::path::absolute(&dir).unwrap_or(dir)
 }
 
 fn ask_backup(db: usize, ctx: &mut Ctx) {
