@@ -13,10 +13,12 @@ use std::time::{Duration, Instant};
 use litescope::engine::browse::Cell;
 use litescope::engine::discover::discover;
 use litescope::ui::app::{App, Msg};
+use litescope::ui::command::Command;
 use litescope::ui::draw::draw;
 use litescope::ui::keymap::Keymap;
 use litescope::ui::layout::Areas;
 use litescope::ui::panels::data::Data;
+use litescope::ui::panels::schema::{nodes, Schema};
 use litescope::ui::theme::Theme;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -219,4 +221,36 @@ fn a_writer_is_never_refused_while_the_tui_follows_its_commits() {
     });
     assert_eq!(writer.join().unwrap(), Ok(()), "rollback-journal mode");
     assert!(done, "every commit read: {:?}", rows_of(&app, "items"));
+}
+
+#[test]
+fn the_schema_tree_keeps_its_selection_when_lines_above_it_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    common::build(
+        &db,
+        &format!("PRAGMA journal_mode = wal; CREATE TABLE early (x); {ITEMS}"),
+    );
+    let mut app = app_on(&db);
+    app.apply(Command::Jump {
+        db: 0,
+        object: "items".into(),
+    });
+    let selected = |app: &App| {
+        let schema = app.panels.get::<Schema>().unwrap();
+        nodes(schema, &app.view)[schema.selected].key.clone()
+    };
+    let before = selected(&app);
+    assert!(before.ends_with("/t/items"), "{before}");
+    let line = app.panels.get::<Schema>().unwrap().selected;
+    Connection::open(&db)
+        .unwrap()
+        .execute_batch("DROP TABLE early")
+        .unwrap();
+    let seen = run_until(&mut app, Duration::from_secs(5), |app| {
+        app.view.dbs[0].last_commit.is_some()
+    });
+    assert!(seen, "the drop is read");
+    assert_eq!(selected(&app), before, "the selection follows items");
+    assert_eq!(app.panels.get::<Schema>().unwrap().selected, line - 1);
 }

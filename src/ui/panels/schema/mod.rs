@@ -32,6 +32,10 @@ pub struct Schema {
     pub toggled: HashSet<String>,
     /// The comparison shown instead of the tree, if any.
     pub compare: Option<compare::Compare>,
+    /// The line and key of the node selected last: a database read again (another process's
+    /// commit, or `r`) may add or remove lines above it, and the selection follows the node
+    /// (unless it moved since, by a filter).
+    anchor: Option<(usize, String)>,
 }
 
 /// The database a tree node belongs to (its key starts `d<index>`).
@@ -346,6 +350,7 @@ impl Panel for Schema {
         }
         let tree = nodes(self, ctx.view);
         if step(&mut self.selected, tree.len(), action) {
+            self.anchor = anchor(&tree, self.selected);
             return;
         }
         let Some(node) = tree.get(self.selected) else {
@@ -380,6 +385,7 @@ impl Panel for Schema {
             }
             _ => {}
         }
+        self.anchor = anchor(&tree, self.selected);
     }
 
     fn filter(&self) -> Option<&str> {
@@ -393,8 +399,24 @@ impl Panel for Schema {
         })
     }
 
-    fn click(&mut self, row: u16, height: u16, _ctx: &mut Ctx) {
+    fn click(&mut self, row: u16, height: u16, ctx: &mut Ctx) {
         pick(&mut self.selected, row, height, 0);
+        self.anchor = anchor(&nodes(self, ctx.view), self.selected);
+    }
+
+    /// The tree changed under the selection: it stays on the node it was on, where that still is.
+    fn schema_read(&mut self, _db: usize, ctx: &mut Ctx) {
+        let Some((line, key)) = &self.anchor else {
+            return;
+        };
+        if *line != self.selected {
+            return;
+        }
+        let tree = nodes(self, ctx.view);
+        if let Some(at) = tree.iter().position(|n| &n.key == key) {
+            self.selected = at;
+            self.anchor = anchor(&tree, at);
+        }
     }
 
     fn steps_back(&self) -> bool {
@@ -446,11 +468,18 @@ impl Schema {
             }
         }
         let target = format!("d{db}/t/{table}");
-        if let Some(at) = nodes(self, view).iter().position(|n| n.key == target) {
+        let tree = nodes(self, view);
+        if let Some(at) = tree.iter().position(|n| n.key == target) {
             self.selected = at;
+            self.anchor = anchor(&tree, at);
         }
         true
     }
+}
+
+/// The line `at` of `tree` with its node's key.
+fn anchor(tree: &[Node], at: usize) -> Option<(usize, String)> {
+    tree.get(at).map(|n| (at, n.key.clone()))
 }
 
 fn draw(state: &Schema, frame: &mut Frame, area: Rect, view: &View) {
