@@ -53,26 +53,35 @@ pub struct CommitMark {
 
 /// The commit mark of the database at `db` and its `-wal`, read from the files.
 pub fn commit_mark(db: &Path) -> std::io::Result<CommitMark> {
-    let change_counter = match open_if_there(db)?.map(|_| sniff(db)).transpose()? {
-        Some(Sniff::Sqlite(h)) => Some(h.change_counter),
-        _ => None,
-    };
-    let wal = crate::engine::connect::sibling(db, "-wal");
-    let mut wal_salts = [0u8; 8];
-    if let Some(mut f) = open_if_there(&wal)? {
-        let mut head = [0u8; 24];
-        if f.read(&mut head)? == head.len() {
+    let (mut change_counter, mut file) = (None, None);
+    if let Some(mut f) = open_if_there(db)? {
+        if let Sniff::Sqlite(h) = classify(&read_head(&mut f, 100)?) {
+            change_counter = Some(h.change_counter);
+        }
+        file = Some(size_and_time(&f)?);
+    }
+    let (mut wal, mut wal_salts) = (None, [0u8; 8]);
+    if let Some(mut f) = open_if_there(&crate::engine::connect::sibling(db, "-wal"))? {
+        let head = read_head(&mut f, 24)?;
+        if head.len() == 24 {
             wal_salts.copy_from_slice(&head[16..24]);
         }
+        // An empty WAL holds no commit: one a new connection just made counts as none.
+        wal = Some(size_and_time(&f)?).filter(|(len, _)| *len > 0);
     }
-    // An empty WAL holds no commit: one a new connection just made counts as none.
-    let wal = size_and_time(&wal)?.filter(|(len, _)| *len > 0);
     Ok(CommitMark {
         change_counter,
-        file: size_and_time(db)?,
+        file,
         wal,
         wal_salts,
     })
+}
+
+/// Up to `len` bytes from the start of `file`.
+fn read_head(file: &mut File, len: usize) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(len);
+    file.take(len as u64).read_to_end(&mut buf)?;
+    Ok(buf)
 }
 
 /// The regular file at `path`, if there is one: a FIFO or a device is never opened, since
@@ -86,12 +95,9 @@ fn open_if_there(path: &Path) -> std::io::Result<Option<File>> {
     }
 }
 
-fn size_and_time(path: &Path) -> std::io::Result<Option<(u64, std::time::SystemTime)>> {
-    match std::fs::metadata(path) {
-        Ok(m) => Ok(Some((m.len(), m.modified()?))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+fn size_and_time(file: &File) -> std::io::Result<(u64, std::time::SystemTime)> {
+    let m = file.metadata()?;
+    Ok((m.len(), m.modified()?))
 }
 
 /// Reads up to 100 bytes of `path` and classifies the file.

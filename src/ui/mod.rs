@@ -44,13 +44,45 @@ use crate::engine::discover::discover;
 const TICK: Duration = Duration::from_millis(100);
 /// The longest the loop handles waiting messages before drawing.
 const BATCH: Duration = Duration::from_millis(30);
-/// The shortest time between two frames that answer no input: a database written a hundred
-/// times a second redraws ten times a second at most.
-const FRAME: Duration = Duration::from_millis(100);
+/// Frames a second that answer no input, in the long run: a database written a hundred times a
+/// second redraws ten times a second at most.
+const FRAMES_PER_SECOND: f64 = 10.0;
+/// Frames that answer no input drawn at once after a quiet moment.
+const FRAME_BURST: f64 = 3.0;
 
-/// How long a frame that answers no input must wait after the `last` one.
-fn held(last: Option<Instant>) -> Duration {
-    last.map_or(Duration::ZERO, |t| FRAME.saturating_sub(t.elapsed()))
+/// Frames that answer no input, paced as a token bucket: [`FRAMES_PER_SECOND`] in the long run,
+/// with a burst of [`FRAME_BURST`] after a quiet moment, so that the few frames at start (names,
+/// then the schema) and a single change show at once.
+struct Frames {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Frames {
+    fn new() -> Frames {
+        Frames {
+            tokens: FRAME_BURST,
+            at: Instant::now(),
+        }
+    }
+
+    fn tokens(&self) -> f64 {
+        let refill = self.at.elapsed().as_secs_f64() * FRAMES_PER_SECOND;
+        (self.tokens + refill).min(FRAME_BURST)
+    }
+
+    /// How long a frame that answers no input must wait.
+    fn held(&self) -> Duration {
+        Duration::from_secs_f64(((1.0 - self.tokens()) / FRAMES_PER_SECOND).max(0.0))
+    }
+
+    /// A frame was drawn; one `answering` input is not paced and uses no token.
+    fn drawn(&mut self, answering: bool) {
+        if !answering {
+            self.tokens = self.tokens() - 1.0;
+            self.at = Instant::now();
+        }
+    }
 }
 
 /// How long the loop may sleep: until the spinner turns, a frame `held` back is due, or the
@@ -120,7 +152,7 @@ fn run_app(mut app: App, started: Instant) -> Result<ExitCode> {
     let mut trace = trace::Trace::from_env(started);
     let outcome = (|| -> Result<()> {
         let mut dirty = true;
-        let mut last_frame: Option<Instant> = None;
+        let mut frames = Frames::new();
         // When each key or click handled since the last frame was read: the frame answers all.
         let mut waiting: Vec<Instant> = Vec::new();
         loop {
@@ -128,23 +160,25 @@ fn run_app(mut app: App, started: Instant) -> Result<ExitCode> {
                 return Ok(());
             }
             // A frame answers input at once; anything else waits for its turn (see FRAME).
-            if dirty && (held(last_frame).is_zero() || !waiting.is_empty()) {
+            let answering = !waiting.is_empty();
+            if dirty && (frames.held().is_zero() || answering) {
                 app.refresh_across();
                 let size = terminal.size()?;
                 app.areas =
                     Areas::compute(ratatui::layout::Rect::new(0, 0, size.width, size.height));
                 terminal.draw(|f| draw::draw(f, &app))?;
                 trace.frame(&app, &std::mem::take(&mut waiting));
-                (dirty, last_frame) = (false, Some(Instant::now()));
+                frames.drawn(answering);
+                dirty = false;
             }
-            let msg = app.next_msg(Some(wait(&app, dirty.then(|| held(last_frame)))));
+            let msg = app.next_msg(Some(wait(&app, dirty.then(|| frames.held()))));
             app.tick(Instant::now());
             dirty |= app.busy();
             if let Some(msg) = msg {
                 if let Msg::Input(_, at) = &msg {
                     waiting.push(*at);
                 }
-                dirty |= !matches!(msg, Msg::Touched(_));
+                dirty |= msg.may_change_screen();
                 app.handle(msg);
                 waiting.extend(app.drain(BATCH));
             }

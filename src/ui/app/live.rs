@@ -48,30 +48,31 @@ struct Live {
 /// The watch of every open database.
 pub struct Watch {
     dbs: Vec<Live>,
-    _watcher: Option<RecommendedWatcher>,
+    /// Kept so that the watch goes on; dropping it ends it.
+    watcher: Option<Box<RecommendedWatcher>>,
     next_poll: Instant,
 }
 
 impl Watch {
-    /// Watches the files of `dbs`, sending [`Msg::Touched`] on `tx`. Returns why the files
-    /// cannot be watched (then only the database in focus is followed, once a second).
-    pub fn start(dbs: &[Db], tx: &Sender<Msg>) -> (Watch, Option<Error>) {
+    /// Starts watching the files of `dbs` on a thread of its own (10,000 databases take a few
+    /// milliseconds to list, which the first frame does not wait for); the watcher comes back
+    /// as [`Msg::Watching`] and sends [`Msg::Touched`] on `tx`.
+    pub fn start(dbs: &[Db], tx: &Sender<Msg>) -> Watch {
         let paths: Vec<PathBuf> = dbs.iter().map(|d| d.found.path.clone()).collect();
         let tx = tx.clone();
-        let watcher = files::on_touch(&paths, move |db| {
-            // Fails only once the UI has gone.
-            let _ = tx.send(Msg::Touched(db));
+        std::thread::spawn(move || {
+            let touches = tx.clone();
+            let watcher = files::on_touch(&paths, move |db| {
+                // Fails only once the UI has gone.
+                let _ = touches.send(Msg::Touched(db));
+            });
+            let _ = tx.send(Msg::Watching(watcher.map(Box::new)));
         });
-        let (watcher, why) = match watcher {
-            Ok(w) => (Some(w), None),
-            Err(e) => (None, Some(e)),
-        };
-        let watch = Watch {
+        Watch {
             dbs: dbs.iter().map(|_| Live::default()).collect(),
-            _watcher: watcher,
+            watcher: None,
             next_poll: Instant::now() + files::POLL,
-        };
-        (watch, why)
+        }
     }
 
     /// Forgets looks and refreshes under way (their jobs were dropped: `r` reads everything).
@@ -90,6 +91,17 @@ impl Watch {
 }
 
 impl App {
+    /// The files are watched now, or cannot be: then say so.
+    pub(super) fn watching(&mut self, watcher: Result<Box<RecommendedWatcher>, Error>) {
+        match watcher {
+            Ok(w) => self.watch.watcher = Some(w),
+            Err(why) => {
+                let text = format!("{why}: other processes' commits show after r");
+                self.message = Some(Message::error(text));
+            }
+        }
+    }
+
     /// When the loop must wake for the watch even if nothing else happens.
     pub fn next_wakeup(&self) -> Instant {
         self.watch.next_wakeup()

@@ -55,6 +55,15 @@ pub enum Msg {
     Folder(PathBuf),
     /// A file of the database at this index was touched (see `live`).
     Touched(usize),
+    /// The databases' files are watched now, or why they cannot be.
+    Watching(Result<Box<notify::RecommendedWatcher>, Error>),
+}
+
+impl Msg {
+    /// False for what only the watch hears, which draws nothing by itself.
+    pub fn may_change_screen(&self) -> bool {
+        !matches!(self, Msg::Touched(_) | Msg::Watching(_))
+    }
 }
 
 /// What to do with a job's result, and with what it reports as it runs.
@@ -114,7 +123,7 @@ impl App {
             history: History::load(),
         };
         let view = View::new(found, theme);
-        let (watch, unwatched) = live::Watch::start(&view.dbs, &tx);
+        let watch = live::Watch::start(&view.dbs, &tx);
         let mut app = App {
             view,
             panels: Panels::new(&setup),
@@ -136,10 +145,6 @@ impl App {
             watcher: None,
             watch,
         };
-        if let Some(why) = unwatched {
-            let text = format!("{why}: other processes' commits show after r");
-            app.message = Some(Message::error(text));
-        }
         app.load_all();
         app
     }
@@ -206,6 +211,7 @@ impl App {
             Msg::Worker(e) => self.on_worker(e),
             Msg::Folder(dir) => self.tell_panels(|panel, ctx| panel.folder_changed(&dir, ctx)),
             Msg::Touched(db) => self.touched(db),
+            Msg::Watching(watcher) => self.watching(watcher),
         }
         if self.panels.front_id() != front {
             self.in_front(|panel, ctx| panel.shown(ctx));
