@@ -104,7 +104,7 @@ impl App {
             opts: pipeline::Options::default(),
         };
         self.send(db, job, move |app, db, _, result| match result {
-            Ok(StageDone::Read(model)) => app.on_read(db, stage, *model),
+            Ok(StageDone::Read(model)) => app.on_read(db, stage, model),
             Ok(StageDone::Audited(audit)) => {
                 app.view.dbs[db].findings = Some(audit.findings);
                 app.view.dbs[db].relations = Some(audit.relations);
@@ -113,7 +113,7 @@ impl App {
         });
     }
 
-    pub(super) fn on_read(&mut self, i: usize, stage: Stage, model: Database) {
+    pub(super) fn on_read(&mut self, i: usize, stage: Stage, model: Arc<Database>) {
         let next = stage.next(&model);
         self.view.dbs[i].model = Some(model);
         self.across_stale = true;
@@ -172,7 +172,7 @@ impl App {
                 .dbs
                 .iter()
                 .enumerate()
-                .filter_map(|(i, d)| Some((i, d.model.as_ref()?)))
+                .filter_map(|(i, d)| Some((i, d.model.as_deref()?)))
                 .unzip();
             let mut roles = vec![Role::Own; self.view.dbs.len()];
             for (i, role) in at.iter().zip(audit::stand_in::roles(&models)) {
