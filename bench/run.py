@@ -157,6 +157,22 @@ CASES = [
     {"id": "tui-rss-start", "description": "TUI resident memory (VmRSS) when the 1 GB database's table "
      "names appear", "run": "tui_rss_start", "litescope": ["{bin}", "{data}/big.db"],
      "baseline": ["sqlite3", "{data}/big.db", ".tables"], "target": "under 30 MB", "check": {"max_mb": 30}},
+    # Memory at rest (run_tui_rest): litescope, rainfrog (the baseline; `cargo install rainfrog
+    # --no-default-features`) and the sqlite3 shell after `.tables`, each 3 s after launch on the
+    # same file, opened as litescope opens it: the WAL file with no -wal immutable (a read-only
+    # open would leave a -wal and -shm behind when the tool is killed), the rollback file mode=ro.
+    {"id": "tui-rss-rest-app", "description": "TUI resident memory (VmRSS) 3 s after launch on the "
+     "application-shaped 1 GB database (bigdb.py --profile big)", "run": "tui_rest",
+     "litescope": ["{bin}", "{data}/app_big.db"],
+     "baseline": ["rainfrog", "--url", "sqlite://{data}/app_big.db?mode=ro&immutable=true"],
+     "shell": ["sqlite3", "file:{data}/app_big.db?immutable=1"],
+     "target": "at or under rainfrog's", "check": {"max_ratio": 1}},
+    {"id": "tui-rss-rest-wide", "description": "TUI resident memory (VmRSS) 3 s after launch on the "
+     "10,000-table database (bigdb.py --profile wide)", "run": "tui_rest",
+     "litescope": ["{bin}", "{data}/app_wide.db"],
+     "baseline": ["rainfrog", "--url", "sqlite://{data}/app_wide.db?mode=ro"],
+     "shell": ["sqlite3", "file:{data}/app_wide.db?mode=ro"],
+     "target": "at or under rainfrog's", "check": {"max_ratio": 1}},
     {"id": "tui-last-page-10m", "description": "`G` in the Data panel on a 10M-row table until its last id "
      "is on screen", "run": "tui_last_page", "litescope": ["{bin}", "{data}/rows10m.db"], "table": "events",
      "baseline": ["sqlite3", "{data}/rows10m.db", "SELECT * FROM events ORDER BY id DESC LIMIT 200"],
@@ -872,6 +888,26 @@ def run_tui_rss_start(case, ctx):
     return lite, measure_rss(ctx.argv(case["baseline"]), ctx.runs), notes
 
 
+def run_tui_rest(case, ctx):
+    """VmRSS 3 s after launch of litescope, rainfrog (the baseline) and the sqlite3 shell (after
+    `.tables`) on the same file; the peak column holds each one's VmHWM then. rainfrog is
+    optional: where it is not installed its row says so."""
+    argv = ctx.argv(case["litescope"])
+    names = table_names(ROOT / argv[-1])
+
+    def rest(argv, typed=None):
+        runs = tui_runs(ctx, tui.at_rest, argv, ROOT, names, typed=typed)
+        return {**stats([r["rss_mb"] for r in runs], "MB"), "rss_mb": median_of(runs, "hwm_mb")}
+    lite = rest(argv)
+    base = (rest(ctx.argv(case["baseline"])) if shutil.which(case["baseline"][0])
+            else {"error": f"{case['baseline'][0]} not installed"})
+    shell = rest(ctx.argv(case["shell"]), typed=".tables")
+    notes = [f"`{shown(case['shell'])}` after `.tables`: VmRSS {fmt_value(shell)}, VmHWM {num(shell['rss_mb'])} MB"
+             if valid(shell) else f"sqlite3 shell: {fmt_value(shell)}",
+             "peak column: VmHWM at the same time"]
+    return lite, base, notes
+
+
 def run_tui_last_page(case, ctx):
     argv = ctx.argv(case["litescope"])
     last = int(query(ROOT / argv[-1], f"SELECT max(rowid) FROM {case['table']}"))
@@ -970,7 +1006,7 @@ def run_backup(case, ctx):
     return lite, base, notes
 
 
-RUNNERS = {"diff": run_diff, "watch": run_watch, "backup": run_backup, "orphans": run_orphans, "orphans_summed": run_orphans_summed, "migrate_up": run_migrate_up, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start,
+RUNNERS = {"diff": run_diff, "watch": run_watch, "backup": run_backup, "orphans": run_orphans, "orphans_summed": run_orphans_summed, "migrate_up": run_migrate_up, "tui_start": run_tui_start, "tui_quit": run_tui_quit, "tui_rss_start": run_tui_rss_start, "tui_rest": run_tui_rest,
            "tui_last_page": run_tui_last_page, "tui_paging": run_tui_paging, "tui_lag": run_tui_lag,
            "tui_live": run_tui_live}
 
@@ -1049,7 +1085,8 @@ def main():
     cases = [c for c in CASES if c["id"].startswith(args.only or "")]
     if not cases:
         die(f"no case id starts with {args.only!r}; cases: {', '.join(c['id'] for c in CASES)}")
-    tools = {c["baseline"][0] for c in cases if c["baseline"]} | {"sqlite3"}
+    # rainfrog is optional: its rows say when it is missing.
+    tools = {c["baseline"][0] for c in cases if c["baseline"] and c.get("run") != "tui_rest"} | {"sqlite3"}
     tools |= {"tmux"} if any(c.get("run", "").startswith("tui") for c in cases) else set()
     for tool in tools:
         if not shutil.which(tool):

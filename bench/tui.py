@@ -92,12 +92,12 @@ class Session:
         return tmux("list-panes", "-t", self.name, "-F", "#{pane_dead} #{pane_dead_status}").split()
 
     def memory(self):
-        """VmRSS and VmHWM of litescope in MB."""
+        """VmRSS and VmHWM of the pane's process (litescope, or the tool compared) in MB."""
         fields, pid = {}, self.pid()
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError as e:
-            raise CaseError(f"cannot read the memory of litescope (pid {pid}): {e}")
+            raise CaseError(f"cannot read the memory of {self.argv[0]} (pid {pid}): {e}")
         for line in status.splitlines():
             key, _, value = line.partition(":")
             if key in ("VmRSS", "VmHWM"):
@@ -184,6 +184,21 @@ def start(server, argv, cwd, names, later_s=2.0, timeout=20):
         time.sleep(later_s)
         out["rss_later_mb"], out["hwm_later_mb"] = s.memory()
         return out
+
+
+def at_rest(server, argv, cwd, names, typed=None, after_s=3.0, timeout=20):
+    """Memory `after_s` after launch, for any TUI (litescope, rainfrog, the sqlite3 shell): waits
+    for one of `names` on screen (after typing `typed` and Enter, as a shell user would), then
+    until `after_s` from launch, and reads VmRSS and VmHWM there. A tool still busy at that time
+    is measured busy: the time is fixed, not the state."""
+    with server.session(argv, cwd) as s:
+        if typed:
+            s.type(typed)
+            s.keys("Enter")
+        seen = s.wait("table name", shows_any(names), timeout)
+        time.sleep(max(0.0, after_s - (time.perf_counter() - s.started)))
+        rss, hwm = s.memory()
+        return {"rss_mb": rss, "hwm_mb": hwm, "ms": (seen - s.started) * 1000, "poll_ms": s.poll_ms()}
 
 
 def quit_at_start(server, argv, cwd, names, timeout=20):

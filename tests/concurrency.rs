@@ -72,7 +72,7 @@ fn show_table(workers: &Workers, rx: &mpsc::Receiver<Event>, job: u64) {
     assert!(wait_for(rx, job).unwrap().downcast::<Page>().is_ok());
 }
 
-fn read_schema(workers: &Workers, rx: &mpsc::Receiver<Event>) -> Box<Database> {
+fn read_schema(workers: &Workers, rx: &mpsc::Receiver<Event>) -> Arc<Database> {
     let stage = StageJob {
         stage: Stage::Schema,
         opts: Options::default(),

@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod lexer;
 pub mod limits;
 pub mod locks;
+pub mod memory;
 pub mod migrate;
 pub mod names;
 pub mod pipeline;

@@ -96,6 +96,12 @@ impl Stage {
 /// Reads the session's database to `depth` from a fresh connection, so that what changed on disk
 /// is seen, and keeps the model in the session. Never fails: problems become the status.
 pub fn read(session: &mut Session, depth: Depth, cancelled: bool) -> Arc<Database> {
+    let db = read_model(session, depth, cancelled);
+    session.set_model(db)
+}
+
+/// [`read`], leaving the model for the caller to keep.
+fn read_model(session: &mut Session, depth: Depth, cancelled: bool) -> Database {
     session.close();
     let mut seen = Seen::now(&session.found.path);
     let db = match database::precheck(&session.found) {
@@ -112,14 +118,18 @@ pub fn read(session: &mut Session, depth: Depth, cancelled: bool) -> Arc<Databas
         }
     };
     session.set_seen(seen);
-    session.set_model(db)
+    db
 }
 
-/// Reads the session's database again after another process committed, and tells what changed
-/// since it was opened.
+/// Reads the session's database again after another process committed, keeping the last
+/// `quick_check`'s result (a recount runs none), and tells what changed since it was opened.
 pub fn recount(session: &mut Session, depth: Depth, cancelled: bool) -> (Arc<Database>, Since) {
     let opened = session.opened();
-    let now = read(session, depth, cancelled);
+    let mut now = read_model(session, depth, cancelled);
+    if let Ok(before) = session.model() {
+        now.keep_check_of(&before);
+    }
+    let now = session.set_model(now);
     let since = opened.map_or_else(Since::default, |o| since::since(&o, &now));
     (now, since)
 }

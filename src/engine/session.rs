@@ -123,6 +123,15 @@ impl Session {
         self.conn = None;
     }
 
+    /// Frees the connection's page cache and its cached statements; the connection stays open.
+    pub fn release_cache(&self) {
+        if let Some(conn) = &self.conn {
+            // Only ever SQLITE_OK: it frees what no statement is using.
+            let _ = conn.release_memory();
+            conn.flush_prepared_statement_cache();
+        }
+    }
+
     /// Ends a transaction left open, so that no read transaction outlives the work it was for.
     pub fn end_transaction(&self) {
         if let Some(conn) = &self.conn {
@@ -167,5 +176,54 @@ impl Session {
         let model = Arc::new(db);
         self.model = Some(model.clone());
         model
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes SQLite holds in the connection's page cache.
+    fn cache_used(conn: &Conn) -> i32 {
+        let (mut now, mut high) = (0, 0);
+        // SAFETY: the handle is valid while `conn` lives; sqlite3_db_status only reads counters.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_db_status(
+                conn.handle(),
+                rusqlite::ffi::SQLITE_DBSTATUS_CACHE_USED,
+                &mut now,
+                &mut high,
+                0,
+            )
+        };
+        assert_eq!(rc, rusqlite::ffi::SQLITE_OK);
+        now
+    }
+
+    #[test]
+    fn releasing_the_cache_frees_the_pages_a_pass_read_and_keeps_the_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        let db = rusqlite::Connection::open(&path).unwrap();
+        db.execute_batch(
+            "CREATE TABLE t(x);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+             INSERT INTO t SELECT randomblob(100) FROM n;",
+        )
+        .unwrap();
+        drop(db);
+        let mut session = Session::new(Found::given(&path));
+        let bytes: i64 = session
+            .conn(false)
+            .unwrap()
+            .query_row("SELECT sum(length(x)) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(bytes, 2_000_000);
+        let read = cache_used(session.conn(false).unwrap());
+        assert!(read > 1_000_000, "the pass left {read} bytes in the cache");
+        session.release_cache();
+        assert!(session.has_conn());
+        let left = cache_used(session.conn(false).unwrap());
+        assert!(left < read / 10, "{left} of {read} bytes left in the cache");
     }
 }

@@ -107,6 +107,7 @@ pub fn run(
     workload: Option<Workload>,
 ) -> Result<ExitCode> {
     let started = Instant::now();
+    crate::engine::memory::settle_for_a_long_run();
     let config = Config::load()?;
     let keymap = Keymap::new(&config.keys)?;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::theme::Theme;
@@ -25,7 +26,8 @@ pub const SPINNER_AFTER: Duration = Duration::from_millis(200);
 /// One database of the workspace and what its worker has told about it so far.
 pub struct Db {
     pub found: Found,
-    pub model: Option<Database>,
+    /// Shared with the database's worker, which keeps the same model.
+    pub model: Option<Arc<Database>>,
     pub findings: Option<Vec<Finding>>,
     pub relations: Option<Vec<Relation>>,
     /// What changed since litescope opened the file, once another process has committed.

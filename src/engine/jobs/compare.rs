@@ -2,14 +2,16 @@
 //! model (side B), over [`diff::compare`](crate::engine::diff::compare), with the SQL that turns
 //! A's schema into B's ([`diff::sql::script`](crate::engine::diff::sql::script)).
 
+use std::sync::Arc;
+
 use crate::engine::database::Database;
 use crate::engine::diff::{self, Diff};
 use crate::engine::error::Error;
 use crate::engine::worker::{Ctx, Job};
 
 pub struct CompareJob {
-    /// Side B, as the UI last read it.
-    pub other: Database,
+    /// Side B, as the UI last read it (the model its worker keeps, shared).
+    pub other: Arc<Database>,
 }
 
 /// What differs, and the SQL from A to B, or why there is none (a name SQL cannot hold).

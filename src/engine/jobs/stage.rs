@@ -1,5 +1,7 @@
 //! A [`pipeline`](crate::engine::pipeline) stage as a job: read to a depth, or audit.
 
+use std::sync::Arc;
+
 use crate::engine::database::Database;
 use crate::engine::error::Error;
 use crate::engine::pipeline::{self, Audit, Options, Stage};
@@ -15,9 +17,11 @@ pub struct StageJob {
 /// What a stage left: the database as read, or the audit's findings and relations.
 #[derive(Debug)]
 pub enum StageDone {
-    Read(Box<Database>),
+    /// The model the session keeps, shared rather than copied, so that the UI and the worker
+    /// hold one model of each database between them.
+    Read(Arc<Database>),
     /// Read again after another process committed, with what changed since opening.
-    Recounted(Box<Database>, Since),
+    Recounted(Arc<Database>, Since),
     Audited(Audit),
 }
 
@@ -38,12 +42,13 @@ impl Job for StageJob {
         match self.stage.depth(&self.opts) {
             Some(depth) if self.stage == Stage::Recount => {
                 let (db, since) = pipeline::recount(ctx.session(), depth, cancelled);
-                Ok(StageDone::Recounted(Box::new(Database::clone(&db)), since))
+                Ok(StageDone::Recounted(db, since))
             }
-            Some(depth) => {
-                let db = pipeline::read(ctx.session(), depth, cancelled);
-                Ok(StageDone::Read(Box::new(Database::clone(&db))))
-            }
+            Some(depth) => Ok(StageDone::Read(pipeline::read(
+                ctx.session(),
+                depth,
+                cancelled,
+            ))),
             None => {
                 let emitter = ctx.emitter();
                 let mut progress = |done, total| emitter.progress(done, total);

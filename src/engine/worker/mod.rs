@@ -213,7 +213,7 @@ mod tests {
         }
     }
 
-    fn model(e: Event) -> Option<Box<crate::engine::database::Database>> {
+    fn model(e: Event) -> Option<std::sync::Arc<crate::engine::database::Database>> {
         match done::<StageDone>(e) {
             Some(Ok(StageDone::Read(db))) => Some(db),
             _ => None,

@@ -189,6 +189,10 @@ impl Slot {
             return Some((id, job));
         }
         self.report(sink, id, Report::Done(result));
+        if job.is_background() {
+            // What the pass read stays on disk; the next job reads the pages it needs again.
+            session.release_cache();
+        }
         None
     }
 }

@@ -106,8 +106,8 @@ impl App {
             opts: pipeline::Options::default(),
         };
         self.send(db, job, move |app, db, _, result| match result {
-            Ok(StageDone::Read(model)) => app.on_read(db, stage, *model),
-            Ok(StageDone::Recounted(model, since)) => app.on_recount(db, *model, since),
+            Ok(StageDone::Read(model)) => app.on_read(db, stage, model),
+            Ok(StageDone::Recounted(model, since)) => app.on_recount(db, model, since),
             Ok(StageDone::Audited(audit)) => {
                 app.view.dbs[db].findings = Some(audit.findings);
                 app.view.dbs[db].relations = Some(audit.relations);
@@ -120,7 +120,7 @@ impl App {
         });
     }
 
-    pub(super) fn on_read(&mut self, i: usize, stage: Stage, model: Database) {
+    pub(super) fn on_read(&mut self, i: usize, stage: Stage, model: Arc<Database>) {
         let next = stage.next(&model);
         self.view.dbs[i].model = Some(model);
         self.across_stale = true;
@@ -136,13 +136,10 @@ impl App {
         }
     }
 
-    /// Database `db` read again after another process committed: the last `quick_check`
-    /// stands, and the Overview shows what changed since opening.
-    fn on_recount(&mut self, db: usize, mut model: Database, since: Since) {
+    /// Database `db` read again after another process committed: the Overview shows what
+    /// changed since opening.
+    fn on_recount(&mut self, db: usize, model: Arc<Database>, since: Since) {
         let d = &mut self.view.dbs[db];
-        if let Some(before) = &d.model {
-            model.keep_check_of(before);
-        }
         d.last_commit = Some(std::time::SystemTime::now());
         d.since = Some(since);
         self.on_read(db, Stage::Recount, model);
@@ -195,7 +192,7 @@ impl App {
                 .dbs
                 .iter()
                 .enumerate()
-                .filter_map(|(i, d)| Some((i, d.model.as_ref()?)))
+                .filter_map(|(i, d)| Some((i, d.model.as_deref()?)))
                 .unzip();
             let mut roles = vec![Role::Own; self.view.dbs.len()];
             for (i, role) in at.iter().zip(audit::stand_in::roles(&models)) {

@@ -215,7 +215,7 @@ fn run(s: &mut Query, ctx: &mut Ctx) {
     let holds_read_lock = ctx
         .view
         .focused()
-        .and_then(|d| d.model.as_ref())
+        .and_then(|d| d.model.as_deref())
         .is_some_and(Database::readers_block_writers);
     let job = QueryJob {
         sql,
