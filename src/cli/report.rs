@@ -61,15 +61,19 @@ fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
         // A folder that cannot be read fails the command before anything is audited.
         crate::engine::migrate::read_folder(dir)?;
     }
-    if let Some(file) = &args.workload {
-        // So does a workload file that cannot be read.
-        crate::engine::plan::workload::read(file)?;
-    }
+    // So does a workload file that cannot be read; it is read here once for every database.
+    let workload = match &args.workload {
+        Some(file) => Some(findings::Workload {
+            file: file.clone(),
+            statements: crate::engine::plan::workload::read(file)?,
+        }),
+        None => None,
+    };
     let opts = findings::Options {
         budget,
         backups: args.backups.clone(),
         migrations: args.migrations.clone(),
-        workload: args.workload.clone(),
+        workload,
     };
     let (ws, found) = Workspace::audit(&args.paths, Depth::full(budget), &opts)?;
     if ws.databases.is_empty() {

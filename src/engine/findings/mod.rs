@@ -17,6 +17,7 @@ mod workload_rules;
 mod workspace_rules;
 
 pub use rules::{rule, Check, Rule, RULES};
+pub use workload_rules::Workload;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -138,8 +139,9 @@ pub struct Options {
     pub backups: Option<PathBuf>,
     /// The migrations folder the `migration-*` rules compare each database with.
     pub migrations: Option<std::path::PathBuf>,
-    /// A file of the application's statements the `index-*` workload rules plan.
-    pub workload: Option<PathBuf>,
+    /// The application's statements the `index-*` workload rules plan, read by the command
+    /// before the audit.
+    pub workload: Option<Workload>,
 }
 
 impl Default for Options {
@@ -160,11 +162,18 @@ pub fn from_parts(
     data: Option<(&Conn, &[Relation])>,
     opts: &Options,
 ) -> Vec<Finding> {
+    let planned = match (data, &opts.workload) {
+        (Some((conn, _)), Some(workload)) if db.is_ok() => {
+            workload_rules::analysis(conn, workload).map(|found| (found, workload))
+        }
+        _ => None,
+    };
     rules::checks()
-        .flat_map(|check| match (*check, data) {
-            (Check::File(f), _) => f(db, opts),
-            (Check::Schema(f), _) if db.is_ok() => f(db),
-            (Check::Data(f), Some((conn, rels))) if db.is_ok() => f(db, conn, rels, opts),
+        .flat_map(|check| match (*check, data, &planned) {
+            (Check::File(f), _, _) => f(db, opts),
+            (Check::Schema(f), _, _) if db.is_ok() => f(db),
+            (Check::Data(f), Some((conn, rels)), _) if db.is_ok() => f(db, conn, rels, opts),
+            (Check::Workload(f), _, Some((found, workload))) => f(db, found, workload),
             _ => Vec::new(),
         })
         .collect()

@@ -10,6 +10,7 @@ use super::{
 use crate::engine::connect::Conn;
 use crate::engine::database::Database;
 use crate::engine::migrate::State;
+use crate::engine::plan::Analysis;
 use crate::engine::relations::Relation;
 
 /// What a check looks at, which decides when it runs.
@@ -21,6 +22,9 @@ pub enum Check {
     Schema(fn(&Database) -> Vec<Finding>),
     /// The rows, through the database's connection and its counted relations.
     Data(fn(&Database, &Conn, &[Relation], &Options) -> Vec<Finding>),
+    /// The workload's statements planned on the database: planned once, read by every check of
+    /// this kind.
+    Workload(fn(&Database, &Analysis, &workload_rules::Workload) -> Vec<Finding>),
     /// The databases of the workspace together.
     Across(fn(&[&Database]) -> Vec<Finding>),
 }
@@ -99,17 +103,13 @@ pub static RULES: &[Rule] = &[
         id: "index-suggested",
         severity: Warning,
         why: "a query that scans or sorts slows down as the table grows; the index keeps it fast",
-        checks: &[Check::Data(|db, conn, _, opts| {
-            workload_rules::suggested(db, conn, opts)
-        })],
+        checks: &[Check::Workload(workload_rules::suggested)],
     },
     Rule {
         id: "index-unused",
         severity: Info,
         why: "an index no query reads still costs every write and its pages",
-        checks: &[Check::Data(|db, conn, _, opts| {
-            workload_rules::unused(db, conn, opts)
-        })],
+        checks: &[Check::Workload(workload_rules::unused)],
     },
     Rule {
         id: "no-stats",
