@@ -1,6 +1,6 @@
 //! Counting orphans: parent keys read once into memory (kept for other children of the same
-//! parent), each child table read once for all its relations, and a join where keys do not fit;
-//! in slices where a read lock delays writers.
+//! parent, on either counting connection), each child table read once for all its relations,
+//! and a join where keys do not fit; in slices where a read lock delays writers.
 
 use super::*;
 
@@ -10,8 +10,8 @@ pub(super) struct Check {
     /// Positions of the key columns in the scan's result.
     pub(super) cols: Vec<usize>,
     pub(super) aff: Vec<Affinity>,
-    pub(super) keys: Rc<KeySet>,
-    /// Taken before the parent keys were read.
+    pub(super) keys: Arc<KeySet>,
+    /// Taken on this pass's connection before the parent keys were read.
     pub(super) since: Snapshot,
     pub(super) orphans: u64,
     pub(super) nulls: u64,
@@ -28,15 +28,92 @@ pub(super) struct Pass<'a> {
     pub(super) sample: usize,
     /// Parent keys held in memory before falling back to a join, and kept for reuse in all.
     pub(super) max_keys: u64,
-    pub(super) kept: RefCell<KeptKeys>,
+    /// Shared by the passes counting side by side.
+    pub(super) kept: &'a KeptKeys,
+    /// Which of those passes this is (see [`Slot::Read`]).
+    pub(super) reader: usize,
+    /// Taken on `conn` before any pass side by side with this one read anything.
+    pub(super) start: Snapshot,
 }
 
-/// Parent key sets already read, by parent table and columns, with the snapshot each was read
-/// after, and how many keys they hold in all.
+/// Parent key sets already read, by parent table and columns, shared by the connections that
+/// count side by side: a parent referenced from child tables counted on both (`users`) is read
+/// once. A connection that needs a set another one is reading waits for it.
 #[derive(Default)]
 pub(super) struct KeptKeys {
-    pub(super) sets: HashMap<(String, Vec<String>), (Rc<KeySet>, Snapshot)>,
-    pub(super) keys: u64,
+    state: Mutex<Kept>,
+    settled: Condvar,
+}
+
+#[derive(Default)]
+struct Kept {
+    sets: HashMap<KeySetId, Slot>,
+    /// Keys held in all the kept sets.
+    keys: u64,
+}
+
+/// A parent table and the columns of its key.
+type KeySetId = (String, Vec<String>);
+
+enum Slot {
+    /// Being read by one of the passes.
+    Reading,
+    /// Read by the pass `reader`, after the snapshot `since` of its connection. `PRAGMA
+    /// data_version` is per connection: another pass judges the set by its own `start`.
+    Read {
+        keys: Arc<KeySet>,
+        reader: usize,
+        since: Snapshot,
+    },
+    /// More keys than a pass holds: never read again, the relations are counted another way.
+    TooMany,
+}
+
+impl KeptKeys {
+    /// How many sets are kept (read and held for other children).
+    #[cfg(test)]
+    pub(super) fn held(&self) -> usize {
+        let kept = lock(&self.state);
+        let read = kept
+            .sets
+            .values()
+            .filter(|s| matches!(s, Slot::Read { .. }));
+        read.count()
+    }
+}
+
+/// A set one pass has undertaken to read; dropped unsettled (the read stopped), it is given up,
+/// so that a waiting pass reads it itself.
+struct Claim<'a> {
+    kept: &'a KeptKeys,
+    id: Option<KeySetId>,
+}
+
+impl Claim<'_> {
+    fn settle(mut self, slot: Option<Slot>, count: u64) {
+        let mut kept = lock(&self.kept.state);
+        if let Some(id) = self.id.take() {
+            match slot {
+                Some(slot) => {
+                    kept.keys += count;
+                    kept.sets.insert(id, slot);
+                }
+                None => {
+                    kept.sets.remove(&id);
+                }
+            }
+        }
+        self.kept.settled.notify_all();
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            lock(&self.kept.state).sets.remove(&id);
+            self.kept.settled.notify_all();
+        }
+    }
 }
 
 /// Counts every relation of one child table in a single pass over it.
@@ -184,30 +261,64 @@ pub(super) fn on_c(names: &[String]) -> impl Iterator<Item = String> + '_ {
     names.iter().map(|n| format!("c.{}", ident(n)))
 }
 
-/// The parent's keys as kept from an earlier child, or read now (and kept while the total
-/// allows), with the snapshot taken before they were read; `None` when there are more than
-/// `pass.max_keys`.
+/// The parent's keys as kept from an earlier child (of either pass), or read now (and kept
+/// while the total allows), with a snapshot of this pass's connection taken before they were
+/// read; `None` when there are more than `pass.max_keys`.
 pub(super) fn kept_parent_keys(
     pass: &Pass,
     parent: &Table,
     rel: &Relation,
     aff: &[Affinity],
     deadline: Instant,
-) -> Result<Option<(Rc<KeySet>, Snapshot)>, Stopped> {
+) -> Result<Option<(Arc<KeySet>, Snapshot)>, Stopped> {
     let id = (parent.name.clone(), rel.parent_columns.clone());
-    if let Some((keys, since)) = pass.kept.borrow().sets.get(&id) {
-        return Ok(Some((keys.clone(), since.clone())));
-    }
+    let claim = {
+        let mut kept = lock(&pass.kept.state);
+        loop {
+            match kept.sets.get(&id) {
+                Some(Slot::Reading) => {
+                    kept = pass
+                        .kept
+                        .settled
+                        .wait(kept)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                Some(Slot::Read {
+                    keys,
+                    reader,
+                    since,
+                }) => {
+                    let since = if *reader == pass.reader {
+                        since.clone()
+                    } else {
+                        pass.start.clone()
+                    };
+                    return Ok(Some((keys.clone(), since)));
+                }
+                Some(Slot::TooMany) => return Ok(None),
+                None => {
+                    kept.sets.insert(id.clone(), Slot::Reading);
+                    break Claim {
+                        kept: pass.kept,
+                        id: Some(id),
+                    };
+                }
+            }
+        }
+    };
     let since = Snapshot::take(pass.conn);
     let Some((keys, count)) = parent_keys(pass, parent, rel, aff, deadline)? else {
+        claim.settle(Some(Slot::TooMany), 0);
         return Ok(None);
     };
-    let keys = Rc::new(keys);
-    let mut kept = pass.kept.borrow_mut();
-    if kept.keys + count <= pass.max_keys {
-        kept.keys += count;
-        kept.sets.insert(id, (keys.clone(), since.clone()));
-    }
+    let keys = Arc::new(keys);
+    let fits = lock(&pass.kept.state).keys + count <= pass.max_keys;
+    let slot = fits.then(|| Slot::Read {
+        keys: keys.clone(),
+        reader: pass.reader,
+        since: since.clone(),
+    });
+    claim.settle(slot, count);
     Ok(Some((keys, since)))
 }
 
