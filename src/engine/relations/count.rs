@@ -212,9 +212,11 @@ pub(super) fn count_members(
 }
 
 /// Reads the child for the relations whose parent keys are in memory. Where every one of them
-/// leads an index of its own and the read needs no order (WAL mode), each is read alone: SQLite
-/// then reads its index, a fraction of the table's bytes. Otherwise all share one pass over the
-/// table's rows, which costs little more than any one of them.
+/// leads an index of its own, each is read alone from its index, a fraction of the table's bytes:
+/// with no order where a read may last (WAL mode), so that SQLite picks the covering index; in
+/// slices by [`IndexScan`] otherwise, where each relation has one column and an index on it alone
+/// serves. Otherwise all share one pass over the table's rows, which costs little more than any
+/// one of them.
 fn scan_checks(
     pass: &Pass,
     schema: &Schema,
@@ -224,10 +226,12 @@ fn scan_checks(
     checks: &mut [Check],
     deadline: Instant,
 ) -> Result<(), Stopped> {
-    let by_index = pass.pace == Pace::Whole
-        && checks
+    let by_index = match pass.pace {
+        Pace::Whole => checks
             .iter()
-            .all(|c| an_index_leads(schema, child, &rels[c.rel].columns));
+            .all(|c| an_index_leads(schema, child, &rels[c.rel].columns)),
+        Pace::Slices => !child.without_rowid && all_served(pass, child, rels, checks)?,
+    };
     let method = if by_index {
         Method::Index
     } else {
@@ -242,9 +246,44 @@ fn scan_checks(
     for check in checks.iter_mut() {
         let own: Vec<String> = check.cols.iter().map(|&i| columns[i - 1].clone()).collect();
         check.cols = (1..=own.len()).collect();
-        scan_children(pass, child, &own, std::slice::from_mut(check), deadline)?;
+        match pass.pace {
+            Pace::Whole => scan_children(pass, child, &own, std::slice::from_mut(check), deadline)?,
+            Pace::Slices => scan_index(pass, child, &own[0], check, deadline)?,
+        }
     }
     Ok(())
+}
+
+/// True when every relation of `checks` has one column and an index serves an [`IndexScan`] of it.
+fn all_served(
+    pass: &Pass,
+    child: &Table,
+    rels: &[Relation],
+    checks: &[Check],
+) -> Result<bool, Stopped> {
+    for c in checks {
+        let [column] = rels[c.rel].columns.as_slice() else {
+            return Ok(false);
+        };
+        let mut nothing = |_: &Row| Ok(ControlFlow::Continue(()));
+        if !IndexScan::new(child, column, &mut nothing).served(pass.conn)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Reads `column` of the child through its index in slices for one relation.
+fn scan_index(
+    pass: &Pass,
+    child: &Table,
+    column: &str,
+    check: &mut Check,
+    deadline: Instant,
+) -> Result<(), Stopped> {
+    let mut tally = |row: &Row| probe(row, std::slice::from_mut(check), pass.sample);
+    let mut scan = IndexScan::new(child, column, &mut tally);
+    slices::run(pass.conn, pass.pace, deadline, &mut scan)
 }
 
 /// Index of `name` in `columns`, adding it when new (1-based: column 0 is the rowid).
@@ -361,24 +400,28 @@ pub(super) fn scan_children(
     let extra: Vec<String> = std::iter::once(rowid.to_string())
         .chain(on_c(columns))
         .collect();
-    let mut check = |row: &Row| {
-        for c in checks.iter_mut() {
-            let Some(key) = key_at(row, &c.cols, &c.aff)? else {
-                c.nulls += 1;
-                continue;
-            };
-            c.checked += 1;
-            if !c.keys.contains(&key) {
-                c.orphans += 1;
-                if c.sample.len() < pass.sample {
-                    c.sample.push(sample_at(row, &c.cols)?);
-                }
-            }
-        }
-        Ok(ControlFlow::Continue(()))
-    };
+    let mut check = |row: &Row| probe(row, checks, pass.sample);
     let mut scan = Scan::new(child, &extra, &mut check)?;
     slices::run(pass.conn, pass.pace, deadline, &mut scan)
+}
+
+/// Checks one child row (rowid at 0) against each relation's parent keys, keeping up to
+/// `sample` orphans of each.
+fn probe(row: &Row, checks: &mut [Check], sample: usize) -> rusqlite::Result<ControlFlow<()>> {
+    for c in checks.iter_mut() {
+        let Some(key) = key_at(row, &c.cols, &c.aff)? else {
+            c.nulls += 1;
+            continue;
+        };
+        c.checked += 1;
+        if !c.keys.contains(&key) {
+            c.orphans += 1;
+            if c.sample.len() < sample {
+                c.sample.push(sample_at(row, &c.cols)?);
+            }
+        }
+    }
+    Ok(ControlFlow::Continue(()))
 }
 
 /// The sample of an orphan row whose rowid is column 0 and key columns are `cols`.

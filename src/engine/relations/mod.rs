@@ -10,9 +10,10 @@
 //! which SQLite builds an automatic index when the parent has none. A parent referenced by many
 //! tables (`users`) has its keys read once and kept for the others, up to the same total.
 //!
-//! Each relation records its [`Method`]. In WAL mode a child table whose relations each lead an
-//! index of their own is read one relation at a time, each statement unordered so that SQLite
-//! reads the covering index instead of the rows; a relation whose keys do not fit but whose
+//! Each relation records its [`Method`]. A child table whose relations each lead an index of
+//! their own is read one relation at a time from the index instead of the rows: in WAL mode each
+//! statement unordered, so that SQLite picks the covering index; in rollback-journal mode in
+//! slices along an index on the column alone ([`IndexScan`]); a relation whose keys do not fit but whose
 //! columns lead a child index is counted by SQLite's `NOT EXISTS` plan over it (by_index.rs)
 //! rather than by the join.
 //!
@@ -52,7 +53,7 @@ mod keys;
 
 use crate::engine::quote::ident;
 use crate::engine::schema::{Column, Index, Schema, Table, TableKind};
-use crate::engine::slices::{self, Pace, Scan, Snapshot, Stopped};
+use crate::engine::slices::{self, IndexScan, Pace, Scan, Snapshot, Stopped};
 use by_index::*;
 use count::*;
 use fix::*;
