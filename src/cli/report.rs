@@ -57,10 +57,12 @@ pub struct CheckArgs {
 /// still print their empty report first.
 fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
     let budget = Duration::from_secs(args.budget);
-    if let Some(dir) = &args.migrations {
-        // A folder that cannot be read fails the command before anything is audited.
-        crate::engine::migrate::read_folder(dir)?;
-    }
+    // A folder that cannot be read fails the command before anything is audited; it is read
+    // here once for every database.
+    let migrations = match &args.migrations {
+        Some(dir) => Some(crate::engine::migrate::read_folder(dir)?),
+        None => None,
+    };
     // So does a workload file that cannot be read; it is read here once for every database.
     let workload = match &args.workload {
         Some(file) => Some(findings::Workload {
@@ -72,7 +74,7 @@ fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
     let opts = findings::Options {
         budget,
         backups: args.backups.clone(),
-        migrations: args.migrations.clone(),
+        migrations,
         workload,
     };
     let (ws, found) = Workspace::audit(&args.paths, Depth::full(budget), &opts)?;

@@ -26,6 +26,7 @@ use serde::Serialize;
 
 use super::connect::Conn;
 use super::database::Database;
+use super::migrate::Folder;
 use super::relations::Relation;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -137,8 +138,9 @@ pub struct Options {
     pub budget: Duration,
     /// A folder of backups to look in besides each database's own `backups/` and siblings.
     pub backups: Option<PathBuf>,
-    /// The migrations folder the `migration-*` rules compare each database with.
-    pub migrations: Option<std::path::PathBuf>,
+    /// The migrations folder the `migration-*` rules compare each database with, read by the
+    /// command before the audit.
+    pub migrations: Option<Folder>,
     /// The application's statements the `index-*` workload rules plan, read by the command
     /// before the audit.
     pub workload: Option<Workload>,
@@ -168,12 +170,23 @@ pub fn from_parts(
         }
         _ => None,
     };
+    let migrated = match (data, &opts.migrations) {
+        (Some((conn, _)), Some(folder)) if db.is_ok() => {
+            migrations::status(db, conn, folder).map(|status| (status, folder))
+        }
+        _ => None,
+    };
     rules::checks()
-        .flat_map(|check| match (*check, data, &planned) {
-            (Check::File(f), _, _) => f(db, opts),
-            (Check::Schema(f), _, _) if db.is_ok() => f(db),
-            (Check::Data(f), Some((conn, rels)), _) if db.is_ok() => f(db, conn, rels, opts),
-            (Check::Workload(f), _, Some((found, workload))) => f(db, found, workload),
+        .flat_map(|check| match (*check, data) {
+            (Check::File(f), _) => f(db, opts),
+            (Check::Schema(f), _) if db.is_ok() => f(db),
+            (Check::Data(f), Some((conn, rels))) if db.is_ok() => f(db, conn, rels, opts),
+            (Check::Workload(f), _) => planned
+                .as_ref()
+                .map_or_else(Vec::new, |(found, workload)| f(db, found, workload)),
+            (Check::Migrations(f), _) => migrated
+                .as_ref()
+                .map_or_else(Vec::new, |(status, folder)| f(db, status, folder)),
             _ => Vec::new(),
         })
         .collect()
