@@ -419,3 +419,41 @@ fn a_backups_folder_above_the_database_counts() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(findings(&[&db]), Vec::<Value>::new());
 }
+
+/// The report counts relations while `quick_check` still runs beside the measuring pass; a file
+/// the check then finds damaged gets no finding from those counts, as when the two ran in turn.
+#[test]
+fn a_file_quick_check_finds_damaged_gets_no_counted_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    build(
+        &db,
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE p(id INTEGER PRIMARY KEY);
+         CREATE TABLE c(id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p(id), note TEXT);
+         INSERT INTO p VALUES (1);
+         INSERT INTO c VALUES (1, 1, 'a'), (2, 7, NULL);",
+    );
+    let sound = findings(&[&db]);
+    assert_eq!(by_rule(&sound, "fk-violation").len(), 1, "{sound:?}");
+    assert!(by_rule(&sound, "file-corrupt").is_empty(), "{sound:?}");
+    // A NOT NULL column holding a NULL: the schema still reads, quick_check reports the row.
+    let conn = Connection::open(&db).unwrap();
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, false)
+        .unwrap();
+    conn.execute_batch(
+        "PRAGMA writable_schema = ON;
+         UPDATE sqlite_schema SET sql = replace(sql, 'note TEXT', 'note TEXT NOT NULL')
+         WHERE name = 'c';",
+    )
+    .unwrap();
+    drop(conn);
+    let damaged = findings(&[&db]);
+    let corrupt = by_rule(&damaged, "file-corrupt");
+    assert_eq!(corrupt.len(), 1, "{damaged:?}");
+    assert!(
+        corrupt[0]["message"].as_str().unwrap().contains("NULL"),
+        "{corrupt:?}"
+    );
+    assert!(by_rule(&damaged, "fk-violation").is_empty(), "{damaged:?}");
+}

@@ -220,6 +220,16 @@ fn bad_input_is_one_line_naming_the_file() {
     let (code, _, err) = litescope(&["report", s(&db), "--workload", s(&missing)]);
     assert_eq!(code, 2);
     assert!(err.contains("missing.sql"), "{err}");
+    // The audit reads the workload once, before any database: a file it cannot read fails
+    // `report` and `check` alike, never leaves the index-* rules quietly out.
+    let binary = dir.path().join("binary.sql");
+    std::fs::write(&binary, b"SELECT 1;\xff\xfe").unwrap();
+    for (command, file) in [("report", &binary), ("check", &binary), ("check", &empty)] {
+        let (code, out, err) = litescope(&[command, s(&db), "--workload", s(file)]);
+        assert_eq!((code, out.as_str()), (2, ""), "{command} {file:?}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(s(file)), "{err}");
+    }
     // The TUI refuses it before it takes the terminal.
     let (code, _, err) = litescope(&["--workload", s(&missing), s(&db)]);
     assert_eq!(code, 2);

@@ -57,19 +57,25 @@ pub struct CheckArgs {
 /// still print their empty report first.
 fn audit(args: &Args) -> Result<(Workspace, Vec<Finding>)> {
     let budget = Duration::from_secs(args.budget);
-    if let Some(dir) = &args.migrations {
-        // A folder that cannot be read fails the command before anything is audited.
-        crate::engine::migrate::read_folder(dir)?;
-    }
-    if let Some(file) = &args.workload {
-        // So does a workload file that cannot be read.
-        crate::engine::plan::workload::read(file)?;
-    }
+    // A folder that cannot be read fails the command before anything is audited; it is read
+    // here once for every database.
+    let migrations = match &args.migrations {
+        Some(dir) => Some(crate::engine::migrate::read_folder(dir)?),
+        None => None,
+    };
+    // So does a workload file that cannot be read; it is read here once for every database.
+    let workload = match &args.workload {
+        Some(file) => Some(findings::Workload {
+            file: file.clone(),
+            statements: crate::engine::plan::workload::read(file)?,
+        }),
+        None => None,
+    };
     let opts = findings::Options {
         budget,
         backups: args.backups.clone(),
-        migrations: args.migrations.clone(),
-        workload: args.workload.clone(),
+        migrations,
+        workload,
     };
     let (ws, found) = Workspace::audit(&args.paths, Depth::full(budget), &opts)?;
     if ws.databases.is_empty() {

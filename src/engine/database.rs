@@ -309,8 +309,24 @@ pub fn precheck(found: &Found) -> Result<Database, Box<Database>> {
 impl Database {
     /// Reads schema and settings through `conn` to `depth`; a failure becomes the status.
     pub fn read(&mut self, conn: &Conn, depth: Depth) {
-        if let Err(e) = read_into(self, conn, depth) {
-            self.fail(&e);
+        self.read_then(conn, depth, |_, _| ());
+    }
+
+    /// [`Database::read`], running `then` on the model once it is measured, while `quick_check`
+    /// may still run beside it (see [`read_into`]); `None` when the file could not be read that
+    /// far, then the failure is the status.
+    pub fn read_then<T>(
+        &mut self,
+        conn: &Conn,
+        depth: Depth,
+        then: impl FnOnce(&Database, &Conn) -> T,
+    ) -> Option<T> {
+        match read_into(self, conn, depth, then) {
+            Ok(done) => Some(done),
+            Err(e) => {
+                self.fail(&e);
+                None
+            }
         }
     }
 
@@ -338,53 +354,65 @@ impl Database {
     }
 }
 
-/// Reads settings and schema through an open connection, then measures to `depth`.
-pub fn read_into(db: &mut Database, conn: &Conn, depth: Depth) -> rusqlite::Result<()> {
+/// Reads settings and schema through an open connection, then measures to `depth` and runs
+/// `then` on the measured model. `quick_check` reads the whole file as the measuring pass does:
+/// where a second connection can be had it runs beside both, so that work done in `then` (the
+/// audit's counting) costs no time of its own while the check is longer. Its verdict is applied
+/// once both are done: a damaged file's status says so whatever `then` saw.
+pub fn read_into<T>(
+    db: &mut Database,
+    conn: &Conn,
+    depth: Depth,
+    then: impl FnOnce(&Database, &Conn) -> T,
+) -> rusqlite::Result<T> {
     db.access = Some(conn.access);
     db.error = conn.caveat.clone();
     read_settings(db, conn)?;
     db.schema = schema::load(conn, depth.detail)?;
     db.has_stat1 = db.schema.table("sqlite_stat1").is_some();
-    db.integrity = measure_and_check(db, conn, depth);
-    stats::apply_estimates(conn, &mut db.schema);
+    let done;
+    (db.integrity, done) = measure_and_check(db, conn, depth, then);
     db.note_integrity();
-    Ok(())
+    Ok(done)
 }
 
-/// The measuring pass and `quick_check`: each reads the whole file, so where a second connection
-/// can be had they run side by side and cost the time of the longer one. In rollback mode the two
-/// connections take their slices together (see [`slices::ReadWindow`]), so that a writer still
-/// waits for one slice at most.
-fn measure_and_check(db: &mut Database, conn: &Conn, depth: Depth) -> Integrity {
-    let unchecked = || Integrity::Unchecked("not requested".into());
-    if !depth.measure {
-        return if depth.integrity {
-            quick_check(conn, depth.budget)
-        } else {
-            unchecked()
-        };
-    }
-    let beside = depth
-        .integrity
+/// The measuring pass, then `then`, with `quick_check` beside them on a second connection where
+/// one can be had: each pass reads the whole file, so side by side they cost the time of the
+/// longer. In rollback mode the connections take their slices together (see
+/// [`slices::ReadWindow`]), so that a writer still waits for one slice at most.
+fn measure_and_check<T>(
+    db: &mut Database,
+    conn: &Conn,
+    depth: Depth,
+    then: impl FnOnce(&Database, &Conn) -> T,
+) -> (Integrity, T) {
+    let check = |conn: &Conn| match depth.integrity {
+        true => quick_check(conn, depth.budget),
+        false => Integrity::Unchecked("not requested".into()),
+    };
+    let measured = |db: &mut Database| {
+        if depth.measure {
+            let measured = stats::measure(conn, &mut db.schema, depth.budget);
+            db.note_measured(measured);
+        }
+        stats::apply_estimates(conn, &mut db.schema);
+        then(db, conn)
+    };
+    let beside = (depth.integrity && depth.measure)
         .then(|| connect::open_beside(conn))
         .flatten();
     match beside {
         Some(other) => std::thread::scope(|s| {
-            let check = s.spawn(move || quick_check(&other, depth.budget));
-            let measured = stats::measure(conn, &mut db.schema, depth.budget);
-            db.note_measured(measured);
-            check
+            let checking = s.spawn(move || check(&other));
+            let done = measured(db);
+            let verdict = checking
                 .join()
-                .unwrap_or_else(|_| Integrity::Unchecked("quick_check failed".into()))
+                .unwrap_or_else(|_| Integrity::Unchecked("quick_check failed".into()));
+            (verdict, done)
         }),
         None => {
-            let measured = stats::measure(conn, &mut db.schema, depth.budget);
-            db.note_measured(measured);
-            if depth.integrity {
-                quick_check(conn, depth.budget)
-            } else {
-                unchecked()
-            }
+            let done = measured(db);
+            (check(conn), done)
         }
     }
 }

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::connect::Conn;
 use super::database::{self, Database, Depth};
 use super::discover::Found;
 use super::error::Error;
@@ -96,21 +97,38 @@ impl Stage {
 /// Reads the session's database to `depth` from a fresh connection, so that what changed on disk
 /// is seen, and keeps the model in the session. Never fails: problems become the status.
 pub fn read(session: &mut Session, depth: Depth, cancelled: bool) -> Arc<Database> {
-    let db = read_model(session, depth, cancelled);
-    session.set_model(db)
+    read_then(session, depth, cancelled, |_, _| ()).0
 }
 
-/// [`read`], leaving the model for the caller to keep.
-fn read_model(session: &mut Session, depth: Depth, cancelled: bool) -> Database {
+/// [`read`], running `then` on the measured model while `quick_check` may still run beside it
+/// (see [`database::read_into`]); `None` when the file could not be read that far.
+fn read_then<T>(
+    session: &mut Session,
+    depth: Depth,
+    cancelled: bool,
+    then: impl FnOnce(&Database, &Conn) -> T,
+) -> (Arc<Database>, Option<T>) {
+    let (db, done) = read_model(session, depth, cancelled, then);
+    (session.set_model(db), done)
+}
+
+/// [`read_then`], leaving the model for the caller to keep.
+fn read_model<T>(
+    session: &mut Session,
+    depth: Depth,
+    cancelled: bool,
+    then: impl FnOnce(&Database, &Conn) -> T,
+) -> (Database, Option<T>) {
     session.close();
     let mut seen = Seen::now(&session.found.path);
+    let mut done = None;
     let db = match database::precheck(&session.found) {
         Err(failed) => *failed,
         Ok(mut db) => {
             match session.conn(cancelled) {
                 Ok(conn) => {
                     seen.data_version = look::data_version(conn).ok();
-                    db.read(conn, depth);
+                    done = db.read_then(conn, depth, then);
                 }
                 Err(e) => db.fail(&e),
             }
@@ -118,14 +136,14 @@ fn read_model(session: &mut Session, depth: Depth, cancelled: bool) -> Database 
         }
     };
     session.set_seen(seen);
-    db
+    (db, done)
 }
 
 /// Reads the session's database again after another process committed, keeping the last
 /// `quick_check`'s result (a recount runs none), and tells what changed since it was opened.
 pub fn recount(session: &mut Session, depth: Depth, cancelled: bool) -> (Arc<Database>, Since) {
     let opened = session.opened();
-    let mut now = read_model(session, depth, cancelled);
+    let (mut now, _) = read_model(session, depth, cancelled, |_, _| ());
     if let Ok(before) = session.model() {
         now.keep_check_of(&before);
     }
@@ -144,37 +162,73 @@ pub fn audit(
 ) -> Result<Audit, Error> {
     let model = session.model()?;
     if !model.is_ok() {
-        return Ok(Audit {
-            findings: findings::from_parts(&model, None, opts),
-            relations: Vec::new(),
-        });
+        return Ok(judge(&model, None, opts));
     }
     let conn = session.conn(cancelled)?;
-    let relations = relations::find_with(
+    let relations = count(&model, conn, opts, progress);
+    Ok(judge(&model, Some((conn, relations)), opts))
+}
+
+/// The relations of a database SQLite reads, counted.
+fn count(
+    model: &Database,
+    conn: &Conn,
+    opts: &findings::Options,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Vec<Relation> {
+    let schema = model.schema.queryable_part();
+    relations::find_with(
         conn,
-        &model.schema.queryable_part(),
+        &schema,
         opts.budget,
         relations::DEFAULT_SAMPLE,
         progress,
-    );
-    let findings = findings::from_parts(&model, Some((conn, &relations)), opts);
-    Ok(Audit {
-        findings,
-        relations,
-    })
+    )
 }
 
-/// Runs the stages of one database, for the CLI: read to `depth`, then audit when asked.
+/// The rules run on a database, given its connection and counted relations where it is sound.
+fn judge(
+    model: &Database,
+    data: Option<(&Conn, Vec<Relation>)>,
+    opts: &findings::Options,
+) -> Audit {
+    match data {
+        Some((conn, relations)) => Audit {
+            findings: findings::from_parts(model, Some((conn, &relations)), opts),
+            relations,
+        },
+        None => Audit {
+            findings: findings::from_parts(model, None, opts),
+            relations: Vec::new(),
+        },
+    }
+}
+
+/// Runs the stages of one database, for the CLI: read to `depth`, then audit when asked. The
+/// audit's relations are counted as soon as the measuring pass ends, while `quick_check` still
+/// runs beside it: both read the whole file, and the check is the longer on a file of any size.
+/// A file the check finds damaged drops those counts, as the audit stage would never have made
+/// them.
 pub fn run(
     found: &Found,
     depth: Depth,
     audit_opts: Option<&findings::Options>,
 ) -> (Database, Audit) {
     let mut session = Session::new(found.clone());
-    let db = read(&mut session, depth, false);
-    let audited = audit_opts
-        .map(|opts| audit(&mut session, opts, false, &mut |_, _| {}).unwrap_or_default())
-        .unwrap_or_default();
+    let (db, counted) = match audit_opts {
+        Some(opts) => read_then(&mut session, depth, false, |db, conn| {
+            db.is_ok().then(|| count(db, conn, opts, &mut |_, _| {}))
+        }),
+        None => (read(&mut session, depth, false), None),
+    };
+    let audited = match (audit_opts, counted.flatten()) {
+        (Some(opts), Some(relations)) if db.is_ok() => match session.conn(false) {
+            Ok(conn) => judge(&db, Some((conn, relations)), opts),
+            Err(_) => judge(&db, None, opts),
+        },
+        (Some(opts), _) => audit(&mut session, opts, false, &mut |_, _| {}).unwrap_or_default(),
+        (None, _) => Audit::default(),
+    };
     // With the session gone this is the only handle: the model is moved out, not copied (a
     // 10,000-table model costs tens of milliseconds to copy).
     drop(session);

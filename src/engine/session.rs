@@ -220,7 +220,8 @@ mod tests {
             .unwrap();
         assert_eq!(bytes, 2_000_000);
         let read = cache_used(session.conn(false).unwrap());
-        assert!(read > 1_000_000, "the pass left {read} bytes in the cache");
+        // The cache is bounded (connect's CACHE_KIB); a pass over 2 MB fills it.
+        assert!(read > 200_000, "the pass left {read} bytes in the cache");
         session.release_cache();
         assert!(session.has_conn());
         let left = cache_used(session.conn(false).unwrap());

@@ -4,30 +4,28 @@
 //! tracking at all (no table, `user_version` 0): in a folder of several databases the migrations
 //! are rarely theirs, and `no-migration-tracking` already says what they lack.
 
-use super::{Finding, Options};
+use super::Finding;
 use crate::engine::backups::is_backup_name;
 use crate::engine::connect::Conn;
 use crate::engine::database::Database;
-use crate::engine::migrate::{self, State, StatusRow};
+use crate::engine::migrate::{self, Folder, State, Status, StatusRow};
 use crate::engine::names::escape_path;
 
-/// The findings of `rule` for the migrations in `state`.
-pub fn of_state(db: &Database, conn: &Conn, opts: &Options, state: State) -> Vec<Finding> {
-    let Some(dir) = opts.migrations.as_deref() else {
-        return Vec::new();
-    };
+/// The database's status against the folder, read once for the four rules; none for a backup
+/// copy or a database with no tracking.
+pub fn status(db: &Database, conn: &Conn, folder: &Folder) -> Option<Status> {
     if is_backup_name(&db.file) {
-        return Vec::new();
+        return None;
     }
-    // A folder or table that cannot be read is the command's error (it checks the folder
-    // before the audit), not a finding.
-    let Ok((_, status)) = migrate::read(conn, &db.file, dir) else {
-        return Vec::new();
-    };
-    if status.tracking.kind == migrate::Kind::None {
-        return Vec::new();
-    }
-    let dir = escape_path(dir);
+    // A tracking table that cannot be read is no finding of these rules (the folder was read,
+    // or refused, by the command before the audit).
+    let status = migrate::read_against(conn, &db.file, folder).ok()?;
+    (status.tracking.kind != migrate::Kind::None).then_some(status)
+}
+
+/// The findings of the migrations in `state`.
+pub fn of_state(db: &Database, status: &Status, folder: &Folder, state: State) -> Vec<Finding> {
+    let dir = escape_path(&folder.dir);
     let kind = status.tracking.kind;
     status
         .migrations

@@ -17,6 +17,7 @@ mod workload_rules;
 mod workspace_rules;
 
 pub use rules::{rule, Check, Rule, RULES};
+pub use workload_rules::Workload;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,6 +26,7 @@ use serde::Serialize;
 
 use super::connect::Conn;
 use super::database::Database;
+use super::migrate::Folder;
 use super::relations::Relation;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -136,10 +138,12 @@ pub struct Options {
     pub budget: Duration,
     /// A folder of backups to look in besides each database's own `backups/` and siblings.
     pub backups: Option<PathBuf>,
-    /// The migrations folder the `migration-*` rules compare each database with.
-    pub migrations: Option<std::path::PathBuf>,
-    /// A file of the application's statements the `index-*` workload rules plan.
-    pub workload: Option<PathBuf>,
+    /// The migrations folder the `migration-*` rules compare each database with, read by the
+    /// command before the audit.
+    pub migrations: Option<Folder>,
+    /// The application's statements the `index-*` workload rules plan, read by the command
+    /// before the audit.
+    pub workload: Option<Workload>,
 }
 
 impl Default for Options {
@@ -160,11 +164,29 @@ pub fn from_parts(
     data: Option<(&Conn, &[Relation])>,
     opts: &Options,
 ) -> Vec<Finding> {
+    let planned = match (data, &opts.workload) {
+        (Some((conn, _)), Some(workload)) if db.is_ok() => {
+            workload_rules::analysis(conn, workload).map(|found| (found, workload))
+        }
+        _ => None,
+    };
+    let migrated = match (data, &opts.migrations) {
+        (Some((conn, _)), Some(folder)) if db.is_ok() => {
+            migrations::status(db, conn, folder).map(|status| (status, folder))
+        }
+        _ => None,
+    };
     rules::checks()
         .flat_map(|check| match (*check, data) {
             (Check::File(f), _) => f(db, opts),
             (Check::Schema(f), _) if db.is_ok() => f(db),
             (Check::Data(f), Some((conn, rels))) if db.is_ok() => f(db, conn, rels, opts),
+            (Check::Workload(f), _) => planned
+                .as_ref()
+                .map_or_else(Vec::new, |(found, workload)| f(db, found, workload)),
+            (Check::Migrations(f), _) => migrated
+                .as_ref()
+                .map_or_else(Vec::new, |(status, folder)| f(db, status, folder)),
             _ => Vec::new(),
         })
         .collect()

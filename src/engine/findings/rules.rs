@@ -9,7 +9,8 @@ use super::{
 };
 use crate::engine::connect::Conn;
 use crate::engine::database::Database;
-use crate::engine::migrate::State;
+use crate::engine::migrate::{Folder, State, Status};
+use crate::engine::plan::Analysis;
 use crate::engine::relations::Relation;
 
 /// What a check looks at, which decides when it runs.
@@ -21,6 +22,12 @@ pub enum Check {
     Schema(fn(&Database) -> Vec<Finding>),
     /// The rows, through the database's connection and its counted relations.
     Data(fn(&Database, &Conn, &[Relation], &Options) -> Vec<Finding>),
+    /// The workload's statements planned on the database: planned once, read by every check of
+    /// this kind.
+    Workload(fn(&Database, &Analysis, &workload_rules::Workload) -> Vec<Finding>),
+    /// The database's migrations against the folder: compared once, read by every check of
+    /// this kind.
+    Migrations(fn(&Database, &Status, &Folder) -> Vec<Finding>),
     /// The databases of the workspace together.
     Across(fn(&[&Database]) -> Vec<Finding>),
 }
@@ -99,17 +106,13 @@ pub static RULES: &[Rule] = &[
         id: "index-suggested",
         severity: Warning,
         why: "a query that scans or sorts slows down as the table grows; the index keeps it fast",
-        checks: &[Check::Data(|db, conn, _, opts| {
-            workload_rules::suggested(db, conn, opts)
-        })],
+        checks: &[Check::Workload(workload_rules::suggested)],
     },
     Rule {
         id: "index-unused",
         severity: Info,
         why: "an index no query reads still costs every write and its pages",
-        checks: &[Check::Data(|db, conn, _, opts| {
-            workload_rules::unused(db, conn, opts)
-        })],
+        checks: &[Check::Workload(workload_rules::unused)],
     },
     Rule {
         id: "no-stats",
@@ -172,32 +175,32 @@ pub static RULES: &[Rule] = &[
         id: "migration-pending",
         severity: Warning,
         why: "code that expects the migration's tables or columns fails on this database",
-        checks: &[Check::Data(|db, conn, _, opts| {
-            migrations::of_state(db, conn, opts, State::Pending)
+        checks: &[Check::Migrations(|db, status, folder| {
+            migrations::of_state(db, status, folder, State::Pending)
         })],
     },
     Rule {
         id: "migration-modified",
         severity: Error,
         why: "the file no longer says what ran: databases migrated before and after the edit differ",
-        checks: &[Check::Data(|db, conn, _, opts| {
-            migrations::of_state(db, conn, opts, State::Modified)
+        checks: &[Check::Migrations(|db, status, folder| {
+            migrations::of_state(db, status, folder, State::Modified)
         })],
     },
     Rule {
         id: "migration-missing",
         severity: Warning,
         why: "a change this database went through is in no file: a fresh database will not get it",
-        checks: &[Check::Data(|db, conn, _, opts| {
-            migrations::of_state(db, conn, opts, State::Missing)
+        checks: &[Check::Migrations(|db, status, folder| {
+            migrations::of_state(db, status, folder, State::Missing)
         })],
     },
     Rule {
         id: "migration-failed",
         severity: Error,
         why: "a migration stopped partway: the schema may be neither the old nor the new one",
-        checks: &[Check::Data(|db, conn, _, opts| {
-            migrations::of_state(db, conn, opts, State::Failed)
+        checks: &[Check::Migrations(|db, status, folder| {
+            migrations::of_state(db, status, folder, State::Failed)
         })],
     },
 ];

@@ -3,20 +3,30 @@
 //! statements' lines) and the indexes none of them uses (`index-unused`). A database that none
 //! of the statements reads (in a folder of several databases, a workload is rarely every one's)
 //! gets neither: every index would look unused.
+//!
+//! The file is read once, by the command, before the audit (a file it cannot read fails the
+//! command), and the workload is planned once per database: both rules read that one analysis.
 
-use super::{Finding, Options};
+use std::path::PathBuf;
+
+use super::Finding;
 use crate::engine::connect::Conn;
 use crate::engine::database::Database;
 use crate::engine::names::escape_path;
 use crate::engine::plan::{self, Analysis};
 use crate::engine::quote;
 
-/// The workload planned on this database, when one is given and some statement reads it.
-fn analysis(conn: &Conn, opts: &Options) -> Option<Analysis> {
-    let file = opts.workload.as_deref()?;
-    // A file that cannot be read is the command's error (it reads the file before the audit).
-    let text = std::fs::read_to_string(file).ok()?;
-    let found = plan::analyse(conn, &plan::statements(&text)).ok()?;
+/// A workload file's statements, with the line each starts on, and the file they came from.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub file: PathBuf,
+    pub statements: Vec<(usize, String)>,
+}
+
+/// The workload planned on this database, when some statement reads it. A database the
+/// planning fails on (cancelled, its schema unreadable) gets no workload finding.
+pub fn analysis(conn: &Conn, workload: &Workload) -> Option<Analysis> {
+    let found = plan::analyse(conn, &workload.statements).ok()?;
     let reads = found.queries.iter().any(|q| {
         q.plan
             .iter()
@@ -25,10 +35,7 @@ fn analysis(conn: &Conn, opts: &Options) -> Option<Analysis> {
     reads.then_some(found)
 }
 
-pub fn suggested(db: &Database, conn: &Conn, opts: &Options) -> Vec<Finding> {
-    let Some(found) = analysis(conn, opts) else {
-        return Vec::new();
-    };
+pub fn suggested(db: &Database, found: &Analysis, _: &Workload) -> Vec<Finding> {
     found
         .indexes
         .iter()
@@ -58,11 +65,8 @@ pub fn suggested(db: &Database, conn: &Conn, opts: &Options) -> Vec<Finding> {
         .collect()
 }
 
-pub fn unused(db: &Database, conn: &Conn, opts: &Options) -> Vec<Finding> {
-    let (Some(found), Some(file)) = (analysis(conn, opts), opts.workload.as_deref()) else {
-        return Vec::new();
-    };
-    let file = escape_path(file);
+pub fn unused(db: &Database, found: &Analysis, workload: &Workload) -> Vec<Finding> {
+    let file = escape_path(&workload.file);
     found
         .unused_indexes
         .iter()

@@ -28,7 +28,7 @@ pub mod version;
 pub use apply::Failure;
 pub use folder::{read_folder, Folder, Layout, Migration, Transaction};
 pub use records::{read_records, Record, Recorded};
-pub use status::{compare, read, read_tracking, State, Status, StatusRow};
+pub use status::{compare, read, read_against, read_tracking, State, Status, StatusRow};
 pub use version::Version;
 
 use std::fmt;

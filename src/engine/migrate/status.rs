@@ -84,12 +84,18 @@ impl Status {
 /// A folder that cannot be read fails with its path; so does a tracking table that cannot.
 pub fn read(conn: &Connection, db_path: &Path, dir: &Path) -> Result<(Folder, Status), Error> {
     let folder = read_folder(dir)?;
-    let (tracking, recorded) = tracked(conn, db_path)?;
-    let status = Status {
-        migrations: compare(&folder, &tracking, &recorded),
-        tracking,
-    };
+    let status = read_against(conn, db_path, &folder)?;
     Ok((folder, status))
+}
+
+/// The tracking of the database behind `conn` compared with a folder read before, for work
+/// that compares several databases with one folder.
+pub fn read_against(conn: &Connection, db_path: &Path, folder: &Folder) -> Result<Status, Error> {
+    let (tracking, recorded) = tracked(conn, db_path)?;
+    Ok(Status {
+        migrations: compare(folder, &tracking, &recorded),
+        tracking,
+    })
 }
 
 /// The database's tracking and what it records; a failure names the database.

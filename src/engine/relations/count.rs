@@ -1,6 +1,6 @@
 //! Counting orphans: parent keys read once into memory (kept for other children of the same
-//! parent), each child table read once for all its relations, and a join where keys do not fit;
-//! in slices where a read lock delays writers.
+//! parent, on either counting connection), each child table read once for all its relations,
+//! and a join where keys do not fit; in slices where a read lock delays writers.
 
 use super::*;
 
@@ -10,8 +10,8 @@ pub(super) struct Check {
     /// Positions of the key columns in the scan's result.
     pub(super) cols: Vec<usize>,
     pub(super) aff: Vec<Affinity>,
-    pub(super) keys: Rc<KeySet>,
-    /// Taken before the parent keys were read.
+    pub(super) keys: Arc<KeySet>,
+    /// Taken on this pass's connection before the parent keys were read.
     pub(super) since: Snapshot,
     pub(super) orphans: u64,
     pub(super) nulls: u64,
@@ -28,15 +28,92 @@ pub(super) struct Pass<'a> {
     pub(super) sample: usize,
     /// Parent keys held in memory before falling back to a join, and kept for reuse in all.
     pub(super) max_keys: u64,
-    pub(super) kept: RefCell<KeptKeys>,
+    /// Shared by the passes counting side by side.
+    pub(super) kept: &'a KeptKeys,
+    /// Which of those passes this is (see [`Slot::Read`]).
+    pub(super) reader: usize,
+    /// Taken on `conn` before any pass side by side with this one read anything.
+    pub(super) start: Snapshot,
 }
 
-/// Parent key sets already read, by parent table and columns, with the snapshot each was read
-/// after, and how many keys they hold in all.
+/// Parent key sets already read, by parent table and columns, shared by the connections that
+/// count side by side: a parent referenced from child tables counted on both (`users`) is read
+/// once. A connection that needs a set another one is reading waits for it.
 #[derive(Default)]
 pub(super) struct KeptKeys {
-    pub(super) sets: HashMap<(String, Vec<String>), (Rc<KeySet>, Snapshot)>,
-    pub(super) keys: u64,
+    state: Mutex<Kept>,
+    settled: Condvar,
+}
+
+#[derive(Default)]
+struct Kept {
+    sets: HashMap<KeySetId, Slot>,
+    /// Keys held in all the kept sets.
+    keys: u64,
+}
+
+/// A parent table and the columns of its key.
+type KeySetId = (String, Vec<String>);
+
+enum Slot {
+    /// Being read by one of the passes.
+    Reading,
+    /// Read by the pass `reader`, after the snapshot `since` of its connection. `PRAGMA
+    /// data_version` is per connection: another pass judges the set by its own `start`.
+    Read {
+        keys: Arc<KeySet>,
+        reader: usize,
+        since: Snapshot,
+    },
+    /// More keys than a pass holds: never read again, the relations are counted another way.
+    TooMany,
+}
+
+impl KeptKeys {
+    /// How many sets are kept (read and held for other children).
+    #[cfg(test)]
+    pub(super) fn held(&self) -> usize {
+        let kept = lock(&self.state);
+        let read = kept
+            .sets
+            .values()
+            .filter(|s| matches!(s, Slot::Read { .. }));
+        read.count()
+    }
+}
+
+/// A set one pass has undertaken to read; dropped unsettled (the read stopped), it is given up,
+/// so that a waiting pass reads it itself.
+struct Claim<'a> {
+    kept: &'a KeptKeys,
+    id: Option<KeySetId>,
+}
+
+impl Claim<'_> {
+    fn settle(mut self, slot: Option<Slot>, count: u64) {
+        let mut kept = lock(&self.kept.state);
+        if let Some(id) = self.id.take() {
+            match slot {
+                Some(slot) => {
+                    kept.keys += count;
+                    kept.sets.insert(id, slot);
+                }
+                None => {
+                    kept.sets.remove(&id);
+                }
+            }
+        }
+        self.kept.settled.notify_all();
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            lock(&self.kept.state).sets.remove(&id);
+            self.kept.settled.notify_all();
+        }
+    }
 }
 
 /// Counts every relation of one child table in a single pass over it.
@@ -135,9 +212,11 @@ pub(super) fn count_members(
 }
 
 /// Reads the child for the relations whose parent keys are in memory. Where every one of them
-/// leads an index of its own and the read needs no order (WAL mode), each is read alone: SQLite
-/// then reads its index, a fraction of the table's bytes. Otherwise all share one pass over the
-/// table's rows, which costs little more than any one of them.
+/// leads an index of its own, each is read alone from its index, a fraction of the table's bytes:
+/// with no order where a read may last (WAL mode), so that SQLite picks the covering index; in
+/// slices by [`IndexScan`] otherwise, where each relation has one column and an index on it alone
+/// serves. Otherwise all share one pass over the table's rows, which costs little more than any
+/// one of them.
 fn scan_checks(
     pass: &Pass,
     schema: &Schema,
@@ -147,10 +226,12 @@ fn scan_checks(
     checks: &mut [Check],
     deadline: Instant,
 ) -> Result<(), Stopped> {
-    let by_index = pass.pace == Pace::Whole
-        && checks
+    let by_index = match pass.pace {
+        Pace::Whole => checks
             .iter()
-            .all(|c| an_index_leads(schema, child, &rels[c.rel].columns));
+            .all(|c| an_index_leads(schema, child, &rels[c.rel].columns)),
+        Pace::Slices => !child.without_rowid && all_served(pass, child, rels, checks)?,
+    };
     let method = if by_index {
         Method::Index
     } else {
@@ -165,9 +246,44 @@ fn scan_checks(
     for check in checks.iter_mut() {
         let own: Vec<String> = check.cols.iter().map(|&i| columns[i - 1].clone()).collect();
         check.cols = (1..=own.len()).collect();
-        scan_children(pass, child, &own, std::slice::from_mut(check), deadline)?;
+        match pass.pace {
+            Pace::Whole => scan_children(pass, child, &own, std::slice::from_mut(check), deadline)?,
+            Pace::Slices => scan_index(pass, child, &own[0], check, deadline)?,
+        }
     }
     Ok(())
+}
+
+/// True when every relation of `checks` has one column and an index serves an [`IndexScan`] of it.
+fn all_served(
+    pass: &Pass,
+    child: &Table,
+    rels: &[Relation],
+    checks: &[Check],
+) -> Result<bool, Stopped> {
+    for c in checks {
+        let [column] = rels[c.rel].columns.as_slice() else {
+            return Ok(false);
+        };
+        let mut nothing = |_: &Row| Ok(ControlFlow::Continue(()));
+        if !IndexScan::new(child, column, &mut nothing).served(pass.conn)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Reads `column` of the child through its index in slices for one relation.
+fn scan_index(
+    pass: &Pass,
+    child: &Table,
+    column: &str,
+    check: &mut Check,
+    deadline: Instant,
+) -> Result<(), Stopped> {
+    let mut tally = |row: &Row| probe(row, std::slice::from_mut(check), pass.sample);
+    let mut scan = IndexScan::new(child, column, &mut tally);
+    slices::run(pass.conn, pass.pace, deadline, &mut scan)
 }
 
 /// Index of `name` in `columns`, adding it when new (1-based: column 0 is the rowid).
@@ -184,30 +300,64 @@ pub(super) fn on_c(names: &[String]) -> impl Iterator<Item = String> + '_ {
     names.iter().map(|n| format!("c.{}", ident(n)))
 }
 
-/// The parent's keys as kept from an earlier child, or read now (and kept while the total
-/// allows), with the snapshot taken before they were read; `None` when there are more than
-/// `pass.max_keys`.
+/// The parent's keys as kept from an earlier child (of either pass), or read now (and kept
+/// while the total allows), with a snapshot of this pass's connection taken before they were
+/// read; `None` when there are more than `pass.max_keys`.
 pub(super) fn kept_parent_keys(
     pass: &Pass,
     parent: &Table,
     rel: &Relation,
     aff: &[Affinity],
     deadline: Instant,
-) -> Result<Option<(Rc<KeySet>, Snapshot)>, Stopped> {
+) -> Result<Option<(Arc<KeySet>, Snapshot)>, Stopped> {
     let id = (parent.name.clone(), rel.parent_columns.clone());
-    if let Some((keys, since)) = pass.kept.borrow().sets.get(&id) {
-        return Ok(Some((keys.clone(), since.clone())));
-    }
+    let claim = {
+        let mut kept = lock(&pass.kept.state);
+        loop {
+            match kept.sets.get(&id) {
+                Some(Slot::Reading) => {
+                    kept = pass
+                        .kept
+                        .settled
+                        .wait(kept)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                Some(Slot::Read {
+                    keys,
+                    reader,
+                    since,
+                }) => {
+                    let since = if *reader == pass.reader {
+                        since.clone()
+                    } else {
+                        pass.start.clone()
+                    };
+                    return Ok(Some((keys.clone(), since)));
+                }
+                Some(Slot::TooMany) => return Ok(None),
+                None => {
+                    kept.sets.insert(id.clone(), Slot::Reading);
+                    break Claim {
+                        kept: pass.kept,
+                        id: Some(id),
+                    };
+                }
+            }
+        }
+    };
     let since = Snapshot::take(pass.conn);
     let Some((keys, count)) = parent_keys(pass, parent, rel, aff, deadline)? else {
+        claim.settle(Some(Slot::TooMany), 0);
         return Ok(None);
     };
-    let keys = Rc::new(keys);
-    let mut kept = pass.kept.borrow_mut();
-    if kept.keys + count <= pass.max_keys {
-        kept.keys += count;
-        kept.sets.insert(id, (keys.clone(), since.clone()));
-    }
+    let keys = Arc::new(keys);
+    let fits = lock(&pass.kept.state).keys + count <= pass.max_keys;
+    let slot = fits.then(|| Slot::Read {
+        keys: keys.clone(),
+        reader: pass.reader,
+        since: since.clone(),
+    });
+    claim.settle(slot, count);
     Ok(Some((keys, since)))
 }
 
@@ -250,24 +400,28 @@ pub(super) fn scan_children(
     let extra: Vec<String> = std::iter::once(rowid.to_string())
         .chain(on_c(columns))
         .collect();
-    let mut check = |row: &Row| {
-        for c in checks.iter_mut() {
-            let Some(key) = key_at(row, &c.cols, &c.aff)? else {
-                c.nulls += 1;
-                continue;
-            };
-            c.checked += 1;
-            if !c.keys.contains(&key) {
-                c.orphans += 1;
-                if c.sample.len() < pass.sample {
-                    c.sample.push(sample_at(row, &c.cols)?);
-                }
-            }
-        }
-        Ok(ControlFlow::Continue(()))
-    };
+    let mut check = |row: &Row| probe(row, checks, pass.sample);
     let mut scan = Scan::new(child, &extra, &mut check)?;
     slices::run(pass.conn, pass.pace, deadline, &mut scan)
+}
+
+/// Checks one child row (rowid at 0) against each relation's parent keys, keeping up to
+/// `sample` orphans of each.
+fn probe(row: &Row, checks: &mut [Check], sample: usize) -> rusqlite::Result<ControlFlow<()>> {
+    for c in checks.iter_mut() {
+        let Some(key) = key_at(row, &c.cols, &c.aff)? else {
+            c.nulls += 1;
+            continue;
+        };
+        c.checked += 1;
+        if !c.keys.contains(&key) {
+            c.orphans += 1;
+            if c.sample.len() < sample {
+                c.sample.push(sample_at(row, &c.cols)?);
+            }
+        }
+    }
+    Ok(ControlFlow::Continue(()))
 }
 
 /// The sample of an orphan row whose rowid is column 0 and key columns are `cols`.

@@ -10,14 +10,15 @@
 //! which SQLite builds an automatic index when the parent has none. A parent referenced by many
 //! tables (`users`) has its keys read once and kept for the others, up to the same total.
 //!
-//! Each relation records its [`Method`]. In WAL mode a child table whose relations each lead an
-//! index of their own is read one relation at a time, each statement unordered so that SQLite
-//! reads the covering index instead of the rows; a relation whose keys do not fit but whose
+//! Each relation records its [`Method`]. A child table whose relations each lead an index of
+//! their own is read one relation at a time from the index instead of the rows: in WAL mode each
+//! statement unordered, so that SQLite picks the covering index; in rollback-journal mode in
+//! slices along an index on the column alone ([`IndexScan`]); a relation whose keys do not fit but whose
 //! columns lead a child index is counted by SQLite's `NOT EXISTS` plan over it (by_index.rs)
 //! rather than by the join.
 //!
 //! Child tables are shared out between the caller's connection and a second one opened beside it
-//! (`count_all`), each with its own kept parent keys.
+//! (`count_all`); parent keys read by either are kept for both.
 //!
 //! Values are compared as SQLite compares them for a foreign key: the parent column's affinity
 //! is applied to the child value, so `'5'` matches `5` in an INTEGER parent.
@@ -30,12 +31,10 @@
 //! uncounted, and says why. Counts whose statements another process's commit came between are
 //! marked as not from one snapshot.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use rusqlite::types::ValueRef;
@@ -54,7 +53,7 @@ mod keys;
 
 use crate::engine::quote::ident;
 use crate::engine::schema::{Column, Index, Schema, Table, TableKind};
-use crate::engine::slices::{self, Pace, Scan, Snapshot, Stopped};
+use crate::engine::slices::{self, IndexScan, Pace, Scan, Snapshot, Stopped};
 use by_index::*;
 use count::*;
 use fix::*;
@@ -205,14 +204,22 @@ fn count_all(
     let beside = (queue.tables.len() > 1)
         .then(|| connect::open_beside(conn))
         .flatten();
+    let kept = KeptKeys::default();
+    // Before either reads: a set one pass reads is judged by the other from here.
+    let mine = counting(conn, budget, sample, &kept, (0, Snapshot::take(conn)));
+    let theirs = beside.map(|other| {
+        let start = Snapshot::take(&other);
+        (other, start)
+    });
     std::thread::scope(|s| {
-        if let Some(other) = beside {
-            let queue = &queue;
-            s.spawn(move || count_queue(&other, schema, budget, sample, queue, &mut |_| {}));
+        if let Some((other, start)) = theirs {
+            let (queue, kept) = (&queue, &kept);
+            s.spawn(move || {
+                let pass = counting(&other, budget, sample, kept, (1, start));
+                count_queue(&pass, schema, queue, &mut |_| {})
+            });
         }
-        count_queue(conn, schema, budget, sample, &queue, &mut |done| {
-            progress(done, total)
-        });
+        count_queue(&mine, schema, &queue, &mut |done| progress(done, total));
     });
     progress(total, total);
     let mut out: Vec<Option<Relation>> = (0..total).map(|_| None).collect();
@@ -225,24 +232,30 @@ fn count_all(
     out.into_iter().flatten().collect()
 }
 
-/// Takes child tables from `queue` until none is left, counting each on `conn`; `progress` hears
-/// how many relations are done in all before each table.
-fn count_queue(
-    conn: &Conn,
-    schema: &Schema,
+/// A pass counting on `conn`, the `reader`-th of those sharing `kept`, whose connection took
+/// `start` before any of them read.
+fn counting<'a>(
+    conn: &'a Conn,
     budget: Duration,
     sample: usize,
-    queue: &Queue,
-    progress: &mut dyn FnMut(usize),
-) {
-    let pass = Pass {
+    kept: &'a KeptKeys,
+    (reader, start): (usize, Snapshot),
+) -> Pass<'a> {
+    Pass {
         conn,
         pace: Pace::of(conn),
         budget,
         sample,
         max_keys: MAX_PARENT_KEYS,
-        kept: RefCell::default(),
-    };
+        kept,
+        reader,
+        start,
+    }
+}
+
+/// Takes child tables from `queue` until none is left, counting each in `pass`; `progress` hears
+/// how many relations are done in all before each table.
+fn count_queue(pass: &Pass, schema: &Schema, queue: &Queue, progress: &mut dyn FnMut(usize)) {
     loop {
         let Some(table) = queue.tables.get(queue.next.fetch_add(1, Ordering::Relaxed)) else {
             return;
@@ -250,7 +263,7 @@ fn count_queue(
         progress(queue.done.load(Ordering::Relaxed));
         let mut rels = lock(table);
         let members: Vec<usize> = (0..rels.len()).collect();
-        count_child(&pass, schema, &mut rels, &members);
+        count_child(pass, schema, &mut rels, &members);
         queue.done.fetch_add(members.len(), Ordering::Relaxed);
     }
 }

@@ -9,13 +9,18 @@ fn count_declared(path: &std::path::Path, pace: Pace, max_keys: u64) -> Vec<Rela
     let conn = connect::open(path).unwrap();
     let schema = schema::load(&conn, Detail::Full).unwrap();
     let mut rels = declared(&schema);
+    let kept = KeptKeys::default();
     let pass = Pass {
-        conn: &conn,
-        pace,
-        budget: Duration::from_secs(30),
-        sample: 3,
         max_keys,
-        kept: RefCell::default(),
+        pace,
+        sample: 3,
+        ..counting(
+            &conn,
+            Duration::from_secs(30),
+            3,
+            &kept,
+            (0, Snapshot::take(&conn)),
+        )
     };
     for child in children(&rels) {
         let members: Vec<usize> = (0..rels.len())
@@ -46,13 +51,17 @@ fn a_parents_keys_are_read_once_for_all_its_children_within_the_bound() {
     let schema = schema::load(&conn, Detail::Full).unwrap();
     for (max_keys, kept) in [(3, 1), (2, 0)] {
         let mut rels = declared(&schema);
+        let shared = KeptKeys::default();
         let pass = Pass {
-            conn: &conn,
-            pace: Pace::Slices,
-            budget: Duration::from_secs(30),
-            sample: 3,
             max_keys,
-            kept: RefCell::default(),
+            pace: Pace::Slices,
+            ..counting(
+                &conn,
+                Duration::from_secs(30),
+                3,
+                &shared,
+                (0, Snapshot::take(&conn)),
+            )
         };
         for child in ["a", "b"] {
             let members: Vec<usize> = (0..rels.len())
@@ -60,11 +69,58 @@ fn a_parents_keys_are_read_once_for_all_its_children_within_the_bound() {
                 .collect();
             count_child(&pass, &schema, &mut rels, &members);
         }
-        assert_eq!(pass.kept.borrow().sets.len(), kept, "max_keys {max_keys}");
+        assert_eq!(pass.kept.held(), kept, "max_keys {max_keys}");
         // Beyond the bound the keys are not held at all: the join counts alike.
         let orphans: Vec<_> = rels.iter().map(|r| (r.orphans, r.nulls)).collect();
         let expected = [(Some(1), Some(1)), (Some(2), Some(0))];
         assert_eq!(orphans, expected, "max_keys {max_keys}");
+    }
+}
+
+#[test]
+fn a_parents_keys_read_on_one_connection_serve_the_other_judged_by_its_own_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let writer = Connection::open(&path).unwrap();
+    writer
+        .execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = OFF;
+             CREATE TABLE users(id INTEGER PRIMARY KEY);
+             CREATE TABLE a(user_id REFERENCES users(id));
+             CREATE TABLE b(user_id REFERENCES users(id));
+             INSERT INTO users VALUES (1), (2), (3);
+             INSERT INTO a VALUES (1), (4), (NULL);
+             INSERT INTO b VALUES (2), (5), (6);",
+        )
+        .unwrap();
+    for commit_between in [false, true] {
+        let (first, second) = (connect::open(&path).unwrap(), connect::open(&path).unwrap());
+        let schema = schema::load(&first, Detail::Full).unwrap();
+        let mut rels = declared(&schema);
+        let kept = KeptKeys::default();
+        let budget = Duration::from_secs(30);
+        let start = (Snapshot::take(&first), Snapshot::take(&second));
+        let one = counting(&first, budget, 3, &kept, (0, start.0));
+        let two = counting(&second, budget, 3, &kept, (1, start.1));
+        let of = |rels: &[Relation], child: &str| -> Vec<usize> {
+            (0..rels.len())
+                .filter(|&i| rels[i].child == child)
+                .collect()
+        };
+        let members = of(&rels, "a");
+        count_child(&one, &schema, &mut rels, &members);
+        if commit_between {
+            writer.execute("INSERT INTO users VALUES (9)", []).unwrap();
+        }
+        let members = of(&rels, "b");
+        count_child(&two, &schema, &mut rels, &members);
+        // One set, read by the first connection, served both.
+        assert_eq!(kept.held(), 1);
+        let counted: Vec<_> = rels.iter().map(|r| (r.orphans, r.one_snapshot)).collect();
+        // The second connection cannot compare the first one's data_version with its own: it
+        // judges the set by its own snapshot from before either read, which the commit broke.
+        let expected = [(Some(1), true), (Some(2), !commit_between)];
+        assert_eq!(counted, expected, "commit between: {commit_between}");
     }
 }
 
@@ -163,7 +219,11 @@ fn each_method_counts_as_foreign_key_check_does() {
              INSERT INTO child SELECT i, CASE WHEN i % 17 = 0 THEN NULL ELSE i % 3000 END,
                  CASE WHEN i % 11 = 0 THEN NULL ELSE 'c' || (i % 3050) END, 'n' FROM n;
              INSERT INTO other SELECT id, pid, CASE WHEN id % 13 = 0 THEN NULL
-                 ELSE id % 3100 END FROM child;",
+                 ELSE id % 3100 END FROM child;
+             CREATE TABLE third(id INTEGER PRIMARY KEY, pid INTEGER REFERENCES parent(id));
+             CREATE INDEX third_pid ON third(pid);
+             INSERT INTO third SELECT id, CASE WHEN id % 7 = 0 THEN NULL WHEN id % 5 = 0 THEN 10
+                 ELSE qid END FROM other;",
         )
         .unwrap();
     let truth = foreign_key_check(&path);
@@ -185,8 +245,13 @@ fn each_method_counts_as_foreign_key_check_does() {
     assert_eq!(method(&joined, "other", "pid"), index);
     assert_eq!(method(&joined, "child", "code"), index);
     assert_eq!(method(&joined, "other", "qid"), join);
+    assert_eq!(method(&whole, "third", "pid"), index);
+    // In slices: an index on the column alone, read in its order (slices::IndexScan); a child
+    // table with any other relation is read in one pass.
     let sliced = count_declared(&path, Pace::Slices, MAX_PARENT_KEYS);
-    assert!(sliced.iter().all(|r| r.method == pass));
+    assert_eq!(method(&sliced, "third", "pid"), index);
+    let others: Vec<_> = sliced.iter().filter(|r| r.child != "third").collect();
+    assert!(others.len() == 4 && others.iter().all(|r| r.method == pass));
     for rels in [&whole, &joined, &sliced] {
         let mut orphans: Vec<(String, String, u64)> = rels
             .iter()

@@ -42,6 +42,9 @@ use super::locks::lock;
 use super::quote::ident;
 use super::schema::Table;
 
+mod index;
+pub use index::IndexScan;
+
 /// The time a statement of a sliced pass aims at.
 pub const SLICE_TARGET: Duration = Duration::from_millis(100);
 /// The longest a statement of a sliced pass holds the read lock: SQLite stops it there.

@@ -153,3 +153,51 @@ fn statements_grow_or_shrink_towards_the_target_at_most_fourfold() {
     assert_eq!(resize(1000, Duration::from_micros(1)), 4000);
     assert_eq!(resize(20, Duration::from_secs(5)), MIN_ROWS);
 }
+
+#[test]
+fn an_index_scan_reads_every_entry_once_in_index_order_through_nulls_and_a_popular_value() {
+    let (_dir, path) = database(
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER, w TEXT, x TEXT);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
+         INSERT INTO t SELECT i * 7 % 6007 - 3000,
+             CASE WHEN i % 4 = 0 THEN NULL WHEN i % 3 = 0 THEN 42 ELSE i END, 'w', 'x' FROM n;
+         CREATE INDEX t_v ON t(v);
+         CREATE INDEX t_w_x ON t(w, x);
+         CREATE TABLE other(x);",
+    );
+    let conn = connect::open(&path).unwrap();
+    let writer = Connection::open(&path).unwrap();
+    writer.busy_timeout(Duration::ZERO).unwrap();
+    let t = table(&conn, "t");
+    let mut nothing = |_: &Row| Ok(ControlFlow::Continue(()));
+    // An index with a column after this one keeps a value's rows out of rowid order; no index,
+    // no read of it.
+    for (column, serves) in [("v", true), ("w", false), ("x", false)] {
+        let scan = IndexScan::new(&t, column, &mut nothing);
+        assert_eq!(scan.served(&conn).unwrap(), serves, "{column}");
+    }
+    let mut seen: Vec<(Option<i64>, i64)> = Vec::new();
+    let mut collect = |r: &Row| {
+        seen.push((r.get(1)?, r.get(0)?));
+        Ok(ControlFlow::Continue(()))
+    };
+    let mut probe = Probe {
+        work: IndexScan::new(&t, "v", &mut collect),
+        writer: &writer,
+        statements: 0,
+    };
+    // Statements of 300 entries, so that some end inside the NULLs and inside the 1,500 rows
+    // of value 42.
+    while !probe.step(&conn, Some(300)).unwrap() {}
+    let statements = probe.statements;
+    assert!(statements > 6000 / 300, "{statements} statements");
+    let expected: Vec<(Option<i64>, i64)> = writer
+        .prepare("SELECT v, id FROM t ORDER BY v, id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(expected.len(), 6000);
+    assert_eq!(seen, expected);
+}
