@@ -161,7 +161,7 @@ fn run_app(mut app: App, started: Instant) -> Result<ExitCode> {
                 return Ok(());
             }
             // A frame answers input at once; anything else waits for its turn (see FRAME).
-            let answering = !waiting.is_empty();
+            let answering = !waiting.is_empty() || app.take_answered();
             if dirty && (frames.held().is_zero() || answering) {
                 app.refresh_across();
                 let size = terminal.size()?;
@@ -174,7 +174,7 @@ fn run_app(mut app: App, started: Instant) -> Result<ExitCode> {
             }
             let msg = app.next_msg(Some(wait(&app, dirty.then(|| frames.held()))));
             app.tick(Instant::now());
-            dirty |= app.busy();
+            dirty |= app.spinning();
             if let Some(msg) = msg {
                 if let Msg::Input(_, at) = &msg {
                     waiting.push(*at);

@@ -1,15 +1,16 @@
 //! Whether another process has committed to a database since a [`Session`] last read it: what
 //! the TUI asks each time one of the database's files is touched.
 //!
-//! Most looks end at the file: when the database, its `-wal` and its header's change counter
-//! are as they were ([`header::commit_mark`]), nothing was committed, and the look takes no lock
-//! at all. When they moved, `PRAGMA data_version` on the session's connection confirms it, since
-//! the automatic (passive) checkpoint writes the file without changing the data; a connection
-//! that was closed or reopened since the read cannot tell, so the look then says the data
-//! changed. Files that moved with no commit to see may also be a commit under way: in WAL mode
-//! the commit becomes visible when the WAL index (`-shm`, mapped, so notify says nothing) is
-//! written after the last frame, so the caller looks once more a moment later
-//! ([`Look::Settling`]).
+//! `PRAGMA data_version` on the session's connection says whether another connection has
+//! committed since the read (one short read, as any reader's; in rollback mode a shared lock for
+//! that statement alone). The files' state ([`header::commit_mark`]: the database, its `-wal`
+//! and the header's change counter) cannot say it alone: in WAL mode a commit becomes visible
+//! when its writer updates the WAL index (`-shm`, mapped, so notify says nothing) after writing
+//! its frames, so a read can start after the files moved and still not see the commit. It serves
+//! where the connection cannot tell: closed or reopened since the read (the pool bounds open
+//! connections), or not following changes (immutable); then files that moved mean a change.
+//! Files that moved with no commit to see are a checkpoint or a commit still being written: the
+//! caller looks once more a moment later ([`Look::Settling`]).
 
 use std::path::Path;
 
@@ -76,26 +77,25 @@ pub fn look(session: &mut Session) -> Result<Look, Error> {
             Look::Replaced
         });
     }
-    let mark = header::commit_mark(&path).ok();
-    if file.is_none() || mark == seen.mark {
+    if file.is_none() {
         return Ok(Look::Same);
     }
-    let Some(before) = seen.data_version else {
-        return Ok(Look::Changed);
-    };
-    let now = match session.open_conn() {
-        Some(conn) if !conn.is_stale(&path) => {
-            let v = data_version(conn);
-            conn.end_transaction();
-            v?
-        }
-        _ => return Ok(Look::Changed),
-    };
     // The mark stays as the read left it: a commit under way moves the files before it shows,
     // and a look that took its mark as the new basis would never see it land.
-    Ok(if now == before {
-        Look::Settling
-    } else {
-        Look::Changed
+    let moved = header::commit_mark(&path).ok() != seen.mark;
+    let before = seen.data_version;
+    let now = match (before, session.open_conn()) {
+        (Some(_), Some(conn)) if !conn.is_stale(&path) => {
+            let v = data_version(conn);
+            conn.end_transaction();
+            Some(v?)
+        }
+        _ => None,
+    };
+    Ok(match (now, moved) {
+        (Some(now), _) if Some(now) != before => Look::Changed,
+        (Some(_), true) => Look::Settling,
+        (None, true) => Look::Changed,
+        (_, false) => Look::Same,
     })
 }

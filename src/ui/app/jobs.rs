@@ -171,7 +171,8 @@ impl App {
                 }
             }
             Report::Done(result) => {
-                self.view.jobs.remove(&e.job);
+                let job = self.view.jobs.remove(&e.job);
+                self.answered |= job.is_some_and(|j| !j.background);
                 if let Some(done) = self.handlers.remove(&e.job).and_then(|h| h.on_done) {
                     done(self, e.db, e.job, result);
                 }

@@ -105,6 +105,8 @@ pub struct App {
     watcher: Option<Watcher>,
     /// The open databases' files, watched for other processes' commits.
     watch: live::Watch,
+    /// A job the user waits for has answered since the last frame.
+    answered: bool,
 }
 
 impl App {
@@ -144,6 +146,7 @@ impl App {
             clipboard: Vec::new(),
             watcher: None,
             watch,
+            answered: false,
         };
         app.load_all();
         app
@@ -490,5 +493,19 @@ impl App {
     /// True while a job runs: the loop then wakes regularly to turn the spinner.
     pub fn busy(&self) -> bool {
         !self.view.jobs.is_empty()
+    }
+
+    /// True while a job has run long enough to show its spinner, which then needs frames.
+    pub fn spinning(&self) -> bool {
+        self.view
+            .jobs
+            .values()
+            .any(|j| j.started.elapsed() >= super::view::SPINNER_AFTER)
+    }
+
+    /// True once after a job the user waits for (a page, a query) has answered: its frame is
+    /// drawn at once, as a key's is.
+    pub fn take_answered(&mut self) -> bool {
+        std::mem::take(&mut self.answered)
     }
 }
