@@ -1,8 +1,8 @@
 //! Live watch: when another process commits to an open database, its panels refresh.
 //!
 //! notify reports each touch of a database, its `-wal` or its `-journal` ([`files::on_touch`]);
-//! a touch is only a reason to look ([`LookJob`]), which most often ends at the file without
-//! taking a lock. A confirmed change re-reads the database ([`Stage::Recount`]: counts and sizes,
+//! a touch is only a reason to look ([`LookJob`]: `PRAGMA data_version` on the worker's
+//! connection, one short read). A confirmed change re-reads the database ([`Stage::Recount`]: counts and sizes,
 //! no `quick_check`) and audits it again once writes pause. Per database one look or refresh
 //! runs at a time and touches meanwhile make one more; after a refresh the next waits at least
 //! as long as the refresh took, so that a database written a hundred times a second keeps its
@@ -96,7 +96,7 @@ impl App {
         match watcher {
             Ok(w) => self.watch.watcher = Some(w),
             Err(why) => {
-                let text = format!("{why}: other processes' commits show after r");
+                let text = format!("{why}: only the database in focus is followed, once a second");
                 self.message = Some(Message::error(text));
             }
         }
