@@ -31,21 +31,22 @@ fn count_declared(path: &std::path::Path, pace: Pace, max_keys: u64) -> Vec<Rela
     rels
 }
 
+/// Two child tables of `users` with orphans: one in `a` (beside a NULL), two in `b`.
+const TWO_CHILDREN: &str = "
+    CREATE TABLE users(id INTEGER PRIMARY KEY);
+    CREATE TABLE a(user_id REFERENCES users(id));
+    CREATE TABLE b(user_id REFERENCES users(id));
+    INSERT INTO users VALUES (1), (2), (3);
+    INSERT INTO a VALUES (1), (4), (NULL);
+    INSERT INTO b VALUES (2), (5), (6);";
+
 #[test]
 fn a_parents_keys_are_read_once_for_all_its_children_within_the_bound() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k.db");
     Connection::open(&path)
         .unwrap()
-        .execute_batch(
-            "PRAGMA foreign_keys = OFF;
-             CREATE TABLE users(id INTEGER PRIMARY KEY);
-             CREATE TABLE a(user_id REFERENCES users(id));
-             CREATE TABLE b(user_id REFERENCES users(id));
-             INSERT INTO users VALUES (1), (2), (3);
-             INSERT INTO a VALUES (1), (4), (NULL);
-             INSERT INTO b VALUES (2), (5), (6);",
-        )
+        .execute_batch(&format!("PRAGMA foreign_keys = OFF; {TWO_CHILDREN}"))
         .unwrap();
     let conn = connect::open(&path).unwrap();
     let schema = schema::load(&conn, Detail::Full).unwrap();
@@ -83,15 +84,9 @@ fn a_parents_keys_read_on_one_connection_serve_the_other_judged_by_its_own_snaps
     let path = dir.path().join("s.db");
     let writer = Connection::open(&path).unwrap();
     writer
-        .execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = OFF;
-             CREATE TABLE users(id INTEGER PRIMARY KEY);
-             CREATE TABLE a(user_id REFERENCES users(id));
-             CREATE TABLE b(user_id REFERENCES users(id));
-             INSERT INTO users VALUES (1), (2), (3);
-             INSERT INTO a VALUES (1), (4), (NULL);
-             INSERT INTO b VALUES (2), (5), (6);",
-        )
+        .execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = OFF; {TWO_CHILDREN}"
+        ))
         .unwrap();
     for commit_between in [false, true] {
         let (first, second) = (connect::open(&path).unwrap(), connect::open(&path).unwrap());
