@@ -6,39 +6,20 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::tui::{key, open, screen};
 use litescope::engine::browse::Cell;
-use litescope::engine::discover::discover;
-use litescope::ui::app::{App, Msg};
+use litescope::ui::app::App;
 use litescope::ui::command::Command;
-use litescope::ui::draw::draw;
-use litescope::ui::keymap::Keymap;
-use litescope::ui::layout::Areas;
 use litescope::ui::panels::data::Data;
 use litescope::ui::panels::schema::{nodes, Schema};
-use litescope::ui::theme::Theme;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use ratatui::layout::Rect;
-use ratatui::Terminal;
+use ratatui::crossterm::event::KeyCode;
 use rusqlite::Connection;
 
 const ITEMS: &str = "CREATE TABLE items (id INTEGER PRIMARY KEY, label TEXT);
     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
     INSERT INTO items SELECT i, 'item ' || i FROM n;";
-
-fn app_on(db: &Path) -> App {
-    let config = std::env::temp_dir().join(format!("litescope-test-config-{}", std::process::id()));
-    std::env::set_var("LITESCOPE_CONFIG_DIR", &config);
-    let found = discover(&[db.to_path_buf()]).unwrap();
-    let mut app = App::new(found, Theme::dark(), Keymap::new(&HashMap::new()).unwrap());
-    app.areas = Areas::compute(Rect::new(0, 0, 110, 32));
-    app.settle(Duration::from_secs(20));
-    app
-}
 
 /// Runs the app's loop as the terminal does (messages, then the watch's timers) until `done`
 /// holds; false when `limit` passes first.
@@ -55,17 +36,6 @@ fn run_until(app: &mut App, limit: Duration, done: impl Fn(&App) -> bool) -> boo
         }
     }
     false
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    let event = Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
-    app.handle(Msg::Input(event, Instant::now()));
-}
-
-fn screen(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(110, 32)).unwrap();
-    terminal.draw(|f| draw(f, app)).unwrap();
-    terminal.backend().to_string()
 }
 
 fn rows_of(app: &App, table: &str) -> Option<u64> {
@@ -96,7 +66,7 @@ fn commits_refresh_the_panels(mode: &str) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("app.db");
     common::build(&db, &format!("PRAGMA journal_mode = {mode}; {ITEMS}"));
-    let mut app = app_on(&db);
+    let mut app = open(&db);
     open_items(&mut app);
     let other = Connection::open(&db).unwrap();
     other
@@ -136,7 +106,7 @@ fn litescopes_own_reads_set_off_no_refresh() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("app.db");
     common::build(&db, &format!("PRAGMA journal_mode = wal; {ITEMS}"));
-    let mut app = app_on(&db);
+    let mut app = open(&db);
     open_items(&mut app);
     key(&mut app, KeyCode::Char('G'));
     key(&mut app, KeyCode::Char('g'));
@@ -160,7 +130,7 @@ fn a_deleted_file_is_said_and_read_again_when_it_comes_back() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("app.db");
     common::build(&db, ITEMS);
-    let mut app = app_on(&db);
+    let mut app = open(&db);
     let kept = dir.path().join("kept.db");
     std::fs::rename(&db, &kept).unwrap();
     let said = run_until(&mut app, Duration::from_secs(5), |app| {
@@ -187,7 +157,7 @@ fn a_backup_made_by_another_process_shows_in_the_backups_panel() {
     let db = dir.path().join("app.db");
     common::build(&db, ITEMS);
     std::fs::create_dir(dir.path().join("backups")).unwrap();
-    let mut app = app_on(&db);
+    let mut app = open(&db);
     key(&mut app, KeyCode::Char('8'));
     app.settle(Duration::from_secs(10));
     assert!(screen(&app).contains("Backups (0)"), "{}", screen(&app));
@@ -204,7 +174,7 @@ fn a_writer_is_never_refused_while_the_tui_follows_its_commits() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("app.db");
     common::build(&db, ITEMS);
-    let mut app = app_on(&db);
+    let mut app = open(&db);
     let path = db.clone();
     let writer = std::thread::spawn(move || {
         let conn = Connection::open(&path).unwrap();
@@ -231,7 +201,7 @@ fn the_schema_tree_keeps_its_selection_when_lines_above_it_go() {
         &db,
         &format!("PRAGMA journal_mode = wal; CREATE TABLE early (x); {ITEMS}"),
     );
-    let mut app = app_on(&db);
+    let mut app = open(&db);
     app.apply(Command::Jump {
         db: 0,
         object: "items".into(),

@@ -14,15 +14,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use common::tui::{key, open, screen_sized, type_text};
 use common::*;
-use litescope::engine::discover::discover;
-use litescope::ui::app::{App, Msg};
-use litescope::ui::draw::draw;
-use litescope::ui::keymap::Keymap;
-use litescope::ui::theme::Theme;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
+use ratatui::crossterm::event::KeyCode;
 use rusqlite::{Connection, ErrorCode};
 use serde_json::Value;
 
@@ -252,11 +246,6 @@ fn an_application_writing_during_every_pass_is_never_refused_and_counts_stay_rig
     );
 }
 
-fn key(app: &mut App, code: KeyCode) {
-    let event = Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
-    app.handle(Msg::Input(event, Instant::now()));
-}
-
 /// The status line while a query the user typed runs, after the spinner's delay.
 fn status_while_a_query_runs(journal_mode: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
@@ -264,22 +253,16 @@ fn status_while_a_query_runs(journal_mode: &str) -> String {
         &dir.path().join("app.db"),
         &format!("PRAGMA journal_mode = {journal_mode}; CREATE TABLE t(x);"),
     );
-    let found = discover(&[dir.path().to_path_buf()]).unwrap();
-    let keymap = Keymap::new(&std::collections::HashMap::new()).unwrap();
-    let mut app = App::new(found, Theme::dark(), keymap);
-    app.settle(Duration::from_secs(20));
+    let mut app = open(dir.path());
     key(&mut app, KeyCode::Char('4'));
     key(&mut app, KeyCode::Char('i'));
-    let endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
-                   SELECT count(*) FROM n";
-    for c in endless.chars() {
-        key(&mut app, KeyCode::Char(c));
-    }
+    type_text(
+        &mut app,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n",
+    );
     key(&mut app, KeyCode::F(5));
     std::thread::sleep(Duration::from_millis(300));
-    let mut terminal = Terminal::new(TestBackend::new(160, 24)).unwrap();
-    terminal.draw(|f| draw(f, &app)).unwrap();
-    let screen = terminal.backend().to_string();
+    let screen = screen_sized(&app, 160, 24);
     key(&mut app, KeyCode::Esc);
     app.settle(Duration::from_secs(10));
     let status = screen.lines().last().unwrap_or_default().to_string();

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::tui::{key, open, screen, type_text};
 use common::*;
 use litescope::engine::discover::discover;
 use litescope::ui::action::Action;
@@ -52,19 +53,13 @@ INSERT INTO reviews VALUES (1, 1, 5), (2, 2, 4), (3, 99, 1);
 "#;
 
 fn setup() -> tempfile::TempDir {
-    let config = std::env::temp_dir().join(format!("litescope-test-config-{}", std::process::id()));
-    std::env::set_var("LITESCOPE_CONFIG_DIR", &config);
     let dir = tempfile::tempdir().unwrap();
     build(&dir.path().join("shop.db"), SHOP);
     dir
 }
 
 fn app_on(dir: &Path) -> App {
-    let found = discover(&[dir.to_path_buf()]).unwrap();
-    let keymap = Keymap::new(&HashMap::new()).unwrap();
-    let mut app = App::new(found, Theme::dark(), keymap);
-    app.areas = Areas::compute(Rect::new(0, 0, 110, 32));
-    app.settle(Duration::from_secs(20));
+    let app = open(dir);
     assert!(!app.busy(), "jobs still running");
     app
 }
@@ -75,23 +70,6 @@ fn data(app: &App) -> &Data {
 
 fn query(app: &App) -> &Query {
     app.panels.get::<Query>().unwrap()
-}
-
-fn screen(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(110, 32)).unwrap();
-    terminal.draw(|f| draw(f, app)).unwrap();
-    terminal.backend().to_string()
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    let event = Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
-    app.handle(Msg::Input(event, Instant::now()));
-}
-
-fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
 }
 
 fn snapshot(name: &str, app: &App) {

@@ -1,6 +1,8 @@
 //! Fixtures shared by the integration tests: real SQLite files in temp dirs.
 #![allow(dead_code)]
 
+pub mod tui;
+
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
