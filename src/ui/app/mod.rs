@@ -60,9 +60,10 @@ pub enum Msg {
 }
 
 impl Msg {
-    /// False for what only the watch hears, which draws nothing by itself.
+    /// False for what only the watch hears, which draws nothing by itself (a watch that could
+    /// not start says so on the status line).
     pub fn may_change_screen(&self) -> bool {
-        !matches!(self, Msg::Touched(_) | Msg::Watching(_))
+        !matches!(self, Msg::Touched(_) | Msg::Watching(Ok(_)))
     }
 }
 
