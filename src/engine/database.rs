@@ -496,21 +496,26 @@ fn from_error(e: rusqlite::Error) -> Integrity {
 /// and skips a table too large to check within a slice: SQLite cannot resume inside one.
 fn quick_check_in_slices(conn: &Conn, budget: Duration) -> Integrity {
     let deadline = Instant::now() + budget;
-    if !slices::whole_file_may_fit(conn) {
-        return table_by_table(conn, deadline, budget);
+    let tables = match checked_tables(conn) {
+        Ok(tables) => tables,
+        Err(e) => return from_error(e),
+    };
+    if slices::whole_file_worth_trying(conn, tables.len()) {
+        let whole = check_each(conn, &[None], deadline);
+        if whole.skipped.is_empty() {
+            return whole.verdict(budget);
+        }
     }
-    let whole = check_each(conn, &[None], deadline);
-    if whole.skipped.is_empty() {
-        return whole.verdict(budget);
-    }
-    table_by_table(conn, deadline, budget)
+    table_by_table(conn, &tables, deadline, budget)
 }
 
-fn table_by_table(conn: &Conn, deadline: Instant, budget: Duration) -> Integrity {
-    match checked_tables(conn) {
-        Ok(tables) => check_each(conn, &tables, deadline).verdict(budget),
-        Err(e) => from_error(e),
-    }
+fn table_by_table(
+    conn: &Conn,
+    tables: &[Option<String>],
+    deadline: Instant,
+    budget: Duration,
+) -> Integrity {
+    check_each(conn, tables, deadline).verdict(budget)
 }
 
 /// `sqlite_schema` and every table with a b-tree of its own.
@@ -614,7 +619,8 @@ mod tests {
             let conn = connect::open(&path).unwrap();
             let budget = Duration::from_secs(10);
             let deadline = Instant::now() + budget;
-            let verdict = table_by_table(&conn, deadline, budget);
+            let tables = checked_tables(&conn).unwrap();
+            let verdict = table_by_table(&conn, &tables, deadline, budget);
             assert!(
                 matches!(verdict, Integrity::Problems(_)),
                 "{name}: {verdict:?}"
@@ -639,7 +645,8 @@ mod tests {
             .unwrap();
         let conn = connect::open(&path).unwrap();
         let budget = Duration::from_secs(10);
-        let verdict = table_by_table(&conn, Instant::now() + budget, budget);
+        let tables = checked_tables(&conn).unwrap();
+        let verdict = table_by_table(&conn, &tables, Instant::now() + budget, budget);
         assert_eq!(verdict, Integrity::Ok);
         assert_eq!(quick_check(&conn, budget), Integrity::Ok);
     }

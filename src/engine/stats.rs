@@ -134,7 +134,7 @@ fn measure_in_slices(conn: &Conn, schema: &mut Schema, deadline: Instant) -> Mea
         whole = Some(btrees(db, None)?);
         Ok(())
     };
-    let ran = match slices::whole_file_may_fit(conn) {
+    let ran = match slices::whole_file_worth_trying(conn, tree_names(schema).len()) {
         true => slices::run(
             conn,
             Pace::Slices,

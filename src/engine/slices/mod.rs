@@ -53,6 +53,12 @@ pub const SLICE_MAX: Duration = Duration::from_millis(200);
 /// going table by table: a slice reads on the order of 100 MB, and a try that cannot finish costs
 /// a whole slice.
 const WHOLE_FILE_MAX: i64 = 64 << 20;
+/// The number of b-trees from which a whole-file pass is tried whatever the file's size. Each
+/// statement of a tree-by-tree pass costs a scan of `sqlite_schema` (`dbstat` finds its tree by
+/// name, `quick_check(TABLE)` walks every table to pick one), so that pass grows with the square
+/// of the tree count: on 16,000 trees it takes minutes where the whole file takes 50 ms. A try
+/// that cannot finish costs one slice.
+const MANY_TREES: usize = 1_000;
 /// How long after a [`ReadWindow`] opens a statement may still join it.
 const JOIN: Duration = Duration::from_millis(20);
 /// Rows of the first statement, before any timing is known.
@@ -154,17 +160,22 @@ impl Drop for Inside<'_> {
     }
 }
 
-/// True when a whole-file pass may fit in one slice (see [`WHOLE_FILE_MAX`]), or the size is
-/// unknown.
-pub fn whole_file_may_fit(db: &Connection) -> bool {
+/// True when a whole-file pass over a file of `trees` b-trees is worth a slice's try: it may fit
+/// (see [`WHOLE_FILE_MAX`]), the size is unknown, or going tree by tree would cost more than a
+/// slice lost (see [`MANY_TREES`]).
+pub fn whole_file_worth_trying(db: &Connection, trees: usize) -> bool {
     let get = |pragma: &str| {
         db.query_row(&format!("PRAGMA main.{pragma}"), [], |r| r.get::<_, i64>(0))
             .ok()
     };
-    match (get("page_count"), get("page_size")) {
-        (Some(pages), Some(size)) => pages.saturating_mul(size) <= WHOLE_FILE_MAX,
-        _ => true,
-    }
+    let bytes = get("page_count")
+        .zip(get("page_size"))
+        .map(|(n, s)| n.saturating_mul(s));
+    worth_trying(bytes, trees)
+}
+
+fn worth_trying(bytes: Option<i64>, trees: usize) -> bool {
+    trees >= MANY_TREES || bytes.is_none_or(|b| b <= WHOLE_FILE_MAX)
 }
 
 /// Why sliced work stopped before its end.

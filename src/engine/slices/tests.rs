@@ -201,3 +201,13 @@ fn an_index_scan_reads_every_entry_once_in_index_order_through_nulls_and_a_popul
     assert_eq!(expected.len(), 6000);
     assert_eq!(seen, expected);
 }
+
+#[test]
+fn a_whole_file_pass_is_tried_on_small_files_and_on_many_trees_whatever_the_size() {
+    let large = Some(WHOLE_FILE_MAX + 1);
+    assert!(worth_trying(Some(WHOLE_FILE_MAX), 10));
+    assert!(worth_trying(None, 10));
+    assert!(!worth_trying(large, 10));
+    assert!(!worth_trying(large, MANY_TREES - 1));
+    assert!(worth_trying(large, MANY_TREES));
+}
