@@ -597,13 +597,7 @@ mod tests {
     fn corpus_file(name: &str) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(name);
-        let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-        let corpus = std::env::var_os("LITESCOPE_CORPUS")
-            .map(PathBuf::from)
-            .into_iter()
-            .chain([beside, PathBuf::from("/work/shared/corpus")])
-            .find(|p| p.is_dir())
-            .expect("the shared corpus: set LITESCOPE_CORPUS to its folder");
+        let corpus = crate::engine::test_corpus::dir();
         std::fs::copy(corpus.join("edge").join(name), &path).unwrap();
         (dir, path)
     }

@@ -32,6 +32,8 @@ pub mod schema;
 pub mod session;
 pub mod slices;
 pub mod stats;
+#[cfg(test)]
+mod test_corpus;
 pub mod watch;
 pub mod worker;
 pub mod workspace;

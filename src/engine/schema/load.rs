@@ -1,20 +1,22 @@
 //! Loading the schema model from a connection.
 //!
-//! The loader reads `sqlite_schema` and the table-valued pragmas joined against it, so that a
-//! 10,000-table schema costs a handful of statements rather than tens of thousands. Each pragma
-//! call still prepares a statement inside SQLite, so tables that cannot have foreign keys (no
-//! `REFERENCES` in their SQL) or indexes (none in `sqlite_schema`, and not WITHOUT ROWID, whose
-//! key index has no entry there) are not asked, and columns are read from the CREATE TABLE text
-//! (see [`columns`](super::columns)) wherever that reads them as the pragma would. When a joined
-//! pragma fails (a virtual table whose module this SQLite lacks), it falls back to one table at a
-//! time and leaves the failing table's details empty.
+//! The loader reads `sqlite_schema`, and takes columns, foreign keys and index keys from the
+//! CREATE text (see [`ddl`](super::ddl)) wherever that reads them as the pragmas would. Each
+//! pragma call prepares a statement inside SQLite, a tenth of a millisecond on a 10,000-table
+//! schema, so the pragmas are asked only of the rest: tables and indexes whose text the reader
+//! leaves, and tables with indexes made by constraints (`sqlite_autoindex_*`, and a WITHOUT ROWID
+//! table's key, which has no entry in `sqlite_schema`), whose names, numbering and origin only
+//! SQLite knows. Those are read by table-valued pragmas joined against `sqlite_schema` and picked
+//! by rowid, a handful of statements rather than thousands. When a joined pragma fails (a virtual
+//! table whose module this SQLite lacks), it falls back to one table at a time and leaves the
+//! failing table's details empty.
 
 use std::collections::HashMap;
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row};
 
-use super::columns::columns;
+use super::ddl::{index_text, table_text, IndexText, TableText};
 use super::text::{index_terms, table_options, virtual_module};
 use super::*;
 use crate::engine::names;
@@ -64,8 +66,12 @@ pub fn load(conn: &Connection, detail: Detail) -> rusqlite::Result<Schema> {
     let full = detail == Detail::Full;
     let mut indexes = Vec::new();
     if full {
-        fill_columns(conn, &mut tables, &table_entries)?;
-        fill_foreign_keys(conn, &mut tables)?;
+        let mut texts: Vec<Option<TableText>> = table_entries
+            .iter()
+            .map(|e| e.exact_sql().and_then(table_text))
+            .collect();
+        fill_columns(conn, &mut tables, &table_entries, &mut texts)?;
+        fill_foreign_keys(conn, &mut tables, &table_entries, texts)?;
         indexes = load_indexes(conn, &tables, &entries)?;
     }
     let views = entries
@@ -106,8 +112,9 @@ fn is_catalog(name: &str) -> bool {
 }
 
 fn entries(conn: &Connection) -> rusqlite::Result<Vec<Entry>> {
-    let mut stmt =
-        conn.prepare("SELECT type, name, tbl_name, sql, rowid FROM main.sqlite_schema")?;
+    let mut stmt = conn.prepare(
+        "SELECT type, name, tbl_name, sql, rowid FROM main.sqlite_schema ORDER BY rowid",
+    )?;
     let rows = stmt.query_map([], |r| {
         let (name, raw_name) = names::name(r, 1)?;
         let sql_exact = match r.get_ref(3)? {
@@ -224,28 +231,23 @@ fn column_from(r: &Row, at: usize) -> rusqlite::Result<Column> {
 
 const XINFO: &str = "c.name, c.type, c.\"notnull\", c.dflt_value, c.pk, c.hidden";
 
-/// Columns from each table's text where [`columns`] reads it, else from the pragma; `entries`
-/// are the tables' own, in the same order.
+/// Columns from each table's text where [`table_text`] reads them, else from the pragma;
+/// `entries` and `texts` are the tables' own, in the same order.
 fn fill_columns(
     conn: &Connection,
     tables: &mut [Table],
     entries: &[&Entry],
+    texts: &mut [Option<TableText>],
 ) -> rusqlite::Result<()> {
-    let parsed: Vec<Option<Vec<Column>>> = entries
-        .iter()
-        .map(|e| e.exact_sql().and_then(columns))
-        .collect();
-    let unsure: Vec<String> = entries
-        .iter()
-        .zip(&parsed)
-        .filter(|(_, cols)| cols.is_none())
-        .map(|(e, _)| e.rowid.to_string())
-        .collect();
+    let mut unsure = Vec::new();
     let mut rest = Vec::new();
-    for (table, cols) in tables.iter_mut().zip(parsed) {
-        match cols {
+    for ((table, entry), text) in tables.iter_mut().zip(entries).zip(texts) {
+        match text.as_mut().and_then(|t| t.columns.take()) {
             Some(cols) => table.columns = cols,
-            None => rest.push(table),
+            None => {
+                unsure.push(entry.rowid);
+                rest.push(table);
+            }
         }
     }
     if rest.is_empty() {
@@ -255,13 +257,19 @@ fn fill_columns(
     let joined = format!(
         "SELECT m.name, {XINFO} FROM main.sqlite_schema m, pragma_table_xinfo(m.name, 'main') c \
          WHERE m.type = 'table' AND m.rowid IN ({})",
-        unsure.join(",")
+        rowids(&unsure)
     );
     let all = query_grouped(conn, &joined, |r| column_from(r, 1));
     fill_each(conn, rest, all, |conn, t| {
         let sql = format!("SELECT {XINFO} FROM pragma_table_xinfo(?1, 'main') c ORDER BY c.cid");
         query_list(conn, &sql, &t.name, |r| column_from(r, 0))
     })
+}
+
+/// `rowids` as the list of an SQL `IN`.
+fn rowids(rowids: &[i64]) -> String {
+    let text: Vec<String> = rowids.iter().map(i64::to_string).collect();
+    text.join(",")
 }
 
 /// Rows of `sql` grouped by their first column (a table name), in the order they came. The joined
@@ -310,28 +318,26 @@ fn query_list<T>(
     rows.collect()
 }
 
-/// Puts each table's part of a joined result in place, or, when the joined query failed, reads
-/// table by table and records a failing table's error on that table alone.
+/// Puts each table's part of a joined result in place. A table missing from it, or all of them
+/// when the joined query failed, is read on its own, and a failing table's error is recorded on
+/// that table alone. Missing are tables with nothing to list, and, in a damaged `sqlite_schema`
+/// whose rowids repeat, tables the joined query's rowid did not find.
 fn fill_each<'t, T: FillTarget>(
     conn: &Connection,
     tables: impl IntoIterator<Item = &'t mut Table>,
     joined: rusqlite::Result<HashMap<String, Vec<T>>>,
     one: impl Fn(&Connection, &Table) -> rusqlite::Result<Vec<T>>,
 ) -> rusqlite::Result<()> {
-    match joined {
-        Ok(mut all) => {
-            for t in tables {
-                T::put(t, all.remove(&t.name).unwrap_or_default());
-            }
-        }
-        Err(_) => {
+    let mut all = joined.unwrap_or_default();
+    for t in tables {
+        match all.remove(&t.name) {
+            Some(items) => T::put(t, items),
             // A name that is not UTF-8 cannot be bound as the pragma's argument.
-            for t in tables.into_iter().filter(|t| t.name_valid) {
-                match one(conn, t) {
-                    Ok(items) => T::put(t, items),
-                    Err(e) => t.error = Some(e.to_string()),
-                }
-            }
+            None if t.name_valid => match one(conn, t) {
+                Ok(items) => T::put(t, items),
+                Err(e) => t.error = Some(e.to_string()),
+            },
+            None => {}
         }
     }
     Ok(())
@@ -401,21 +407,49 @@ fn fk_from(r: &Row, at: usize) -> rusqlite::Result<FkPart> {
     })
 }
 
-fn fill_foreign_keys(conn: &Connection, tables: &mut [Table]) -> rusqlite::Result<()> {
-    let joined = format!(
-        "SELECT m.name, {FK_COLUMNS} FROM main.sqlite_schema m, \
-         pragma_foreign_key_list(m.name, 'main') f \
-         WHERE m.type = 'table' AND m.sql LIKE '%REFERENCES%'"
-    );
-    let all = query_grouped(conn, &joined, |r| fk_from(r, 1));
-    fill_each(conn, tables.iter_mut(), all, |conn, t| {
-        let sql = format!(
-            "SELECT {FK_COLUMNS} FROM pragma_foreign_key_list(?1, 'main') f ORDER BY f.id, f.seq"
+/// Foreign keys from each table's text where [`table_text`] reads it, else from the pragma for
+/// tables whose text names any `REFERENCES`; `entries` and `texts` are the tables' own.
+fn fill_foreign_keys(
+    conn: &Connection,
+    tables: &mut [Table],
+    entries: &[&Entry],
+    texts: Vec<Option<TableText>>,
+) -> rusqlite::Result<()> {
+    let mut unsure = Vec::new();
+    let mut rest = Vec::new();
+    for ((table, entry), text) in tables.iter_mut().zip(entries).zip(texts) {
+        match text {
+            Some(text) => table.foreign_keys = text.foreign_keys,
+            None if may_reference(entry) => {
+                unsure.push(entry.rowid);
+                rest.push(table);
+            }
+            None => {}
+        }
+    }
+    if !rest.is_empty() {
+        let joined = format!(
+            "SELECT m.name, {FK_COLUMNS} FROM main.sqlite_schema m, \
+             pragma_foreign_key_list(m.name, 'main') f \
+             WHERE m.type = 'table' AND m.rowid IN ({})",
+            rowids(&unsure)
         );
-        query_list(conn, &sql, &t.name, |r| fk_from(r, 0))
-    })?;
+        let all = query_grouped(conn, &joined, |r| fk_from(r, 1));
+        fill_each(conn, rest, all, |conn, t| {
+            let sql = format!(
+                "SELECT {FK_COLUMNS} FROM pragma_foreign_key_list(?1, 'main') f ORDER BY f.id, f.seq"
+            );
+            query_list(conn, &sql, &t.name, |r| fk_from(r, 0))
+        })?;
+    }
     resolve_implicit_parent_keys(tables);
     Ok(())
+}
+
+/// False only when the table's SQL cannot declare a foreign key.
+fn may_reference(entry: &Entry) -> bool {
+    let sql = entry.sql.as_deref().unwrap_or_default();
+    sql.to_ascii_uppercase().contains("REFERENCES")
 }
 
 /// `REFERENCES parent` without columns means the parent's primary key.
@@ -447,53 +481,180 @@ fn load_indexes(
     tables: &[Table],
     entries: &[Entry],
 ) -> rusqlite::Result<Vec<Index>> {
-    let sql_of: HashMap<&str, Option<&str>> = entries
+    let found = IndexEntries::new(tables, entries);
+    let asked: Vec<&Table> = tables
         .iter()
-        .filter(|e| e.kind == "index")
-        .map(|e| (e.name.as_str(), e.sql.as_deref()))
+        .filter(|t| t.has_btree() && found.listed_by_sqlite(t))
         .collect();
-    let keys = index_keys(conn)?;
-    let lists = index_lists(conn, tables)?;
+    let lists = index_lists(conn, &asked, &table_rowids(entries, &asked))?;
+    let keys = index_keys(conn, &found.unread_rowids())?;
     let mut out = Vec::new();
     for table in tables.iter().filter(|t| t.has_btree()) {
-        for (name, unique, origin, partial) in lists.get(&table.name).into_iter().flatten() {
-            // A WITHOUT ROWID table's key index has no sqlite_schema entry, so the joined query
-            // above missed it. Its key is the primary key, whose columns `table_info` numbers by
-            // their place in that very index: read from the columns, it costs no pragma call
-            // (a sixth of the indexes of an application's 10,000-table schema are such keys).
-            let key = match keys.get(name) {
-                Some(k) => k.clone(),
-                None if table.name_valid && origin == "pk" && table.without_rowid => {
-                    match table.primary_key() {
-                        pk if pk.is_empty() => index_key(conn, name)?,
-                        pk => pk.into_iter().map(Some).collect(),
-                    }
+        match lists.get(&table.name) {
+            Some(list) => {
+                for listed in list {
+                    out.push(found.listed(conn, table, listed, &keys)?);
                 }
-                // Its name derives from the table's, so it is UTF-8 exactly when that is.
-                None if table.name_valid => index_key(conn, name)?,
-                None => Vec::new(),
-            };
-            let sql = sql_of.get(name.as_str()).copied().flatten();
-            out.push(Index {
-                name: name.clone(),
-                table: table.name.clone(),
-                columns: key_names(&key, sql),
-                unique: *unique,
-                partial: *partial,
-                expression: key.iter().any(|k| k.is_none()),
-                origin: origin_name(origin),
-                bytes: None,
-                sql: sql.map(str::to_string),
-            });
+            }
+            None => out.extend(found.read_of(table)),
         }
     }
     Ok(out)
 }
 
+/// The `sqlite_schema` rowids of `tables`.
+fn table_rowids(entries: &[Entry], tables: &[&Table]) -> Vec<i64> {
+    let rowid_of: HashMap<&str, i64> = entries
+        .iter()
+        .filter(|e| e.kind == "table")
+        .map(|e| (e.name.as_str(), e.rowid))
+        .collect();
+    let rowid = |t: &&Table| rowid_of.get(t.name.as_str()).copied();
+    tables.iter().filter_map(rowid).collect()
+}
+
+/// The index entries of `sqlite_schema`, by name and by table, and those read from their text.
+struct IndexEntries<'e> {
+    by_name: HashMap<&'e str, &'e Entry>,
+    by_table: HashMap<&'e str, Vec<&'e Entry>>,
+    read: HashMap<&'e str, IndexText>,
+}
+
+impl<'e> IndexEntries<'e> {
+    fn new(tables: &[Table], entries: &'e [Entry]) -> Self {
+        let table_of: HashMap<&str, &Table> = tables.iter().map(|t| (t.name.as_str(), t)).collect();
+        let mut found = IndexEntries {
+            by_name: HashMap::new(),
+            by_table: HashMap::new(),
+            read: HashMap::new(),
+        };
+        for e in entries.iter().filter(|e| e.kind == "index") {
+            found.by_name.insert(&e.name, e);
+            found.by_table.entry(&e.table).or_default().push(e);
+            if let Some(text) = table_of
+                .get(e.table.as_str())
+                .and_then(|t| read_index(e, t))
+            {
+                found.read.insert(&e.name, text);
+            }
+        }
+        found
+    }
+
+    /// True for a table with an index made by a constraint: SQLite lists its indexes, as it
+    /// alone knows such an index's name and origin (a WITHOUT ROWID table's key has no entry).
+    fn listed_by_sqlite(&self, table: &Table) -> bool {
+        let unread = |es: &Vec<&Entry>| es.iter().any(|e| !self.read.contains_key(e.name.as_str()));
+        table.without_rowid || self.by_table.get(table.name.as_str()).is_some_and(unread)
+    }
+
+    fn unread_rowids(&self) -> Vec<i64> {
+        let unread = self
+            .by_name
+            .iter()
+            .filter(|(n, _)| !self.read.contains_key(*n));
+        unread.map(|(_, e)| e.rowid).collect()
+    }
+
+    /// The indexes of a table SQLite need not list, all read from their text, oldest first.
+    fn read_of<'a>(&'a self, table: &Table) -> impl Iterator<Item = Index> + 'a {
+        let entries = self.by_table.get(table.name.as_str()).into_iter().flatten();
+        entries.filter_map(|e| Some(index_read(e, self.read.get(e.name.as_str())?)))
+    }
+
+    /// An index as SQLite lists it, its key from its text, the joined `keys`, or the pragma.
+    fn listed(
+        &self,
+        conn: &Connection,
+        table: &Table,
+        (name, unique, origin, partial): &(String, bool, String, bool),
+        keys: &HashMap<String, Vec<Option<String>>>,
+    ) -> rusqlite::Result<Index> {
+        let key = match (self.read.get(name.as_str()), keys.get(name)) {
+            (Some(text), _) => text.key.iter().cloned().map(Some).collect(),
+            (None, Some(k)) => k.clone(),
+            (None, None) => unlisted_key(conn, table, name, origin)?,
+        };
+        let sql = self
+            .by_name
+            .get(name.as_str())
+            .and_then(|e| e.sql.as_deref());
+        Ok(Index {
+            name: name.clone(),
+            table: table.name.clone(),
+            columns: key_names(&key, sql),
+            unique: *unique,
+            partial: *partial,
+            expression: key.iter().any(|k| k.is_none()),
+            origin: origin_name(origin),
+            bytes: None,
+            sql: sql.map(str::to_string),
+        })
+    }
+}
+
+/// An index's text, its key spelled as the table's columns are; `None` where the text is left
+/// to the pragmas or a term names no column (an expression, to SQLite).
+fn read_index(entry: &Entry, table: &Table) -> Option<IndexText> {
+    let mut text = index_text(entry.exact_sql()?)?;
+    for name in &mut text.key {
+        let col = table
+            .columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))?;
+        name.clone_from(&col.name);
+    }
+    Some(text)
+}
+
+fn index_read(entry: &Entry, text: &IndexText) -> Index {
+    Index {
+        name: entry.name.clone(),
+        table: entry.table.clone(),
+        columns: text.key.clone(),
+        unique: text.unique,
+        partial: text.partial,
+        expression: false,
+        origin: origin_name("c"),
+        bytes: None,
+        sql: entry.sql.clone(),
+    }
+}
+
+/// The key of an index SQLite lists but `sqlite_schema` does not hold, or whose key the joined
+/// query missed.
+fn unlisted_key(
+    conn: &Connection,
+    table: &Table,
+    name: &str,
+    origin: &str,
+) -> rusqlite::Result<Vec<Option<String>>> {
+    // A WITHOUT ROWID table's key index has no sqlite_schema entry. Its key is the primary key,
+    // whose columns `table_info` numbers by their place in that very index: read from the
+    // columns, it costs no pragma call (a sixth of the indexes of an application's 10,000-table
+    // schema are such keys).
+    if table.name_valid && origin == "pk" && table.without_rowid {
+        let pk = table.primary_key();
+        if !pk.is_empty() {
+            return Ok(pk.into_iter().map(Some).collect());
+        }
+    }
+    // Its name derives from the table's, so it is UTF-8 exactly when that is.
+    match table.name_valid {
+        true => index_key(conn, name),
+        false => Ok(Vec::new()),
+    }
+}
+
 /// `(name, unique, origin, partial)` of each table's indexes, oldest first.
 type IndexListing = HashMap<String, Vec<(String, bool, String, bool)>>;
 
-fn index_lists(conn: &Connection, tables: &[Table]) -> rusqlite::Result<IndexListing> {
+/// The index lists of `tables`, whose `sqlite_schema` rowids are `rowids`.
+fn index_lists(
+    conn: &Connection,
+    tables: &[&Table],
+    rowids_of: &[i64],
+) -> rusqlite::Result<IndexListing> {
     let item = |r: &Row, at: usize| {
         Ok((
             names::text(r, at)?,
@@ -502,38 +663,58 @@ fn index_lists(conn: &Connection, tables: &[Table]) -> rusqlite::Result<IndexLis
             r.get(at + 3)?,
         ))
     };
+    if tables.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // The pragma lists the newest index first.
     let joined = query_grouped(
         conn,
-        "SELECT m.name, l.name, l.\"unique\", l.origin, l.partial FROM main.sqlite_schema m, \
-         pragma_index_list(m.name, 'main') l WHERE m.type = 'table' \
-         AND (m.name IN (SELECT tbl_name FROM main.sqlite_schema WHERE type = 'index') \
-              OR m.sql LIKE '%WITHOUT%ROWID%') \
-         ORDER BY m.name, l.seq DESC",
+        &format!(
+            "SELECT m.name, l.name, l.\"unique\", l.origin, l.partial FROM main.sqlite_schema m, \
+             pragma_index_list(m.name, 'main') l WHERE m.type = 'table' AND m.rowid IN ({})",
+            rowids(rowids_of)
+        ),
         |r| item(r, 1),
     );
-    if joined.is_ok() {
-        return joined;
-    }
-    let mut out = HashMap::new();
-    for t in tables.iter().filter(|t| t.has_btree() && t.name_valid) {
+    let mut lists = joined.unwrap_or_default();
+    lists.values_mut().for_each(|l| l.reverse());
+    // Missing: the joined query failed, or its rowid did not find the table (see [`fill_each`]).
+    let missing: Vec<&&Table> = tables
+        .iter()
+        .filter(|t| t.name_valid && !lists.contains_key(&t.name))
+        .collect();
+    for t in missing {
         let sql = "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?1, 'main') ORDER BY seq DESC";
-        out.insert(
-            t.name.clone(),
-            query_list(conn, sql, &t.name, |r| item(r, 0))?,
-        );
+        let list = query_list(conn, sql, &t.name, |r| item(r, 0))?;
+        lists.insert(t.name.clone(), list);
     }
-    Ok(out)
+    Ok(lists)
 }
 
-/// Key columns per index name; `None` marks an expression.
-fn index_keys(conn: &Connection) -> rusqlite::Result<HashMap<String, Vec<Option<String>>>> {
+/// Key columns per index name of the indexes whose `sqlite_schema` rowids are `rowids_of`;
+/// `None` marks an expression.
+fn index_keys(
+    conn: &Connection,
+    rowids_of: &[i64],
+) -> rusqlite::Result<HashMap<String, Vec<Option<String>>>> {
+    if rowids_of.is_empty() {
+        return Ok(HashMap::new());
+    }
     query_grouped(
         conn,
-        "SELECT m.name, x.name, x.cid FROM main.sqlite_schema m, pragma_index_xinfo(m.name, 'main') x \
-         WHERE m.type = 'index' AND x.key = 1 ORDER BY m.name, x.seqno",
+        &format!(
+            "SELECT m.name, x.name, x.cid FROM main.sqlite_schema m, \
+             pragma_index_xinfo(m.name, 'main') x \
+             WHERE m.type = 'index' AND m.rowid IN ({}) AND x.key = 1",
+            rowids(rowids_of)
+        ),
         |r| {
             let cid: i64 = r.get(2)?;
-            Ok(if cid == -2 { None } else { names::opt_text(r, 1)? })
+            Ok(if cid == -2 {
+                None
+            } else {
+                names::opt_text(r, 1)?
+            })
         },
     )
 }
@@ -615,6 +796,116 @@ mod tests {
             .unwrap();
         let names = stmt.query_map([index], |r| r.get(0)).unwrap();
         names.collect::<rusqlite::Result<_>>().unwrap()
+    }
+
+    /// An index as `pragma_index_list` and `pragma_index_xinfo` give it: name, unique, origin,
+    /// partial, and the key, `None` for an expression.
+    type IndexRow = (String, bool, String, bool, Vec<Option<String>>);
+
+    fn pragma_indexes(conn: &Connection, table: &str) -> Vec<IndexRow> {
+        let sql = "SELECT l.name, l.\"unique\", l.origin, l.partial, x.name, x.cid \
+                   FROM pragma_index_list(?1) l, pragma_index_xinfo(l.name) x \
+                   WHERE x.key = 1 ORDER BY l.seq DESC, x.seqno";
+        let mut stmt = conn.prepare(sql).unwrap();
+        let mut rows = stmt.query([table]).unwrap();
+        let mut out: Vec<IndexRow> = Vec::new();
+        while let Some(r) = rows.next().unwrap() {
+            let name: String = r.get(0).unwrap();
+            let cid: i64 = r.get(5).unwrap();
+            let key = (cid != -2).then(|| r.get(4).unwrap());
+            match out.last_mut() {
+                Some(last) if last.0 == name => last.4.push(key),
+                _ => out.push((
+                    name,
+                    r.get(1).unwrap(),
+                    origin_name(&r.get::<_, String>(2).unwrap()),
+                    r.get(3).unwrap(),
+                    vec![key],
+                )),
+            }
+        }
+        out
+    }
+
+    /// The loaded indexes of `table` as [`pragma_indexes`] gives them; an expression's text
+    /// becomes `None`.
+    fn loaded_indexes(schema: &Schema, table: &str, pragma: &[IndexRow]) -> Vec<IndexRow> {
+        let of_table = schema.indexes.iter().filter(|i| i.table == table);
+        let row = |i: &Index| {
+            let key = pragma.iter().find(|p| p.0 == i.name).map(|p| &p.4);
+            let key = i.columns.iter().enumerate().map(|(at, c)| {
+                let expression = key.is_some_and(|k| k.get(at).is_some_and(Option::is_none));
+                (!expression).then(|| c.clone())
+            });
+            let (unique, origin) = (i.unique, i.origin.clone());
+            (i.name.clone(), unique, origin, i.partial, key.collect())
+        };
+        of_table.map(row).collect()
+    }
+
+    /// Asserts that every table's indexes in the loaded model are what the pragmas say; returns
+    /// how many indexes it compared.
+    fn assert_indexes_as_the_pragmas_give(conn: &Connection) -> usize {
+        let schema = load(conn, Detail::Full).unwrap();
+        let mut compared = 0;
+        for table in schema
+            .tables
+            .iter()
+            .filter(|t| t.has_btree() && t.name_valid)
+        {
+            let pragma = pragma_indexes(conn, &table.name);
+            let loaded = loaded_indexes(&schema, &table.name, &pragma);
+            assert_eq!(loaded, pragma, "{}", table.name);
+            let expression = |i: &Index| i.expression == pragma_has_expression(&pragma, &i.name);
+            assert!(schema
+                .indexes
+                .iter()
+                .filter(|i| i.table == table.name)
+                .all(expression));
+            compared += pragma.len();
+        }
+        compared
+    }
+
+    fn pragma_has_expression(pragma: &[IndexRow], index: &str) -> bool {
+        let row = pragma.iter().find(|p| p.0 == index);
+        row.is_some_and(|p| p.4.iter().any(Option::is_none))
+    }
+
+    #[test]
+    fn indexes_read_from_their_text_are_the_ones_the_pragmas_give() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE c(ID INTEGER PRIMARY KEY, PId, k2, x, \"a b\" TEXT UNIQUE);
+             CREATE INDEX i1 ON c(id);
+             CREATE INDEX i3 ON c(\"PID\" COLLATE nocase DESC, k2);
+             CREATE UNIQUE INDEX IF NOT EXISTS main.i4 ON c(k2) WHERE k2 > 0;
+             CREATE INDEX i5 ON c('k2');
+             CREATE INDEX i6 ON c(\"nosuch\");
+             CREATE INDEX i7 ON c(lower(k2), [X]);
+             CREATE INDEX \"i 8\" ON \"c\" (`A B`, x ASC);
+             CREATE TABLE r(a, b, c, PRIMARY KEY(b, a, b), UNIQUE(c), UNIQUE(c), UNIQUE(a, c));
+             CREATE INDEX ri ON r(c, a);
+             CREATE TABLE n(a, rowid); CREATE INDEX ni ON n(RowId, a);
+             CREATE TABLE only_created(a, b); CREATE INDEX oc2 ON only_created(b);
+             CREATE INDEX oc1 ON only_created(a); DROP INDEX oc2; CREATE INDEX oc2 ON only_created(b, a);
+             CREATE TABLE w(a, b, PRIMARY KEY(b)) WITHOUT ROWID; CREATE INDEX wi ON w(a);
+             CREATE TABLE g(a INT, b AS (a * 2)); CREATE INDEX gi ON g(b);",
+        )
+        .unwrap();
+        assert_eq!(assert_indexes_as_the_pragmas_give(&conn), 18);
+    }
+
+    #[test]
+    fn the_corpus_indexes_are_the_ones_the_pragmas_give() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = crate::engine::test_corpus::readable_copies(dir.path());
+        let compared: usize = files
+            .iter()
+            .filter_map(|f| Connection::open(f).ok())
+            .map(|conn| assert_indexes_as_the_pragmas_give(&conn))
+            .sum();
+        assert!(compared > 50, "only {compared} corpus indexes compared");
     }
 
     #[test]

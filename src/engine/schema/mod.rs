@@ -13,11 +13,11 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-mod columns;
+mod ddl;
 mod load;
 mod text;
 
-pub use columns::{definition, normalized};
+pub use ddl::{definition, normalized};
 pub use load::load;
 pub use text::pretty_ddl;
 

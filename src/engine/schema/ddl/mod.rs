@@ -1,20 +1,24 @@
-//! The columns of a table read from its CREATE TABLE text, as `pragma_table_xinfo` gives them.
+//! Tables and indexes read from their CREATE text, as the pragmas give them.
 //!
-//! Asking the pragma prepares a statement inside SQLite for every table, which is most of the
-//! cost of loading a 10,000-table schema; the text is already at hand from `sqlite_schema`. The
-//! reader follows SQLite's grammar only as far as ordinary tables go and gives up (`None`) on
-//! anything it is not sure to read exactly as SQLite does: virtual tables, generated columns,
-//! WITHOUT ROWID and STRICT tables (whose key columns SQLite marks NOT NULL), quoted type names, defaults
-//! that are quoted names, and any token it does not expect. The loader asks the pragma for
-//! those. The tests compare both on the shared corpus and on awkward DDL.
+//! Asking a pragma prepares a statement inside SQLite for every table or index, which is most of
+//! the cost of loading a 10,000-table schema; the text is already at hand from `sqlite_schema`.
+//! The reader follows SQLite's grammar only as far as ordinary tables and indexes go and gives up
+//! (`None`) on anything it is not sure to read exactly as SQLite does: virtual tables, generated
+//! columns, quoted type names, defaults that are quoted names, index terms that are expressions,
+//! and any token it does not expect. The loader asks the pragmas for those. The tests compare both
+//! on the shared corpus and on awkward DDL.
 //!
-//! The same reading gives what the pragma never says ([`definition`]): each column's definition
-//! as written, its collation and CHECKs, and the table's own CHECKs, which the schema diff
-//! compares. Tables with WITHOUT ROWID or STRICT are read for that too, since those facts do not
-//! depend on the key columns' NOT NULL.
+//! * [`table_text`]: a table's columns as `pragma_table_xinfo` gives them (not of WITHOUT ROWID
+//!   and STRICT tables, whose key columns SQLite marks NOT NULL) and its foreign keys as
+//!   `pragma_foreign_key_list` does.
+//! * [`index_text`]: an index's key, uniqueness and WHERE clause, as `pragma_index_list` and
+//!   `pragma_index_xinfo` give them once its terms are matched to the table's columns.
+//! * [`definition`]: what the pragmas never say: each column's definition as written, its
+//!   collation and CHECKs, and the table's own CHECKs, which the schema diff compares. Tables with
+//!   WITHOUT ROWID or STRICT are read for that too.
 
 use super::text::closing;
-use super::{Column, ColumnText, Definition};
+use super::{Column, ColumnText, Definition, ForeignKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -34,10 +38,53 @@ struct Token {
     end: usize,
 }
 
-/// The columns of the table `sql` creates, or `None` when the text holds anything this reader
-/// does not handle.
-pub(super) fn columns(sql: &str) -> Option<Vec<Column>> {
-    parse(sql).filter(|p| !p.options).map(|p| p.columns)
+/// What a CREATE TABLE's text tells the loader.
+pub(super) struct TableText {
+    /// `None` after WITHOUT ROWID or STRICT: see [`table_options`].
+    pub columns: Option<Vec<Column>>,
+    /// In the order they are declared.
+    pub foreign_keys: Vec<ForeignKey>,
+}
+
+/// The columns and foreign keys of the table `sql` creates, or `None` when the text holds
+/// anything this reader does not handle.
+pub(super) fn table_text(sql: &str) -> Option<TableText> {
+    let parsed = parse(sql)?;
+    let options = parsed.options;
+    Some(TableText {
+        foreign_keys: parsed.foreign_keys,
+        columns: (!options).then_some(parsed.columns),
+    })
+}
+
+/// What a CREATE INDEX's text tells the loader; its key names are as written, for the caller to
+/// match against the table's columns.
+pub(super) struct IndexText {
+    pub unique: bool,
+    pub partial: bool,
+    pub key: Vec<String>,
+}
+
+/// The index `sql` creates, or `None` when a term is not a name or the text holds anything this
+/// reader does not handle. A term that names no column of the table is an expression to SQLite
+/// (a double-quoted string, say), which the caller finds out when it matches the names.
+pub(super) fn index_text(sql: &str) -> Option<IndexText> {
+    let mut c = Cursor::new(sql)?;
+    c.expect("CREATE")?;
+    let unique = c.eat("UNIQUE");
+    c.expect("INDEX")?;
+    if_not_exists(&mut c)?;
+    qualified_name(&mut c)?;
+    c.expect("ON")?;
+    c.name()?;
+    let mut key = Vec::new();
+    name_list(&mut c, &mut key)?;
+    let partial = c.eat("WHERE");
+    (partial || c.peek().is_none()).then_some(IndexText {
+        unique,
+        partial,
+        key,
+    })
 }
 
 /// What the CREATE TABLE `sql` says beyond the columns pragma, or `None` when the text holds
@@ -67,37 +114,29 @@ pub fn normalized(sql: &str) -> Option<String> {
 
 struct Parsed {
     columns: Vec<Column>,
+    foreign_keys: Vec<ForeignKey>,
     definition: Definition,
     /// WITHOUT ROWID or STRICT follows the column list.
     options: bool,
 }
 
 fn parse(sql: &str) -> Option<Parsed> {
-    let mut c = Cursor {
-        sql,
-        tokens: tokens(sql)?,
-        at: 0,
-    };
+    let mut c = Cursor::new(sql)?;
     c.expect("CREATE")?;
     let _ = c.eat("TEMP") || c.eat("TEMPORARY");
     c.expect("TABLE")?;
-    if c.eat("IF") {
-        c.expect("NOT")?;
-        c.expect("EXISTS")?;
-    }
-    c.name()?;
-    if c.eat_punct(b'.') {
-        c.name()?;
-    }
+    if_not_exists(&mut c)?;
+    qualified_name(&mut c)?;
     c.expect_punct(b'(')?;
     let mut cols = Vec::new();
     let mut definition = Definition::default();
     let mut key = Vec::new();
+    let mut fks = Vec::new();
     loop {
         if c.at_table_constraint() {
-            table_constraints(&mut c, &mut key, &mut definition.checks)?;
+            table_constraints(&mut c, &mut key, &mut definition.checks, &mut fks)?;
         } else {
-            let (col, text) = column(&mut c)?;
+            let (col, text) = column(&mut c, &mut fks)?;
             cols.push(col);
             definition.columns.push(text);
         }
@@ -108,11 +147,39 @@ fn parse(sql: &str) -> Option<Parsed> {
     c.expect_punct(b')')?;
     let options = table_options(&mut c)?;
     number_key(&mut cols, &key)?;
+    name_child_columns(&mut fks, &cols)?;
     Some(Parsed {
         columns: cols,
+        foreign_keys: fks,
         definition,
         options,
     })
+}
+
+fn if_not_exists(c: &mut Cursor) -> Option<()> {
+    if c.eat("IF") {
+        c.expect("NOT")?;
+        c.expect("EXISTS")?;
+    }
+    Some(())
+}
+
+/// `name` or `schema.name`.
+fn qualified_name(c: &mut Cursor) -> Option<()> {
+    c.name()?;
+    if c.eat_punct(b'.') {
+        c.name()?;
+    }
+    Some(())
+}
+
+/// Spells each foreign key's child columns as the table declares them, as the pragma does.
+fn name_child_columns(fks: &mut [ForeignKey], cols: &[Column]) -> Option<()> {
+    for name in fks.iter_mut().flat_map(|fk| fk.columns.iter_mut()) {
+        let col = cols.iter().find(|c| c.name.eq_ignore_ascii_case(name))?;
+        name.clone_from(&col.name);
+    }
+    Some(())
 }
 
 /// WITHOUT ROWID and STRICT after the column list; true when any is there. Both mark key
@@ -168,7 +235,7 @@ const COLUMN_CONSTRAINTS: [&str; 11] = [
 /// The types SQLite keeps as its own upper-case spelling, whatever the text says.
 const STANDARD_TYPES: [&str; 6] = ["INT", "INTEGER", "REAL", "TEXT", "BLOB", "ANY"];
 
-fn column(c: &mut Cursor) -> Option<(Column, ColumnText)> {
+fn column(c: &mut Cursor, fks: &mut Vec<ForeignKey>) -> Option<(Column, ColumnText)> {
     let start = c.peek()?.start;
     let name = c.name()?;
     let decl_type = decl_type(c)?;
@@ -186,7 +253,7 @@ fn column(c: &mut Cursor) -> Option<(Column, ColumnText)> {
         ..ColumnText::default()
     };
     let mut end = c.tokens.get(c.at.checked_sub(1)?)?.end;
-    while column_constraint(c, &mut col, &mut text)? {
+    while column_constraint(c, &mut col, &mut text, fks)? {
         end = c.tokens.get(c.at - 1)?.end;
     }
     text.text = c.sql.get(start..end)?.to_string();
@@ -238,8 +305,13 @@ fn size_args(c: &mut Cursor) -> Option<usize> {
     }
 }
 
-/// Reads one column constraint into `col` and `text`; false when none follows.
-fn column_constraint(c: &mut Cursor, col: &mut Column, text: &mut ColumnText) -> Option<bool> {
+/// Reads one column constraint into `col`, `text` and `fks`; false when none follows.
+fn column_constraint(
+    c: &mut Cursor,
+    col: &mut Column,
+    text: &mut ColumnText,
+    fks: &mut Vec<ForeignKey>,
+) -> Option<bool> {
     if c.eat("CONSTRAINT") {
         c.name()?;
     } else if c.eat("PRIMARY") {
@@ -268,7 +340,7 @@ fn column_constraint(c: &mut Cursor, col: &mut Column, text: &mut ColumnText) ->
     } else if c.eat("COLLATE") {
         text.collation = Some(c.name()?);
     } else if c.eat("REFERENCES") {
-        references(c)?;
+        fks.push(references(c, vec![col.name.clone()])?);
         text.references = true;
     } else {
         return Some(false);
@@ -296,23 +368,27 @@ fn default_value(c: &mut Cursor) -> Option<String> {
     Some(text.trim_matches(is_space_char).to_string())
 }
 
-/// `REFERENCES parent [(columns)]` and its actions, up to the next constraint.
-fn references(c: &mut Cursor) -> Option<()> {
-    c.name()?;
+/// `REFERENCES parent [(columns)]` and its clauses, up to the next constraint, as the foreign key
+/// of `columns`: parent names as written, NO ACTION where no action is given, the last of two
+/// ON DELETE (or ON UPDATE) clauses winning, as SQLite reads them.
+fn references(c: &mut Cursor, columns: Vec<String>) -> Option<ForeignKey> {
+    let parent = c.name()?;
+    let mut parent_columns = Vec::new();
     if c.peek_punct(b'(') {
-        c.group()?;
+        name_list(c, &mut parent_columns)?;
     }
+    let (mut on_delete, mut on_update) = (NO_ACTION, NO_ACTION);
     loop {
         if c.eat("ON") {
-            if !(c.eat("DELETE") || c.eat("UPDATE")) {
-                return None;
+            let delete = c.eat("DELETE");
+            if !delete {
+                c.expect("UPDATE")?;
             }
-            let action = match (c.eat("SET"), c.eat("NO")) {
-                (true, _) => c.eat("NULL") || c.eat("DEFAULT"),
-                (_, true) => c.eat("ACTION"),
-                _ => c.eat("CASCADE") || c.eat("RESTRICT"),
-            };
-            action.then_some(())?;
+            *if delete {
+                &mut on_delete
+            } else {
+                &mut on_update
+            } = action(c)?;
         } else if c.eat("MATCH") {
             c.name()?;
         } else if c.eat("DEFERRABLE") || (c.next_is_word(1, "DEFERRABLE") && c.eat("NOT")) {
@@ -321,24 +397,48 @@ fn references(c: &mut Cursor) -> Option<()> {
                 return None;
             }
         } else {
-            return Some(());
+            return Some(ForeignKey {
+                columns,
+                parent,
+                parent_columns,
+                on_delete: on_delete.to_string(),
+                on_update: on_update.to_string(),
+            });
         }
     }
 }
 
+const NO_ACTION: &str = "NO ACTION";
+
+/// A foreign key action, spelled as `pragma_foreign_key_list` spells it.
+fn action(c: &mut Cursor) -> Option<&'static str> {
+    if c.eat("SET") {
+        return match (c.eat("NULL"), c.eat("DEFAULT")) {
+            (true, _) => Some("SET NULL"),
+            (_, true) => Some("SET DEFAULT"),
+            _ => None,
+        };
+    }
+    if c.eat("NO") {
+        return c.eat("ACTION").then_some(NO_ACTION);
+    }
+    ["CASCADE", "RESTRICT"].into_iter().find(|a| c.eat(a))
+}
+
 /// Table constraints, which may follow each other without commas; a PRIMARY KEY's columns go
-/// into `key`, CHECK expressions into `checks`.
+/// into `key`, CHECK expressions into `checks`, foreign keys into `fks`.
 fn table_constraints(
     c: &mut Cursor,
     key: &mut Vec<String>,
     checks: &mut Vec<String>,
+    fks: &mut Vec<ForeignKey>,
 ) -> Option<()> {
     while c.at_table_constraint() {
         if c.eat("CONSTRAINT") {
             c.name()?;
         } else if c.eat("PRIMARY") {
             c.expect("KEY")?;
-            primary_key_columns(c, key)?;
+            name_list(c, key)?;
             c.conflict()?;
         } else if c.eat("UNIQUE") {
             c.group()?;
@@ -348,19 +448,20 @@ fn table_constraints(
         } else {
             c.expect("FOREIGN")?;
             c.expect("KEY")?;
-            c.group()?;
+            let mut columns = Vec::new();
+            name_list(c, &mut columns)?;
             c.expect("REFERENCES")?;
-            references(c)?;
+            fks.push(references(c, columns)?);
         }
     }
     Some(())
 }
 
-/// `(name [COLLATE x] [ASC|DESC], ...)`; an expression gives up.
-fn primary_key_columns(c: &mut Cursor, key: &mut Vec<String>) -> Option<()> {
+/// `(name [COLLATE x] [ASC|DESC], ...)` into `names`; an expression gives up.
+fn name_list(c: &mut Cursor, names: &mut Vec<String>) -> Option<()> {
     c.expect_punct(b'(')?;
     loop {
-        key.push(c.name()?);
+        names.push(c.name()?);
         if c.eat("COLLATE") {
             c.name()?;
         }
@@ -377,7 +478,15 @@ struct Cursor<'a> {
     at: usize,
 }
 
-impl Cursor<'_> {
+impl<'a> Cursor<'a> {
+    fn new(sql: &'a str) -> Option<Self> {
+        Some(Cursor {
+            sql,
+            tokens: tokens(sql)?,
+            at: 0,
+        })
+    }
+
     fn peek(&self) -> Option<Token> {
         self.tokens.get(self.at).copied()
     }

@@ -1,17 +1,12 @@
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
 
 use super::*;
 
-fn corpus() -> PathBuf {
-    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    std::env::var_os("LITESCOPE_CORPUS")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([beside, PathBuf::from("/work/shared/corpus")])
-        .find(|p| p.is_dir())
-        .expect("the shared corpus: set LITESCOPE_CORPUS to its folder")
+/// The columns [`table_text`] reads.
+fn columns(sql: &str) -> Option<Vec<Column>> {
+    table_text(sql).and_then(|t| t.columns)
 }
 
 fn pragma_columns(conn: &Connection, table: &str) -> Vec<Column> {
@@ -35,9 +30,46 @@ fn pragma_columns(conn: &Connection, table: &str) -> Vec<Column> {
     rows.unwrap().collect::<Result<_, _>>().unwrap()
 }
 
-/// Compares the text reader with the pragma on every table it reads in `path`; returns the
-/// tables it read and those it left to the pragma.
-fn compare(path: &Path) -> (Vec<String>, Vec<String>) {
+/// A foreign key row as `pragma_foreign_key_list` gives it: `(table, from, to, on_update,
+/// on_delete)`.
+type FkRow = (String, String, Option<String>, String, String);
+
+/// The rows of `fks` in the pragma's order: the last declared first.
+fn fk_rows(fks: &[ForeignKey]) -> Vec<FkRow> {
+    let mut rows = Vec::new();
+    for fk in fks.iter().rev() {
+        for (i, from) in fk.columns.iter().enumerate() {
+            let to = fk.parent_columns.get(i).cloned();
+            let actions = (fk.on_update.clone(), fk.on_delete.clone());
+            rows.push((fk.parent.clone(), from.clone(), to, actions.0, actions.1));
+        }
+    }
+    rows
+}
+
+fn pragma_fk_rows(conn: &Connection, table: &str) -> Vec<FkRow> {
+    let sql = "SELECT \"table\", \"from\", \"to\", on_update, on_delete \
+               FROM pragma_foreign_key_list(?1) ORDER BY id, seq";
+    let mut stmt = conn.prepare(sql).unwrap();
+    let rows = stmt.query_map([table], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    });
+    rows.unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+/// What [`compare`] found in one file.
+#[derive(Default)]
+struct Compared {
+    /// Tables whose columns were read from their text.
+    read: Vec<String>,
+    /// Tables whose columns were left to the pragma.
+    left: Vec<String>,
+    /// Foreign key rows read from the text.
+    fk_rows: usize,
+}
+
+/// Compares the text reader with the pragmas on every table it reads in `path`.
+fn compare(path: &Path) -> Compared {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let mut stmt = conn
         .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql NOT NULL")
@@ -47,39 +79,37 @@ fn compare(path: &Path) -> (Vec<String>, Vec<String>) {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    let (mut read, mut left) = (Vec::new(), Vec::new());
+    let mut out = Compared::default();
     for (name, sql) in tables {
-        match columns(&sql) {
+        let text = table_text(&sql);
+        if let Some(text) = &text {
+            let rows = fk_rows(&text.foreign_keys);
+            assert_eq!(rows, pragma_fk_rows(&conn, &name), "{sql}");
+            out.fk_rows += rows.len();
+        }
+        match text.and_then(|t| t.columns) {
             Some(cols) => {
                 assert_eq!(cols, pragma_columns(&conn, &name), "{sql}");
-                read.push(name);
+                out.read.push(name);
             }
-            None => left.push(name),
+            None => out.left.push(name),
         }
     }
-    (read, left)
+    out
 }
 
 #[test]
 fn reads_the_corpus_tables_as_the_pragma_does() {
     let dir = tempfile::tempdir().unwrap();
-    let mut read = 0;
-    for sub in ["db", "edge"] {
-        for entry in std::fs::read_dir(corpus().join(sub)).unwrap() {
-            let src = entry.unwrap().path();
-            if !src.is_file() {
-                continue;
-            }
-            let path = dir.path().join(src.file_name().unwrap());
-            std::fs::copy(&src, &path).unwrap();
-            let readable = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .and_then(|c| c.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(())));
-            if readable.is_ok() {
-                read += compare(&path).0.len();
-            }
-        }
-    }
+    let files = crate::engine::test_corpus::readable_copies(dir.path());
+    let compared: Vec<Compared> = files.iter().map(|path| compare(path)).collect();
+    let read: usize = compared.iter().map(|c| c.read.len()).sum();
     assert!(read > 150, "only {read} corpus tables read from their text");
+    let fk_rows: usize = compared.iter().map(|c| c.fk_rows).sum();
+    assert!(
+        fk_rows > 20,
+        "only {fk_rows} corpus foreign key columns read from the text"
+    );
 }
 
 /// DDL this reader must read as the pragma does.
@@ -102,11 +132,16 @@ const READ: &[&str] = &[
     "CREATE TABLE t(a); ALTER TABLE t ADD COLUMN b TEXT NOT NULL DEFAULT 'x'; \
      ALTER TABLE t RENAME COLUMN a TO \"new a\"",
     "CREATE TABLE t(a INTEGER, b TEXT, PRIMARY KEY(b, a))",
+    "CREATE TABLE p(Id INTEGER PRIMARY KEY, k TEXT UNIQUE); CREATE TABLE t(ID INTEGER PRIMARY KEY, \
+     PId REFERENCES P, k2, x references p(id) match full deferrable initially deferred, \
+     FOREIGN KEY (pid, K2) REFERENCES \"P\"(\"ID\", [k]) ON DELETE CASCADE \
+     ON UPDATE SET NULL ON DELETE RESTRICT, CONSTRAINT f FOREIGN KEY (x) REFERENCES p ON UPDATE SET DEFAULT)",
 ];
 
 /// DDL this reader leaves to the pragma.
 const LEFT: &[&str] = &[
     "CREATE TABLE t(a INT PRIMARY KEY, b) WITHOUT ROWID",
+    "CREATE TABLE t(a INT PRIMARY KEY, b INT REFERENCES t(a) ON UPDATE CASCADE) STRICT, WITHOUT ROWID",
     "CREATE TABLE t(a TEXT PRIMARY KEY, b ANY) STRICT",
     "CREATE TABLE t(a INT, b INT GENERATED ALWAYS AS (a * 2) VIRTUAL, c AS (a + 1) STORED)",
     "CREATE TABLE t(a \"my type\")",
@@ -117,14 +152,23 @@ const LEFT: &[&str] = &[
 #[test]
 fn reads_awkward_ddl_as_the_pragma_does_or_leaves_it() {
     let dir = tempfile::tempdir().unwrap();
+    let mut fk_rows = 0;
     for (i, sql) in READ.iter().chain(LEFT).enumerate() {
         let path = dir.path().join(format!("{i}.db"));
         Connection::open(&path).unwrap().execute_batch(sql).unwrap();
-        let (read, left) = compare(&path);
+        let compared = compare(&path);
         // An FTS5 table's shadow tables are ordinary tables, read from their text.
-        let table = if READ.contains(sql) { &read } else { &left };
+        let table = match READ.contains(sql) {
+            true => &compared.read,
+            false => &compared.left,
+        };
         assert!(table.iter().any(|t| t == "t" || t == "wé"), "{sql}");
+        fk_rows += compared.fk_rows;
     }
+    assert_eq!(
+        fk_rows, 9,
+        "every foreign key column of the DDL above, read from its text"
+    );
 }
 
 #[test]
