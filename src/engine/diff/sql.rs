@@ -303,12 +303,7 @@ fn rebuild_context(a: &Schema, b: &Schema, rebuilt: &HashSet<String>) -> Schema 
         .chain(b.indexes.iter().filter(|i| on_rebuilt(&i.table)))
         .cloned()
         .collect();
-    Schema {
-        tables: a.tables.clone(),
-        indexes,
-        views: a.views.clone(),
-        triggers: Vec::new(),
-    }
+    Schema::new(a.tables.clone(), indexes, a.views.clone(), Vec::new())
 }
 
 fn apply(context: &Schema, plan: &Plan) -> Result<Vec<String>> {

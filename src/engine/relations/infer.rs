@@ -1,6 +1,8 @@
 //! Inferring relations nobody declared: a column named like a table's key (`user_id` → `users`),
 //! of a compatible type, kept only when most of its values match a parent key.
 
+use std::collections::HashSet;
+
 use super::*;
 
 /// The base name a column refers to: `user_id`, `userId`, `UserID` → `user`.
@@ -33,12 +35,13 @@ pub(super) fn parent_table<'a>(
             .map_or(String::new(), |b| format!("{b}ies")),
     ];
     let squashed = base.replace('_', "");
-    schema.tables.iter().find(|t| {
-        t.kind == TableKind::Table && {
-            let n = t.name.to_ascii_lowercase();
-            names.contains(&n) || n == squashed || n == format!("{squashed}s")
-        }
-    })
+    let squashed = [format!("{squashed}s"), squashed];
+    names
+        .iter()
+        .chain(&squashed)
+        .filter(|n| !n.is_empty())
+        .filter_map(|n| schema.table(n))
+        .find(|t| t.kind == TableKind::Table)
 }
 
 /// The parent's single-column key: its primary key, else a column named `id` under a UNIQUE index.
@@ -94,11 +97,13 @@ pub(super) fn compatible(a: &Column, b: &Column) -> bool {
 }
 
 pub(super) fn candidates(schema: &Schema, declared: &[Relation]) -> Vec<Relation> {
-    let covered = |t: &str, c: &str| {
-        declared.iter().any(|r| {
-            r.child.eq_ignore_ascii_case(t) && r.columns.iter().any(|x| x.eq_ignore_ascii_case(c))
-        })
-    };
+    let declared: HashSet<(String, String)> = declared
+        .iter()
+        .flat_map(|r| r.columns.iter().map(|c| (r.child.clone(), c.clone())))
+        .map(|(t, c)| (t.to_ascii_lowercase(), c.to_ascii_lowercase()))
+        .collect();
+    let covered =
+        |t: &str, c: &str| declared.contains(&(t.to_ascii_lowercase(), c.to_ascii_lowercase()));
     let mut out = Vec::new();
     for child in schema.tables.iter().filter(|t| t.kind == TableKind::Table) {
         for col in &child.columns {

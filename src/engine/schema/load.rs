@@ -97,12 +97,7 @@ pub fn load(conn: &Connection, detail: Detail) -> rusqlite::Result<Schema> {
             sql: e.sql.clone().unwrap_or_default(),
         })
         .collect();
-    Ok(Schema {
-        tables,
-        indexes,
-        views,
-        triggers,
-    })
+    Ok(Schema::new(tables, indexes, views, triggers))
 }
 
 fn is_catalog(name: &str) -> bool {

@@ -9,7 +9,8 @@
 //! reach nothing, or worse, another object whose real name is the escaped text.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -198,19 +199,115 @@ pub struct Schema {
     pub indexes: Vec<Index>,
     pub views: Vec<View>,
     pub triggers: Vec<Trigger>,
+    #[serde(skip)]
+    lookup: Lookup,
+}
+
+/// Tables and indexes by lower-case name, built on the first lookup. Rules, relations and the
+/// diff ask for tables by name in loops over the tables, which a search each time would make
+/// grow with the square of a 10,000-table schema. It is never compared, cloned or printed: it
+/// only answers lookups, and a clone whose tables then change builds its own.
+#[derive(Default)]
+struct Lookup(OnceLock<Maps>);
+
+struct Maps {
+    /// The address and length of the vectors the maps were built from: a schema whose tables or
+    /// indexes were added or removed since is searched instead.
+    built_from: [usize; 4],
+    tables: HashMap<String, usize>,
+    indexes_of: HashMap<String, Vec<usize>>,
+}
+
+impl Maps {
+    fn of(schema: &Schema) -> Maps {
+        let mut tables = HashMap::new();
+        for (i, t) in schema.tables.iter().enumerate() {
+            tables.entry(t.name.to_ascii_lowercase()).or_insert(i);
+        }
+        let mut indexes_of: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, index) in schema.indexes.iter().enumerate() {
+            let table = index.table.to_ascii_lowercase();
+            indexes_of.entry(table).or_default().push(i);
+        }
+        Maps {
+            built_from: Maps::shape(schema),
+            tables,
+            indexes_of,
+        }
+    }
+
+    fn shape(schema: &Schema) -> [usize; 4] {
+        let (t, i) = (&schema.tables, &schema.indexes);
+        [t.as_ptr() as usize, t.len(), i.as_ptr() as usize, i.len()]
+    }
+}
+
+impl Clone for Lookup {
+    fn clone(&self) -> Self {
+        Lookup::default()
+    }
+}
+
+impl PartialEq for Lookup {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Lookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Lookup")
+    }
 }
 
 impl Schema {
+    pub fn new(
+        tables: Vec<Table>,
+        indexes: Vec<Index>,
+        views: Vec<View>,
+        triggers: Vec<Trigger>,
+    ) -> Schema {
+        Schema {
+            tables,
+            indexes,
+            views,
+            triggers,
+            lookup: Lookup::default(),
+        }
+    }
+
+    /// The maps, unless the tables or indexes changed since they were built.
+    fn maps(&self) -> Option<&Maps> {
+        let maps = self.lookup.0.get_or_init(|| Maps::of(self));
+        (maps.built_from == Maps::shape(self)).then_some(maps)
+    }
+
+    /// The table named `name`, in any case, as SQLite matches names.
     pub fn table(&self, name: &str) -> Option<&Table> {
-        self.tables
-            .iter()
-            .find(|t| t.name.eq_ignore_ascii_case(name))
+        match self.maps() {
+            Some(maps) => {
+                let at = maps.tables.get(&name.to_ascii_lowercase())?;
+                self.tables.get(*at)
+            }
+            None => self
+                .tables
+                .iter()
+                .find(|t| t.name.eq_ignore_ascii_case(name)),
+        }
     }
 
     pub fn indexes_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Index> + 'a {
-        self.indexes
-            .iter()
-            .filter(move |i| i.table.eq_ignore_ascii_case(table))
+        let at: Vec<usize> = match self.maps() {
+            Some(maps) => maps
+                .indexes_of
+                .get(&table.to_ascii_lowercase())
+                .cloned()
+                .unwrap_or_default(),
+            None => (0..self.indexes.len())
+                .filter(|&i| self.indexes[i].table.eq_ignore_ascii_case(table))
+                .collect(),
+        };
+        at.into_iter().map(|i| &self.indexes[i])
     }
 
     /// False for a table or view whose name is not UTF-8: SQL cannot name it.
@@ -257,4 +354,45 @@ pub enum Detail {
     Names,
     /// Everything.
     Full,
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    fn schema(sql: &str) -> Schema {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(sql).unwrap();
+        load(&conn, Detail::Full).unwrap()
+    }
+
+    #[test]
+    fn lookups_match_names_in_any_case_and_follow_changes_to_the_tables() {
+        let mut s = schema(
+            "CREATE TABLE Users(id INTEGER PRIMARY KEY, email TEXT UNIQUE);
+             CREATE TABLE posts(id INTEGER PRIMARY KEY, user_id INT);
+             CREATE INDEX posts_user ON posts(user_id);",
+        );
+        assert_eq!(s.table("USERS").map(|t| t.name.as_str()), Some("Users"));
+        assert!(s.table("nobody").is_none());
+        let names = |s: &Schema, t: &str| -> Vec<String> {
+            s.indexes_of(t).map(|i| i.name.clone()).collect()
+        };
+        assert_eq!(names(&s, "Posts"), ["posts_user"]);
+        assert_eq!(names(&s, "users"), ["sqlite_autoindex_Users_1"]);
+
+        let mut clone = s.clone();
+        clone.tables.retain(|t| t.name != "Users");
+        assert!(clone.table("users").is_none());
+        assert_eq!(clone.table("posts").map(|t| t.name.as_str()), Some("posts"));
+
+        let mut added = s.tables[1].clone();
+        added.name = "later".into();
+        s.tables.push(added);
+        s.indexes.clear();
+        assert_eq!(s.table("LATER").map(|t| t.name.as_str()), Some("later"));
+        assert!(names(&s, "posts").is_empty());
+    }
 }
