@@ -224,3 +224,43 @@ fn the_schema_tree_keeps_its_selection_when_lines_above_it_go() {
     assert_eq!(selected(&app), before, "the selection follows items");
     assert_eq!(app.panels.get::<Schema>().unwrap().selected, line - 1);
 }
+
+#[test]
+fn a_migration_another_process_records_shows_as_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("migrations");
+    std::fs::create_dir(&folder).unwrap();
+    for (name, table) in [("1_users.sql", "users"), ("2_tags.sql", "tags")] {
+        let text = format!("-- migrate:up\nCREATE TABLE {table} (id INTEGER PRIMARY KEY);\n");
+        std::fs::write(folder.join(name), text).unwrap();
+    }
+    let db = dir.path().join("app.db");
+    common::build(
+        &db,
+        "PRAGMA journal_mode = WAL;
+         CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);
+         INSERT INTO schema_migrations VALUES ('1');
+         CREATE TABLE users (id INTEGER PRIMARY KEY);",
+    );
+    let mut app = open(&db);
+    key(&mut app, KeyCode::Char('7'));
+    app.settle(Duration::from_secs(10));
+    assert!(
+        screen(&app).contains("1 applied · 1 pending"),
+        "{}",
+        screen(&app)
+    );
+    let other = Connection::open(&db).unwrap();
+    other
+        .execute_batch(
+            "BEGIN; CREATE TABLE tags (id INTEGER PRIMARY KEY);
+             INSERT INTO schema_migrations VALUES ('2'); COMMIT;",
+        )
+        .unwrap();
+    let seen = run_until(&mut app, Duration::from_secs(5), |app| {
+        let shown = screen(app);
+        shown.contains("dbmate (schema_migrations) · 2 applied")
+            && shown.contains("applied  2  tags")
+    });
+    assert!(seen, "{}", screen(&app));
+}

@@ -5,6 +5,7 @@
 //! [`migrate::fix`](crate::engine::migrate::fix).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::engine::error::Error;
@@ -17,13 +18,17 @@ use crate::engine::worker::{is, Ctx, Job, Queued};
 pub struct MigrationsJob {
     /// The folder the user gave; none to look beside the database.
     pub dir: Option<PathBuf>,
+    /// The folder as last read, when it has not changed since: after another process's commit
+    /// only the tracking can have changed, and reading and hashing every file again would be
+    /// wasted on a database written many times a second.
+    pub known: Option<Arc<Folder>>,
 }
 
 /// The folder used and what it holds beside the database's status; no folder when none was
 /// given and none is beside the database (the status then lists what the tracking records).
 #[derive(Debug, Clone)]
 pub struct MigrationsRead {
-    pub folder: Option<Folder>,
+    pub folder: Option<Arc<Folder>>,
     pub status: Status,
 }
 
@@ -48,14 +53,25 @@ impl Job for MigrationsJob {
 
     fn run(&self, ctx: &mut Ctx<'_, ()>) -> Result<MigrationsRead, Error> {
         let path = ctx.session().found.path.clone();
-        let dir = folder_for(self.dir.as_ref(), &path);
+        let dir = match self.known {
+            Some(_) => None,
+            None => folder_for(self.dir.as_ref(), &path),
+        };
         let conn = ctx.conn()?;
-        let read = match &dir {
-            Some(dir) => migrate::read(conn, &path, dir).map(|(folder, status)| MigrationsRead {
-                folder: Some(folder),
-                status,
-            }),
-            None => migrate::read_tracking(conn, &path).map(|status| MigrationsRead {
+        let read = match (&self.known, &dir) {
+            (Some(folder), _) => {
+                migrate::read_against(conn, &path, folder).map(|status| MigrationsRead {
+                    folder: Some(folder.clone()),
+                    status,
+                })
+            }
+            (None, Some(dir)) => {
+                migrate::read(conn, &path, dir).map(|(folder, status)| MigrationsRead {
+                    folder: Some(Arc::new(folder)),
+                    status,
+                })
+            }
+            (None, None) => migrate::read_tracking(conn, &path).map(|status| MigrationsRead {
                 folder: None,
                 status,
             }),

@@ -53,6 +53,15 @@ enum Read {
     Failed(String),
 }
 
+/// What a read of a database's migrations reads again.
+#[derive(Clone, Copy)]
+enum Again {
+    /// The folder and the tracking: when first shown, and when the folder changed.
+    All,
+    /// The tracking alone, against the folder as last read: after the database was read again.
+    Tracking,
+}
+
 #[derive(Default)]
 pub struct Migrations {
     rows: DatabaseRows,
@@ -75,13 +84,19 @@ pub struct Migrations {
 }
 
 impl Migrations {
-    /// Reads database `db`'s migrations; the answer replaces what is shown.
-    fn read(&mut self, db: usize, ctx: &mut Ctx) {
+    /// Reads database `db`'s migrations, its folder too unless `again` and the folder is
+    /// known (see [`MigrationsJob::known`]); the answer replaces what is shown.
+    fn read(&mut self, db: usize, again: Again, ctx: &mut Ctx) {
         if !ctx.view.dbs.get(db).is_some_and(|d| d.is_ok()) {
             return;
         }
+        let known = match (again, self.reads.get(&db)) {
+            (Again::Tracking, Some(Read::Done(read))) => read.folder.clone(),
+            _ => None,
+        };
         let job = MigrationsJob {
             dir: ctx.view.migrations.clone(),
+            known,
         };
         ctx.send(db, job, move |panel: &mut Migrations, ctx, _, result| {
             panel.answered(db, result, ctx);
@@ -242,7 +257,7 @@ impl Migrations {
                     Err(e) => ctx.fail(db, e),
                 }
                 ctx.push(Command::Reload(db));
-                p.read(db, ctx);
+                p.read(db, Again::Tracking, ctx);
             },
         );
         self.running = Some(id);
@@ -375,13 +390,13 @@ impl Panel for Migrations {
             return;
         }
         for db in 0..ctx.view.dbs.len() {
-            self.read(db, ctx);
+            self.read(db, Again::All, ctx);
         }
     }
 
     fn schema_read(&mut self, db: usize, ctx: &mut Ctx) {
         if self.active {
-            self.read(db, ctx);
+            self.read(db, Again::Tracking, ctx);
         }
     }
 
@@ -393,7 +408,7 @@ impl Panel for Migrations {
             .map(|(db, _)| *db)
             .collect();
         for db in dbs {
-            self.read(db, ctx);
+            self.read(db, Again::All, ctx);
         }
     }
 
