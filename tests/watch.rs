@@ -153,7 +153,7 @@ fn a_deleted_then_recreated_file_is_said_and_read_again() {
 /// A session that has read `db` once, as the TUI's worker has before it looks for changes.
 fn read_once(db: &Path) -> Session {
     let found = discover(&[db.to_path_buf()]).unwrap().remove(0);
-    let mut session = Session::new(found);
+    let mut session = Session::new(found).watching();
     pipeline::read(&mut session, Depth::SCHEMA, false);
     session
 }

@@ -120,14 +120,16 @@ fn read_model<T>(
     then: impl FnOnce(&Database, &Conn) -> T,
 ) -> (Database, Option<T>) {
     session.close();
-    let mut seen = Seen::now(&session.found.path);
+    let mut seen = session.is_watched().then(|| Seen::now(&session.found.path));
     let mut done = None;
     let db = match database::precheck(&session.found) {
         Err(failed) => *failed,
         Ok(mut db) => {
             match session.conn(cancelled) {
                 Ok(conn) => {
-                    seen.data_version = look::data_version(conn).ok();
+                    if let Some(seen) = &mut seen {
+                        seen.data_version = look::data_version(conn).ok();
+                    }
                     done = db.read_then(conn, depth, then);
                 }
                 Err(e) => db.fail(&e),
@@ -135,7 +137,9 @@ fn read_model<T>(
             db
         }
     };
-    session.set_seen(seen);
+    if let Some(seen) = seen {
+        session.set_seen(seen);
+    }
     (db, done)
 }
 

@@ -21,6 +21,8 @@ pub struct Session {
     /// The last model read, shared with jobs without copying it.
     model: Option<Arc<Database>>,
     stopper: Arc<Mutex<Option<Stopper>>>,
+    /// Whether reads record what they saw of the file (see [`Session::watching`]).
+    watched: bool,
     /// What the last read saw of the file, to tell later whether another process has committed.
     seen: Option<Seen>,
     /// The model as it was before another process's first commit was read, kept from then on
@@ -71,6 +73,7 @@ impl Session {
             conn: None,
             model: None,
             stopper: stop.0.clone(),
+            watched: false,
             seen: None,
             opened: None,
         }
@@ -143,6 +146,18 @@ impl Session {
     /// connection the pool closed (see [`Seen`]).
     pub fn open_conn(&self) -> Option<&Conn> {
         self.conn.as_ref()
+    }
+
+    /// The session, its reads recording what they saw of the file for a later look (see
+    /// [`look`](super::watch::look)): a worker's session, which the TUI watches. A one-shot read
+    /// (the CLI's) spares those system calls and `PRAGMA data_version`.
+    pub fn watching(mut self) -> Session {
+        self.watched = true;
+        self
+    }
+
+    pub fn is_watched(&self) -> bool {
+        self.watched
     }
 
     pub fn seen(&mut self) -> Option<&mut Seen> {

@@ -125,7 +125,7 @@ impl Slot {
         let stop = StopHandle::default();
         Slot {
             db,
-            session: Mutex::new(Session::with_stop(found, &stop)),
+            session: Mutex::new(Session::with_stop(found, &stop).watching()),
             stop,
             flags: Flags::default(),
         }
