@@ -264,3 +264,23 @@ fn a_migration_another_process_records_shows_as_applied() {
     });
     assert!(seen, "{}", screen(&app));
 }
+
+#[test]
+fn the_overview_lists_the_first_changes_since_opening_and_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    common::build(&db, &format!("PRAGMA journal_mode = WAL; {ITEMS}"));
+    let mut app = open(&db);
+    app.settle(Duration::from_secs(10));
+    let created: String = (1..=8)
+        .map(|k| format!("CREATE TABLE added_{k} (x);"))
+        .collect();
+    let other = Connection::open(&db).unwrap();
+    other.execute_batch(&created).unwrap();
+    let seen = run_until(&mut app, Duration::from_secs(5), |app| {
+        screen(app).contains("… and 3 more")
+    });
+    let shown = screen(&app);
+    assert!(seen, "{shown}");
+    assert_eq!(shown.matches("schema: table added_").count(), 5, "{shown}");
+}

@@ -268,13 +268,19 @@ fn since_opened(db: &Db, t: &Theme) -> Vec<Line<'static>> {
         let noun = if r.delta().abs() == 1 { "row" } else { "rows" };
         format!("{}  {:+} {noun} ({now})", r.table, r.delta())
     });
-    let schema = schema_changes(&since.schema);
-    for (kind, all) in [("", rows.collect::<Vec<_>>()), ("schema: ", schema)] {
-        for text in all.iter().take(SINCE_SHOWN) {
+    let d = &since.schema;
+    let schema_count = d.only_in_a.len() + d.only_in_b.len() + d.changed.len();
+    // Only the lines shown are built: a schema rewritten wholesale changes thousands of objects.
+    let parts: [(&str, Box<dyn Iterator<Item = String>>, usize); 2] = [
+        ("", Box::new(rows), since.rows.len()),
+        ("schema: ", Box::new(schema_changes(d)), schema_count),
+    ];
+    for (kind, all, count) in parts {
+        for text in all.take(SINCE_SHOWN) {
             lines.push(Line::styled(format!("  {kind}{text}"), t.text));
         }
-        if all.len() > SINCE_SHOWN {
-            let more = format!("  … and {} more", all.len() - SINCE_SHOWN);
+        if count > SINCE_SHOWN {
+            let more = format!("  … and {} more", count - SINCE_SHOWN);
             lines.push(Line::styled(more, t.dim));
         }
     }
@@ -282,7 +288,7 @@ fn since_opened(db: &Db, t: &Theme) -> Vec<Line<'static>> {
 }
 
 /// One line per object of a schema diff, opened side first.
-fn schema_changes(diff: &Diff) -> Vec<String> {
+fn schema_changes(diff: &Diff) -> impl Iterator<Item = String> + '_ {
     let added = diff.only_in_b.iter().map(|o| (o, "added"));
     let dropped = diff.only_in_a.iter().map(|o| (o, "dropped"));
     let changed = diff.changed.iter().map(|c| {
@@ -293,7 +299,6 @@ fn schema_changes(diff: &Diff) -> Vec<String> {
         .chain(dropped)
         .map(|(o, how)| format!("{} {} {how}", o.kind.label(), o.name))
         .chain(changed)
-        .collect()
 }
 
 fn findings_summary(view: &View, db: &Db) -> Vec<Line<'static>> {
