@@ -1,5 +1,5 @@
-//! The shared corpus of real databases, for the engine's unit tests (the integration tests have
-//! their own in `tests/common`). Files are copied before they are opened.
+//! The shared corpus of real databases, for the engine's unit tests and, through
+//! `tests/common`, the integration tests. Files are copied before they are opened.
 
 use std::path::{Path, PathBuf};
 

@@ -12,16 +12,14 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
 
+/// The engine's unit tests find the corpus the same way.
+#[path = "../../src/engine/test_corpus.rs"]
+mod test_corpus;
+
 /// The shared corpus of real databases, read-only: `$LITESCOPE_CORPUS`, else `../shared/corpus`
 /// beside the checkout, else the workplace's `/work/shared/corpus`.
 pub fn corpus() -> PathBuf {
-    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    std::env::var_os("LITESCOPE_CORPUS")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([beside, PathBuf::from("/work/shared/corpus")])
-        .find(|p| p.is_dir())
-        .expect("the shared corpus: set LITESCOPE_CORPUS to its folder")
+    test_corpus::dir()
 }
 
 /// Copies `rel` (a file or folder of the corpus) into a new temp dir and returns the dir.
