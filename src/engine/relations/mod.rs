@@ -346,6 +346,8 @@ fn new_relation(
         method: None,
     };
     rel.fix = clean_fix(child, &rel);
+    // `format!` leaves up to twice the text's length allocated, kept with the audit.
+    rel.fix.shrink_to_fit();
     rel
 }
 

@@ -349,6 +349,8 @@ impl FillTarget for Column {
                 .get_or_insert_with(|| format!("column {}: {NAME_NOT_UTF8}", bad.name));
         }
         table.columns = items;
+        // Read row by row, the list has room for up to twice its columns, kept with the model.
+        table.columns.shrink_to_fit();
     }
 }
 
@@ -454,7 +456,9 @@ fn load_indexes(
         .collect();
     let keys = index_keys(conn)?;
     let lists = index_lists(conn, tables)?;
-    let mut out = Vec::new();
+    // Sized up front: grown by doubling, a 10,000-table schema's indexes would keep room for
+    // twice as many (a megabyte) for as long as the model lives.
+    let mut out = Vec::with_capacity(lists.values().map(Vec::len).sum());
     for table in tables.iter().filter(|t| t.has_btree()) {
         for (name, unique, origin, partial) in lists.get(&table.name).into_iter().flatten() {
             // A WITHOUT ROWID table's key index has no sqlite_schema entry, so the joined query

@@ -37,7 +37,10 @@ struct Token {
 /// The columns of the table `sql` creates, or `None` when the text holds anything this reader
 /// does not handle.
 pub(super) fn columns(sql: &str) -> Option<Vec<Column>> {
-    parse(sql).filter(|p| !p.options).map(|p| p.columns)
+    let mut columns = parse(sql).filter(|p| !p.options)?.columns;
+    // Pushed one by one, the list has room for up to twice its columns, kept with the model.
+    columns.shrink_to_fit();
+    Some(columns)
 }
 
 /// What the CREATE TABLE `sql` says beyond the columns pragma, or `None` when the text holds
