@@ -498,7 +498,7 @@ mod tests {
     fn column(name: &str) -> crate::engine::schema::Column {
         crate::engine::schema::Column {
             name: name.into(),
-            decl_type: String::new(),
+            decl_type: Default::default(),
             notnull: false,
             pk: 0,
             default: None,

@@ -154,7 +154,7 @@ fn plan(ta: &Table, tb: &Table) -> Result<(Vec<String>, Vec<String>), &'static s
     let columns = key
         .iter()
         .cloned()
-        .chain(rest.map(|c| c.name.clone()))
+        .chain(rest.map(|c| c.name.to_string()))
         .collect();
     Ok((key, columns))
 }

@@ -285,7 +285,7 @@ fn droppable(a: &Schema, diff: &Diff, ta: &Table, da: &Definition, col: &str) ->
             .filter(|t| stays(Kind::Trigger, &t.name))
             .any(|t| normal(&t.sql).contains(&table));
     let refused = in_key || indexed || checked || in_fk || named_by_other;
-    (!refused).then(|| c.name.clone())
+    (!refused).then(|| c.name.to_string())
 }
 
 /// The schema the rebuilds read: A's, with B's indexes on the tables being rebuilt (the rebuild
@@ -382,14 +382,14 @@ fn rebuild_steps(
             .iter_mut()
             .find(|c| c.name.eq_ignore_ascii_case(old));
         if let Some(c) = column {
-            c.name = new.clone();
+            c.name = new.into();
         }
     }
     let dropped: Vec<String> = table
         .columns
         .iter()
         .filter(|c| tb.column(&c.name).is_none())
-        .map(|c| c.name.clone())
+        .map(|c| c.name.to_string())
         .collect();
     let new_keys: Vec<NewKey> = tb
         .foreign_keys

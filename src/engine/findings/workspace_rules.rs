@@ -88,8 +88,8 @@ fn shape_of(t: &Table) -> Shape {
         .iter()
         .map(|c| {
             (
-                c.name.to_ascii_lowercase(),
-                c.decl_type.to_ascii_lowercase(),
+                c.name.to_ascii_lowercase().to_string(),
+                c.decl_type.to_ascii_lowercase().to_string(),
                 c.notnull,
                 c.pk > 0,
             )
@@ -230,7 +230,7 @@ fn column_differences(a: &Table, b: &Table) -> Option<String> {
         x.columns
             .iter()
             .filter(|c| find(y, &c.name).is_none())
-            .map(|c| c.name.clone())
+            .map(|c| c.name.to_string())
             .collect()
     };
     let (only_a, only_b) = (only(a, b), only(b, a));

@@ -128,7 +128,7 @@ pub(super) fn candidates(schema: &Schema, declared: &[Relation]) -> Vec<Relation
             );
             out.push(new_relation(
                 child,
-                vec![col.name.clone()],
+                vec![col.name.to_string()],
                 &parent.name,
                 vec![key],
                 false,

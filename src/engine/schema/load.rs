@@ -212,8 +212,8 @@ fn mark_shadows(tables: &mut [Table], flags: &Flags) {
 fn column_from(r: &Row, at: usize) -> rusqlite::Result<Column> {
     let (name, raw) = names::name(r, at)?;
     Ok(Column {
-        name,
-        decl_type: names::text(r, at + 1)?,
+        name: name.into(),
+        decl_type: names::text(r, at + 1)?.into(),
         notnull: r.get(at + 2)?,
         default: names::opt_text(r, at + 3)?,
         pk: r.get(at + 4)?,

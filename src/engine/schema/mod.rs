@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 mod columns;
@@ -38,11 +39,14 @@ pub enum TableKind {
     System,
 }
 
+/// Names and types are held inline up to 24 bytes ([`CompactString`]): a 10,000-table schema has
+/// some 33,000 columns, whose two short strings each would otherwise cost an allocation, for as
+/// long as the model is kept.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Column {
-    pub name: String,
+    pub name: CompactString,
     #[serde(rename = "type")]
-    pub decl_type: String,
+    pub decl_type: CompactString,
     pub notnull: bool,
     /// Position in the primary key, 1-based; 0 when not part of it.
     pub pk: u32,
@@ -132,7 +136,7 @@ impl Table {
     pub fn primary_key(&self) -> Vec<String> {
         let mut pk: Vec<_> = self.columns.iter().filter(|c| c.pk > 0).collect();
         pk.sort_by_key(|c| c.pk);
-        pk.into_iter().map(|c| c.name.clone()).collect()
+        pk.into_iter().map(|c| c.name.to_string()).collect()
     }
 
     /// True for the tables a user made: not virtual internals, not SQLite's own.

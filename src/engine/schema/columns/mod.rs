@@ -176,8 +176,8 @@ fn column(c: &mut Cursor) -> Option<(Column, ColumnText)> {
     let name = c.name()?;
     let decl_type = decl_type(c)?;
     let mut col = Column {
-        name: name.clone(),
-        decl_type,
+        name: name.as_str().into(),
+        decl_type: decl_type.into(),
         notnull: false,
         pk: 0,
         default: None,

@@ -23,8 +23,8 @@ fn pragma_columns(conn: &Connection, table: &str) -> Vec<Column> {
         .unwrap();
     let rows = stmt.query_map([table], |r| {
         Ok(Column {
-            name: r.get(0)?,
-            decl_type: r.get(1)?,
+            name: r.get::<_, String>(0)?.into(),
+            decl_type: r.get::<_, String>(1)?.into(),
             notnull: r.get(2)?,
             default: r.get(3)?,
             pk: r.get(4)?,
