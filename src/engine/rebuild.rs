@@ -42,9 +42,9 @@ pub struct NewKey {
 impl From<&ForeignKey> for NewKey {
     fn from(fk: &ForeignKey) -> NewKey {
         NewKey {
-            columns: fk.columns.clone(),
-            parent: fk.parent.clone(),
-            parent_columns: fk.parent_columns.clone(),
+            columns: fk.columns.iter().map(ToString::to_string).collect(),
+            parent: fk.parent.to_string(),
+            parent_columns: fk.parent_columns.iter().map(ToString::to_string).collect(),
         }
     }
 }

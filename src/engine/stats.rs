@@ -217,7 +217,7 @@ fn tree_names(schema: &Schema) -> Vec<String> {
     let indexes = schema.indexes.iter().filter(|i| !is_table_key(schema, i));
     std::iter::once("sqlite_schema".to_string())
         .chain(tables.map(|t| t.name.clone()))
-        .chain(indexes.map(|i| i.name.clone()))
+        .chain(indexes.map(|i| i.name.to_string()))
         .collect()
 }
 
@@ -334,7 +334,7 @@ fn apply_btrees(schema: &mut Schema, btrees: &HashMap<String, Btree>) {
         .map(|i| is_table_key(schema, i))
         .collect();
     for (i, key) in schema.indexes.iter_mut().zip(keys) {
-        if let Some(b) = btrees.get(&i.name) {
+        if let Some(b) = btrees.get(i.name.as_str()) {
             i.bytes = Some(b.bytes);
         } else if key {
             i.bytes = Some(0);

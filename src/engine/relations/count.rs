@@ -3,6 +3,7 @@
 //! and a join where keys do not fit; in slices where a read lock delays writers.
 
 use super::*;
+use compact_str::CompactString;
 
 /// One relation being counted during its child table's scan.
 pub(super) struct Check {
@@ -517,7 +518,7 @@ fn indexes_led_by<'a>(
     columns: &'a [String],
 ) -> impl Iterator<Item = &'a Index> + 'a {
     let n = columns.len();
-    let wanted = move |c: &String| columns.iter().any(|p| p.eq_ignore_ascii_case(c));
+    let wanted = move |c: &CompactString| columns.iter().any(|p| p.eq_ignore_ascii_case(c));
     schema
         .indexes_of(&table.name)
         .filter(move |i| !i.partial && i.columns.len() >= n && i.columns[..n].iter().all(wanted))

@@ -53,7 +53,7 @@ pub(super) fn parent_key(schema: &Schema, parent: &Table) -> Option<String> {
                     && i.columns.len() == 1
                     && i.columns[0].eq_ignore_ascii_case("id")
             })
-            .map(|i| i.columns[0].clone()),
+            .map(|i| i.columns[0].to_string()),
         _ => None,
     }
 }

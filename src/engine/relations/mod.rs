@@ -309,9 +309,9 @@ fn declared(schema: &Schema) -> Vec<Relation> {
             t.foreign_keys.iter().map(move |fk| {
                 new_relation(
                     t,
-                    fk.columns.clone(),
+                    fk.columns.iter().map(ToString::to_string).collect(),
                     &fk.parent,
-                    fk.parent_columns.clone(),
+                    fk.parent_columns.iter().map(ToString::to_string).collect(),
                     true,
                     "declared".into(),
                 )

@@ -370,17 +370,17 @@ impl FillTarget for FkPart {
         for p in items {
             match fks.last_mut() {
                 Some((id, fk)) if *id == p.id => {
-                    fk.columns.push(p.from);
-                    fk.parent_columns.extend(p.to);
+                    fk.columns.push(p.from.into());
+                    fk.parent_columns.extend(p.to.map(Into::into));
                 }
                 _ => fks.push((
                     p.id,
                     ForeignKey {
-                        columns: vec![p.from],
-                        parent: p.parent,
-                        parent_columns: p.to.into_iter().collect(),
-                        on_delete: p.on_delete,
-                        on_update: p.on_update,
+                        columns: vec![p.from.into()],
+                        parent: p.parent.into(),
+                        parent_columns: p.to.into_iter().map(Into::into).collect(),
+                        on_delete: p.on_delete.into(),
+                        on_update: p.on_update.into(),
                     },
                 )),
             }
@@ -428,20 +428,19 @@ fn resolve_implicit_parent_keys(tables: &mut [Table]) {
         .collect();
     for fk in tables.iter_mut().flat_map(|t| t.foreign_keys.iter_mut()) {
         if fk.parent_columns.is_empty() {
-            if let Some(pk) = keys.get(&fk.parent.to_ascii_lowercase()) {
-                fk.parent_columns = pk.clone();
+            if let Some(pk) = keys.get(fk.parent.to_ascii_lowercase().as_str()) {
+                fk.parent_columns = pk.iter().map(Into::into).collect();
             }
         }
     }
 }
 
-fn origin_name(code: &str) -> String {
+fn origin_name(code: &str) -> &'static str {
     match code {
         "pk" => "primary-key",
         "u" => "unique",
         _ => "created",
     }
-    .to_string()
 }
 
 fn load_indexes(
@@ -479,8 +478,8 @@ fn load_indexes(
             };
             let sql = sql_of.get(name.as_str()).copied().flatten();
             out.push(Index {
-                name: name.clone(),
-                table: table.name.clone(),
+                name: name.into(),
+                table: table.name.as_str().into(),
                 columns: key_names(&key, sql),
                 unique: *unique,
                 partial: *partial,
@@ -555,16 +554,13 @@ fn index_key(conn: &Connection, index: &str) -> rusqlite::Result<Vec<Option<Stri
 }
 
 /// Index key names, with each expression replaced by its text from the CREATE INDEX statement.
-fn key_names(key: &[Option<String>], sql: Option<&str>) -> Vec<String> {
+fn key_names(key: &[Option<String>], sql: Option<&str>) -> Vec<CompactString> {
     let terms = sql.map(index_terms).unwrap_or_default();
     key.iter()
         .enumerate()
         .map(|(i, k)| match k {
-            Some(name) => name.clone(),
-            None => terms
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| "<expr>".to_string()),
+            Some(name) => name.into(),
+            None => terms.get(i).map_or("<expr>".into(), Into::into),
         })
         .collect()
 }

@@ -92,12 +92,12 @@ pub struct ColumnText {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForeignKey {
-    pub columns: Vec<String>,
-    pub parent: String,
+    pub columns: Vec<CompactString>,
+    pub parent: CompactString,
     /// The referenced columns; when the declaration names none, the parent's primary key.
-    pub parent_columns: Vec<String>,
-    pub on_delete: String,
-    pub on_update: String,
+    pub parent_columns: Vec<CompactString>,
+    pub on_delete: CompactString,
+    pub on_update: CompactString,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -163,15 +163,15 @@ impl Table {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Index {
-    pub name: String,
-    pub table: String,
+    pub name: CompactString,
+    pub table: CompactString,
     /// Key columns in order; an expression key appears as its SQL text.
-    pub columns: Vec<String>,
+    pub columns: Vec<CompactString>,
     pub unique: bool,
     pub partial: bool,
     pub expression: bool,
     /// `created` (CREATE INDEX), `primary-key` or `unique` (made by a constraint).
-    pub origin: String,
+    pub origin: &'static str,
     pub bytes: Option<u64>,
     pub sql: Option<String>,
 }
@@ -247,7 +247,7 @@ impl Schema {
         part.tables.retain(Table::queryable);
         for t in &mut part.tables {
             t.foreign_keys
-                .retain(|fk| !dropped.contains(&fk.parent.to_ascii_lowercase()));
+                .retain(|fk| !dropped.contains(fk.parent.to_ascii_lowercase().as_str()));
         }
         Cow::Owned(part)
     }
