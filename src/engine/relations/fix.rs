@@ -62,9 +62,9 @@ pub(super) fn declare_fix(schema: &Schema, child: &Table, rels: &[&Relation]) ->
     let keys: Vec<NewKey> = rels
         .iter()
         .map(|r| NewKey {
-            columns: r.columns.clone(),
-            parent: r.parent.clone(),
-            parent_columns: r.parent_columns.clone(),
+            columns: r.columns.iter().map(ToString::to_string).collect(),
+            parent: r.parent.to_string(),
+            parent_columns: r.parent_columns.iter().map(ToString::to_string).collect(),
         })
         .collect();
     let script = rebuild::declare_foreign_keys(schema, child, &keys).ok()?;

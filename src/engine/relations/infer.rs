@@ -128,11 +128,11 @@ pub(super) fn candidates(schema: &Schema, declared: &[Relation]) -> Vec<Relation
             );
             out.push(new_relation(
                 child,
-                vec![col.name.to_string()],
+                vec![col.name.clone()],
                 &parent.name,
-                vec![key],
+                vec![key.into()],
                 false,
-                why,
+                why.into(),
             ));
         }
     }

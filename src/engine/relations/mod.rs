@@ -37,6 +37,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use compact_str::CompactString;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row};
 use rustc_hash::FxHashSet;
@@ -75,10 +76,10 @@ pub struct Sample {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Relation {
-    pub child: String,
-    pub columns: Vec<String>,
-    pub parent: String,
-    pub parent_columns: Vec<String>,
+    pub child: CompactString,
+    pub columns: Vec<CompactString>,
+    pub parent: CompactString,
+    pub parent_columns: Vec<CompactString>,
     pub declared: bool,
     /// Child rows whose key has no parent; `None` when counting was cut off or failed.
     pub orphans: Option<u64>,
@@ -93,7 +94,7 @@ pub struct Relation {
     /// those of the child table's other inferred relations.
     pub declare_fix: Option<String>,
     /// Why an inferred relation was kept, or `declared`.
-    pub why: String,
+    pub why: CompactString,
     /// Why counting did not finish, when it did not.
     pub error: Option<String>,
     /// False when another process committed while this relation was counted: its counts then
@@ -151,7 +152,7 @@ pub fn find_with(
         if i < inferred_from {
             kept.push(rel);
         } else if let Some(why) = evidence(&rel) {
-            rel.why = format!("{}; {why}", rel.why);
+            rel.why = format!("{}; {why}", rel.why).into();
             kept.push(rel);
         }
     }
@@ -180,7 +181,7 @@ fn count_all(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Vec<Relation> {
     let total = rels.len();
-    let mut order: HashMap<String, usize> = HashMap::new();
+    let mut order: HashMap<CompactString, usize> = HashMap::new();
     let mut groups: Vec<Vec<(usize, Relation)>> = Vec::new();
     for (i, rel) in rels.into_iter().enumerate() {
         let at = *order.entry(rel.child.clone()).or_insert_with(|| {
@@ -290,8 +291,8 @@ fn attach_declare_fixes(schema: &Schema, rels: &mut [Relation]) {
 }
 
 /// Child tables in the order their first relation appears.
-fn children(rels: &[Relation]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+fn children(rels: &[Relation]) -> Vec<CompactString> {
+    let mut out: Vec<CompactString> = Vec::new();
     for r in rels {
         if !out.contains(&r.child) {
             out.push(r.child.clone());
@@ -309,9 +310,9 @@ fn declared(schema: &Schema) -> Vec<Relation> {
             t.foreign_keys.iter().map(move |fk| {
                 new_relation(
                     t,
-                    fk.columns.iter().map(ToString::to_string).collect(),
+                    fk.columns.clone(),
                     &fk.parent,
-                    fk.parent_columns.iter().map(ToString::to_string).collect(),
+                    fk.parent_columns.clone(),
                     true,
                     "declared".into(),
                 )
@@ -322,16 +323,16 @@ fn declared(schema: &Schema) -> Vec<Relation> {
 
 fn new_relation(
     child: &Table,
-    columns: Vec<String>,
+    columns: Vec<CompactString>,
     parent: &str,
-    parent_columns: Vec<String>,
+    parent_columns: Vec<CompactString>,
     declared: bool,
-    why: String,
+    why: CompactString,
 ) -> Relation {
     let mut rel = Relation {
-        child: child.name.clone(),
+        child: child.name.as_str().into(),
         columns,
-        parent: parent.to_string(),
+        parent: parent.into(),
         parent_columns,
         declared,
         orphans: None,
