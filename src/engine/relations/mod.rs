@@ -74,7 +74,7 @@ pub struct Sample {
     pub values: Vec<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Relation {
     pub child: CompactString,
     pub columns: Vec<CompactString>,
@@ -88,8 +88,8 @@ pub struct Relation {
     /// Child rows with a complete key.
     pub checked: Option<u64>,
     pub sample: Vec<Sample>,
-    /// SQL that cleans the orphans (shown, never run).
-    pub fix: String,
+    /// How the SQL that cleans the orphans picks and clears rows (see [`Relation::fix`]).
+    clean: Clean,
     /// For an inferred relation: the table rebuild that declares its FOREIGN KEY, together with
     /// those of the child table's other inferred relations.
     pub declare_fix: Option<String>,
@@ -102,6 +102,48 @@ pub struct Relation {
     pub one_snapshot: bool,
     /// How the orphans were counted; `None` when counting never began (no such parent).
     pub method: Option<Method>,
+}
+
+/// What the SQL cleaning a relation's orphans needs of its child table, taken when the relation
+/// is made: the SQL itself is written when shown, since a 10,000-table file's audit keeps
+/// thousands of relations, nearly all with no orphans to clean.
+#[derive(Debug, Clone, PartialEq)]
+struct Clean {
+    /// The columns that pick a row: the primary key of a WITHOUT ROWID table, else `rowid`.
+    rows_by: Vec<CompactString>,
+    /// Every key column may be NULL: the fix clears the key rather than deleting the row.
+    nullable: bool,
+}
+
+impl Relation {
+    /// SQL that cleans the orphans (shown, never run).
+    pub fn fix(&self) -> String {
+        clean_fix(self)
+    }
+}
+
+/// The relation as the JSON output shows it, its fix written out.
+impl Serialize for Relation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("Relation", 15)?;
+        out.serialize_field("child", &self.child)?;
+        out.serialize_field("columns", &self.columns)?;
+        out.serialize_field("parent", &self.parent)?;
+        out.serialize_field("parent_columns", &self.parent_columns)?;
+        out.serialize_field("declared", &self.declared)?;
+        out.serialize_field("orphans", &self.orphans)?;
+        out.serialize_field("nulls", &self.nulls)?;
+        out.serialize_field("checked", &self.checked)?;
+        out.serialize_field("sample", &self.sample)?;
+        out.serialize_field("fix", &self.fix())?;
+        out.serialize_field("declare_fix", &self.declare_fix)?;
+        out.serialize_field("why", &self.why)?;
+        out.serialize_field("error", &self.error)?;
+        out.serialize_field("one_snapshot", &self.one_snapshot)?;
+        out.serialize_field("method", &self.method)?;
+        out.end()
+    }
 }
 
 /// How a relation's orphans are counted, picked per relation as the cheapest that applies.
@@ -329,7 +371,8 @@ fn new_relation(
     declared: bool,
     why: CompactString,
 ) -> Relation {
-    let mut rel = Relation {
+    let clean = clean_by(child, &columns);
+    Relation {
         child: child.name.as_str().into(),
         columns,
         parent: parent.into(),
@@ -339,17 +382,13 @@ fn new_relation(
         nulls: None,
         checked: None,
         sample: Vec::new(),
-        fix: String::new(),
+        clean,
         declare_fix: None,
         why,
         error: None,
         one_snapshot: true,
         method: None,
-    };
-    rel.fix = clean_fix(child, &rel);
-    // `format!` leaves up to twice the text's length allocated, kept with the audit.
-    rel.fix.shrink_to_fit();
-    rel
+    }
 }
 
 #[cfg(test)]
