@@ -99,7 +99,7 @@ pub fn compare(
         };
         match plan(ta, tb) {
             Err(why) => out.skipped.push(Skipped {
-                table: ta.name.clone(),
+                table: ta.name.to_string(),
                 why: why.into(),
             }),
             Ok((key, columns)) => {

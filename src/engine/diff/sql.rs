@@ -91,7 +91,9 @@ pub fn statements(a: &Schema, b: &Schema, diff: &Diff) -> Result<Vec<String>> {
     let rebuilt: HashSet<String> = plans
         .iter()
         .filter_map(|p| match p {
-            Plan::Rebuild { a, .. } | Plan::Recreate { a, .. } => Some(a.name.to_ascii_lowercase()),
+            Plan::Rebuild { a, .. } | Plan::Recreate { a, .. } => {
+                Some(a.name.to_ascii_lowercase().into())
+            }
             Plan::Alter { .. } => None,
         })
         .collect();
@@ -267,7 +269,7 @@ fn droppable(a: &Schema, diff: &Diff, ta: &Table, da: &Definition, col: &str) ->
         .foreign_keys
         .iter()
         .any(|fk| fk.columns.iter().any(|k| k.eq_ignore_ascii_case(col)));
-    let table = ta.name.to_ascii_lowercase();
+    let table = ta.name.to_ascii_lowercase().to_string();
     let stays = |kind: Kind, name: &str| {
         !diff
             .only_in_a

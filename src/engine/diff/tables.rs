@@ -20,7 +20,7 @@ pub(super) fn compare(a: &Schema, b: &Schema, diff: &mut Diff) {
                 if !changes.is_empty() {
                     diff.changed.push(Changed {
                         kind: Kind::Table,
-                        name: ta.name.clone(),
+                        name: ta.name.to_string(),
                         changes,
                     });
                 }
@@ -34,7 +34,7 @@ pub(super) fn compare(a: &Schema, b: &Schema, diff: &mut Diff) {
 fn object(t: &Table) -> Object {
     Object {
         kind: Kind::Table,
-        name: t.name.clone(),
+        name: t.name.to_string(),
     }
 }
 

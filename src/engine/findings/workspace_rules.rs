@@ -167,7 +167,7 @@ fn by_table_name<'a>(dbs: &[&'a Database]) -> BTreeMap<String, Vec<Owned<'a>>> {
             .filter(|t| t.kind == TableKind::Table)
         {
             by_name
-                .entry(t.name.to_ascii_lowercase())
+                .entry(t.name.to_ascii_lowercase().into())
                 .or_default()
                 .push(Owned::new(at, db, t, tracking.as_deref() == Some(&t.name)));
         }
@@ -195,7 +195,7 @@ pub fn schema_conflicts(dbs: &[&Database]) -> Vec<Finding> {
                         out.push(Finding::across(
                             "schema-conflict",
                             vec![a.db.path.clone(), b.db.path.clone()],
-                            &a.table.name,
+                            a.table.name.as_str(),
                             format!("{} differs: {diff}", a.table.name),
                         ));
                     }

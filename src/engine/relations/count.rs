@@ -310,7 +310,7 @@ pub(super) fn kept_parent_keys(
     aff: &[Affinity],
     deadline: Instant,
 ) -> Result<Option<(Arc<KeySet>, Snapshot)>, Stopped> {
-    let id = (parent.name.clone(), rel.parent_columns.clone());
+    let id = (parent.name.to_string(), rel.parent_columns.clone());
     let claim = {
         let mut kept = lock(&pass.kept.state);
         loop {

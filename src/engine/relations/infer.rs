@@ -35,7 +35,7 @@ pub(super) fn parent_table<'a>(
     let squashed = base.replace('_', "");
     schema.tables.iter().find(|t| {
         t.kind == TableKind::Table && {
-            let n = t.name.to_ascii_lowercase();
+            let n = t.name.to_ascii_lowercase().to_string();
             names.contains(&n) || n == squashed || n == format!("{squashed}s")
         }
     })

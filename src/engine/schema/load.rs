@@ -162,7 +162,7 @@ fn new_table(entry: &Entry, flags: Option<&(String, bool, bool)>) -> Table {
         None => entry.sql.as_deref().map(table_options).unwrap_or_default(),
     };
     Table {
-        name: entry.name.clone(),
+        name: entry.name.as_str().into(),
         kind,
         rows: None,
         rows_exact: false,
@@ -187,7 +187,7 @@ fn mark_shadows(tables: &mut [Table], flags: &Flags) {
     let owners: Vec<(String, TableKind)> = tables
         .iter()
         .filter(|t| t.module.is_some())
-        .map(|t| (t.name.clone(), t.kind))
+        .map(|t| (t.name.to_string(), t.kind))
         .collect();
     for table in tables.iter_mut().filter(|t| t.module.is_none()) {
         let owner = owners
@@ -197,7 +197,7 @@ fn mark_shadows(tables: &mut [Table], flags: &Flags) {
                 table.name.to_ascii_lowercase().starts_with(&prefix)
             })
             .max_by_key(|(o, _)| o.len());
-        let flagged = flags.get(&table.name).map(|f| f.0 == "shadow");
+        let flagged = flags.get(table.name.as_str()).map(|f| f.0 == "shadow");
         let is_shadow = match flagged {
             Some(flag) => flag,
             None => owner.is_some_and(|(_, k)| *k != TableKind::Virtual),
@@ -321,7 +321,7 @@ fn fill_each<'t, T: FillTarget>(
     match joined {
         Ok(mut all) => {
             for t in tables {
-                T::put(t, all.remove(&t.name).unwrap_or_default());
+                T::put(t, all.remove(t.name.as_str()).unwrap_or_default());
             }
         }
         Err(_) => {
@@ -424,7 +424,7 @@ fn fill_foreign_keys(conn: &Connection, tables: &mut [Table]) -> rusqlite::Resul
 fn resolve_implicit_parent_keys(tables: &mut [Table]) {
     let keys: HashMap<String, Vec<String>> = tables
         .iter()
-        .map(|t| (t.name.to_ascii_lowercase(), t.primary_key()))
+        .map(|t| (t.name.to_ascii_lowercase().into(), t.primary_key()))
         .collect();
     for fk in tables.iter_mut().flat_map(|t| t.foreign_keys.iter_mut()) {
         if fk.parent_columns.is_empty() {
@@ -459,7 +459,8 @@ fn load_indexes(
     // twice as many (a megabyte) for as long as the model lives.
     let mut out = Vec::with_capacity(lists.values().map(Vec::len).sum());
     for table in tables.iter().filter(|t| t.has_btree()) {
-        for (name, unique, origin, partial) in lists.get(&table.name).into_iter().flatten() {
+        for (name, unique, origin, partial) in lists.get(table.name.as_str()).into_iter().flatten()
+        {
             // A WITHOUT ROWID table's key index has no sqlite_schema entry, so the joined query
             // above missed it. Its key is the primary key, whose columns `table_info` numbers by
             // their place in that very index: read from the columns, it costs no pragma call
@@ -521,7 +522,7 @@ fn index_lists(conn: &Connection, tables: &[Table]) -> rusqlite::Result<IndexLis
     for t in tables.iter().filter(|t| t.has_btree() && t.name_valid) {
         let sql = "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?1, 'main') ORDER BY seq DESC";
         out.insert(
-            t.name.clone(),
+            t.name.to_string(),
             query_list(conn, sql, &t.name, |r| item(r, 0))?,
         );
     }

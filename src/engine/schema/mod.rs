@@ -102,7 +102,8 @@ pub struct ForeignKey {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Table {
-    pub name: String,
+    /// Inline up to 24 bytes, as a column's name (see [`Column`]).
+    pub name: CompactString,
     pub kind: TableKind,
     /// Row count, exact when `rows_exact`, otherwise an estimate; `None` when unknown.
     pub rows: Option<u64>,
@@ -242,7 +243,7 @@ impl Schema {
             .tables
             .iter()
             .filter(|t| !t.queryable())
-            .map(|t| t.name.to_ascii_lowercase())
+            .map(|t| t.name.to_ascii_lowercase().into())
             .collect();
         part.tables.retain(Table::queryable);
         for t in &mut part.tables {
