@@ -243,3 +243,29 @@ pub fn run(
     drop(session);
     (Arc::unwrap_or_clone(db), audited)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stages_after_the_first_read_on_the_connection_it_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        let db = rusqlite::Connection::open(&path).unwrap();
+        db.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        drop(db);
+        let mut session = Session::new(Found::given(&path));
+        // Each connection has its own cancel flag; holding it keeps its address from reuse.
+        let flag = |s: &Session| s.open_conn().expect("a connection").cancel_flag();
+        read(&mut session, Depth::NAMES, false);
+        let first = flag(&session);
+        for depth in [Depth::SCHEMA, Depth::full(Duration::from_secs(5))] {
+            assert!(read(&mut session, depth, false).is_ok());
+            assert!(Arc::ptr_eq(&first, &flag(&session)));
+        }
+        assert!(Stage::Names.starts_afresh() && Stage::Recount.starts_afresh());
+        assert!(!Stage::Schema.starts_afresh() && !Stage::Measure.starts_afresh());
+    }
+}
