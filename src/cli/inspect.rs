@@ -172,7 +172,7 @@ fn render_table<'a>(out: &mut String, t: &Table, indexes: impl Iterator<Item = &
         );
     }
     for i in indexes {
-        let mut traits = vec![i.origin.clone()];
+        let mut traits = vec![i.origin.to_string()];
         traits.extend(i.unique.then(|| "unique".to_string()));
         traits.extend(i.partial.then(|| "partial".to_string()));
         traits.extend(i.expression.then(|| "expression".to_string()));

@@ -164,7 +164,7 @@ fn render(rels: &[Relation]) -> String {
             let _ = writeln!(out, "  rowid {rowid}: {}", values.join(", "));
         }
         if r.orphans.unwrap_or(0) > 0 {
-            let _ = writeln!(out, "  fix: {}", r.fix);
+            let _ = writeln!(out, "  fix: {}", r.fix());
         }
         if let Some(fix) = r.declare_fix.as_ref().filter(|_| r.orphans == Some(0)) {
             let _ = writeln!(

@@ -42,9 +42,9 @@ pub struct NewKey {
 impl From<&ForeignKey> for NewKey {
     fn from(fk: &ForeignKey) -> NewKey {
         NewKey {
-            columns: fk.columns.clone(),
-            parent: fk.parent.clone(),
-            parent_columns: fk.parent_columns.clone(),
+            columns: fk.columns.iter().map(ToString::to_string).collect(),
+            parent: fk.parent.to_string(),
+            parent_columns: fk.parent_columns.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -498,7 +498,7 @@ mod tests {
     fn column(name: &str) -> crate::engine::schema::Column {
         crate::engine::schema::Column {
             name: name.into(),
-            decl_type: String::new(),
+            decl_type: Default::default(),
             notnull: false,
             pk: 0,
             default: None,

@@ -94,7 +94,7 @@ fn estimates(db: &Connection) -> HashMap<String, u64> {
 pub fn apply_estimates(db: &Connection, schema: &mut Schema) {
     let est = estimates(db);
     for t in schema.tables.iter_mut().filter(|t| t.rows.is_none()) {
-        t.rows = est.get(&t.name.to_ascii_lowercase()).copied();
+        t.rows = est.get(t.name.to_ascii_lowercase().as_str()).copied();
         t.rows_exact = false;
     }
 }
@@ -220,8 +220,8 @@ fn tree_names(schema: &Schema) -> Vec<String> {
         .iter()
         .filter(|i| !keys.contains(i.name.as_str()));
     std::iter::once("sqlite_schema".to_string())
-        .chain(tables.map(|t| t.name.clone()))
-        .chain(indexes.map(|i| i.name.clone()))
+        .chain(tables.map(|t| t.name.to_string()))
+        .chain(indexes.map(|i| i.name.to_string()))
         .collect()
 }
 
@@ -255,14 +255,14 @@ fn count_in_ranges(
     for t in schema
         .tables
         .iter_mut()
-        .filter(|t| t.name_valid && t.has_btree() && !measured.contains_key(&t.name))
+        .filter(|t| t.name_valid && t.has_btree() && !measured.contains_key(t.name.as_str()))
     {
         let snapshot = Snapshot::take(conn);
         match slices::count(conn, Pace::Slices, t, deadline) {
             Ok(n) => {
                 (t.rows, t.rows_exact) = (Some(n), true);
                 if !snapshot.held(conn) {
-                    straddled.push(t.name.clone());
+                    straddled.push(t.name.to_string());
                 }
             }
             Err(e) if e.is_interrupt() => return None,
@@ -304,7 +304,7 @@ fn set_bytes(schema: &mut Schema, name: &str, bytes: u64) {
 
 fn table_names(schema: &Schema, pick: impl Fn(&Table) -> bool) -> Vec<String> {
     let picked = schema.tables.iter().filter(|t| pick(t));
-    picked.map(|t| t.name.clone()).collect()
+    picked.map(|t| t.name.to_string()).collect()
 }
 
 /// `count(*)` of each table of `names`, one statement each (a virtual table cannot be resumed
@@ -326,7 +326,7 @@ fn count_each(conn: &Conn, pace: Pace, schema: &mut Schema, names: &[String], de
     // Stopped early (budget, cancel): what was counted so far is exact and kept.
     let _ = slices::run(conn, pace, deadline, &mut Each::new(names, &mut count));
     for t in schema.tables.iter_mut() {
-        if let Some(n) = counts.get(&t.name) {
+        if let Some(n) = counts.get(t.name.as_str()) {
             (t.rows, t.rows_exact) = (Some(*n), true);
         }
     }
@@ -336,7 +336,7 @@ fn count_each(conn: &Conn, pace: Pace, schema: &mut Schema, names: &[String], de
 /// ROWID table's key index, which is the table itself and holds no bytes of its own.
 fn apply_btrees(schema: &mut Schema, btrees: &HashMap<String, Btree>) {
     for t in schema.tables.iter_mut().filter(|t| t.has_btree()) {
-        if let Some(b) = btrees.get(&t.name) {
+        if let Some(b) = btrees.get(t.name.as_str()) {
             t.bytes = Some(b.bytes);
             t.rows = Some(if t.without_rowid {
                 b.cells
@@ -353,7 +353,7 @@ fn apply_btrees(schema: &mut Schema, btrees: &HashMap<String, Btree>) {
         .map(|i| keys.contains(i.name.as_str()))
         .collect();
     for (i, key) in schema.indexes.iter_mut().zip(keys) {
-        if let Some(b) = btrees.get(&i.name) {
+        if let Some(b) = btrees.get(i.name.as_str()) {
             i.bytes = Some(b.bytes);
         } else if key {
             i.bytes = Some(0);

@@ -99,7 +99,7 @@ pub fn compare(
         };
         match plan(ta, tb) {
             Err(why) => out.skipped.push(Skipped {
-                table: ta.name.clone(),
+                table: ta.name.to_string(),
                 why: why.into(),
             }),
             Ok((key, columns)) => {
@@ -154,7 +154,7 @@ fn plan(ta: &Table, tb: &Table) -> Result<(Vec<String>, Vec<String>), &'static s
     let columns = key
         .iter()
         .cloned()
-        .chain(rest.map(|c| c.name.clone()))
+        .chain(rest.map(|c| c.name.to_string()))
         .collect();
     Ok((key, columns))
 }

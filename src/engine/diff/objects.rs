@@ -114,8 +114,8 @@ fn index_changes(a: &Index, b: &Index) -> Vec<Change> {
     if !a.table.eq_ignore_ascii_case(&b.table) {
         out.push(Change::new(
             "table",
-            Some(a.table.clone()),
-            Some(b.table.clone()),
+            Some(a.table.to_string()),
+            Some(b.table.to_string()),
         ));
     }
     let ((ka, wa), (kb, wb)) = (terms(a), terms(b));

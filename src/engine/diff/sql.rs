@@ -91,7 +91,9 @@ pub fn statements(a: &Schema, b: &Schema, diff: &Diff) -> Result<Vec<String>> {
     let rebuilt: HashSet<String> = plans
         .iter()
         .filter_map(|p| match p {
-            Plan::Rebuild { a, .. } | Plan::Recreate { a, .. } => Some(a.name.to_ascii_lowercase()),
+            Plan::Rebuild { a, .. } | Plan::Recreate { a, .. } => {
+                Some(a.name.to_ascii_lowercase().into())
+            }
             Plan::Alter { .. } => None,
         })
         .collect();
@@ -267,7 +269,7 @@ fn droppable(a: &Schema, diff: &Diff, ta: &Table, da: &Definition, col: &str) ->
         .foreign_keys
         .iter()
         .any(|fk| fk.columns.iter().any(|k| k.eq_ignore_ascii_case(col)));
-    let table = ta.name.to_ascii_lowercase();
+    let table = ta.name.to_ascii_lowercase().to_string();
     let stays = |kind: Kind, name: &str| {
         !diff
             .only_in_a
@@ -285,7 +287,7 @@ fn droppable(a: &Schema, diff: &Diff, ta: &Table, da: &Definition, col: &str) ->
             .filter(|t| stays(Kind::Trigger, &t.name))
             .any(|t| normal(&t.sql).contains(&table));
     let refused = in_key || indexed || checked || in_fk || named_by_other;
-    (!refused).then(|| c.name.clone())
+    (!refused).then(|| c.name.to_string())
 }
 
 /// The schema the rebuilds read: A's, with B's indexes on the tables being rebuilt (the rebuild
@@ -377,14 +379,14 @@ fn rebuild_steps(
             .iter_mut()
             .find(|c| c.name.eq_ignore_ascii_case(old));
         if let Some(c) = column {
-            c.name = new.clone();
+            c.name = new.into();
         }
     }
     let dropped: Vec<String> = table
         .columns
         .iter()
         .filter(|c| tb.column(&c.name).is_none())
-        .map(|c| c.name.clone())
+        .map(|c| c.name.to_string())
         .collect();
     let new_keys: Vec<NewKey> = tb
         .foreign_keys

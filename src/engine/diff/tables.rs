@@ -20,7 +20,7 @@ pub(super) fn compare(a: &Schema, b: &Schema, diff: &mut Diff) {
                 if !changes.is_empty() {
                     diff.changed.push(Changed {
                         kind: Kind::Table,
-                        name: ta.name.clone(),
+                        name: ta.name.to_string(),
                         changes,
                     });
                 }
@@ -34,7 +34,7 @@ pub(super) fn compare(a: &Schema, b: &Schema, diff: &mut Diff) {
 fn object(t: &Table) -> Object {
     Object {
         kind: Kind::Table,
-        name: t.name.clone(),
+        name: t.name.to_string(),
     }
 }
 
@@ -88,7 +88,7 @@ fn columns(
     for ca in &ta.columns {
         let Some(cb) = tb.column(&ca.name) else {
             let mut c = Change::new(format!("column {}", ca.name), shown(ta, da, &ca.name), None);
-            c.column = Some(Column::Dropped(ca.name.clone()));
+            c.column = Some(Column::Dropped(ca.name.to_string()));
             out.push(c);
             continue;
         };
@@ -96,8 +96,8 @@ fn columns(
         if squash(&ca.decl_type) != squash(&cb.decl_type) {
             out.push(Change::new(
                 what("type"),
-                Some(ca.decl_type.clone()),
-                Some(cb.decl_type.clone()),
+                Some(ca.decl_type.to_string()),
+                Some(cb.decl_type.to_string()),
             ));
         }
         flag(&what("not null"), ca.notnull, cb.notnull, out);
@@ -126,7 +126,7 @@ fn columns(
     }
     for cb in tb.columns.iter().filter(|c| ta.column(&c.name).is_none()) {
         let mut c = Change::new(format!("column {}", cb.name), None, shown(tb, db, &cb.name));
-        c.column = Some(Column::Added(cb.name.clone()));
+        c.column = Some(Column::Added(cb.name.to_string()));
         out.push(c);
     }
     renamed(ta, tb, da, db, out);
@@ -134,7 +134,7 @@ fn columns(
         x.columns
             .iter()
             .filter(|c| y.column(&c.name).is_some())
-            .map(|c| c.name.to_ascii_lowercase())
+            .map(|c| c.name.to_ascii_lowercase().into())
             .collect()
     };
     let (oa, ob) = (common(ta, tb), common(tb, ta));

@@ -45,7 +45,7 @@ fn orphans(db: &Database, rels: &[Relation], declared: bool) -> Vec<Finding> {
             );
             Finding::new(rule, &db.path, &object, message)
                 .count(orphans)
-                .fix(rel.fix.clone())
+                .fix(rel.fix())
         })
         .collect()
 }

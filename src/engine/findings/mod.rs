@@ -176,7 +176,7 @@ pub fn from_parts(
         }
         _ => None,
     };
-    rules::checks()
+    let mut found: Vec<Finding> = rules::checks()
         .flat_map(|check| match (*check, data) {
             (Check::File(f), _) => f(db, opts),
             (Check::Schema(f), _) if db.is_ok() => f(db),
@@ -189,7 +189,11 @@ pub fn from_parts(
                 .map_or_else(Vec::new, |(status, folder)| f(db, status, folder)),
             _ => Vec::new(),
         })
-        .collect()
+        .collect();
+    // Collected from a chain of rules, the list has room for up to twice its findings, kept for
+    // as long as the TUI shows them.
+    found.shrink_to_fit();
+    found
 }
 
 /// The rules that compare databases, over the databases that speak for their services (see

@@ -7,6 +7,7 @@ use crate::engine::migrate;
 use crate::engine::quote::{ident, ident_list};
 use crate::engine::schema::{ForeignKey, Index, Schema, Table};
 use crate::units;
+use compact_str::CompactString;
 
 /// `ANALYZE` starts to matter when the planner must choose between indexes on a table this big.
 const STATS_MIN_ROWS: u64 = 10_000;
@@ -37,8 +38,8 @@ pub fn redundant(db: &Database) -> Vec<Finding> {
 /// True when the FK's child columns lead some index in any order (what `sqlite3`'s
 /// `.lint fkey-indexes` accepts), or the single column is the rowid alias.
 pub fn fk_is_indexed(schema: &Schema, table: &Table, fk: &ForeignKey) -> bool {
-    let want: Vec<String> = fk.columns.iter().map(|c| c.to_ascii_lowercase()).collect();
-    let leads = |cols: &[String]| {
+    let want: Vec<CompactString> = fk.columns.iter().map(|c| c.to_ascii_lowercase()).collect();
+    let leads = |cols: &[CompactString]| {
         cols.len() >= want.len()
             && want
                 .iter()
@@ -114,7 +115,7 @@ fn redundant_indexes(db: &Database, table: &str) -> Vec<Finding> {
                 Finding::new(
                     "index-redundant",
                     &db.path,
-                    &a.name,
+                    a.name.as_str(),
                     format!(
                         "{}({}) is a leading prefix of {}({})",
                         a.name,

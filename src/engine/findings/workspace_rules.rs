@@ -88,8 +88,8 @@ fn shape_of(t: &Table) -> Shape {
         .iter()
         .map(|c| {
             (
-                c.name.to_ascii_lowercase(),
-                c.decl_type.to_ascii_lowercase(),
+                c.name.to_ascii_lowercase().to_string(),
+                c.decl_type.to_ascii_lowercase().to_string(),
                 c.notnull,
                 c.pk > 0,
             )
@@ -167,7 +167,7 @@ fn by_table_name<'a>(dbs: &[&'a Database]) -> BTreeMap<String, Vec<Owned<'a>>> {
             .filter(|t| t.kind == TableKind::Table)
         {
             by_name
-                .entry(t.name.to_ascii_lowercase())
+                .entry(t.name.to_ascii_lowercase().into())
                 .or_default()
                 .push(Owned::new(at, db, t, tracking.as_deref() == Some(&t.name)));
         }
@@ -195,7 +195,7 @@ pub fn schema_conflicts(dbs: &[&Database]) -> Vec<Finding> {
                         out.push(Finding::across(
                             "schema-conflict",
                             vec![a.db.path.clone(), b.db.path.clone()],
-                            &a.table.name,
+                            a.table.name.as_str(),
                             format!("{} differs: {diff}", a.table.name),
                         ));
                     }
@@ -230,7 +230,7 @@ fn column_differences(a: &Table, b: &Table) -> Option<String> {
         x.columns
             .iter()
             .filter(|c| find(y, &c.name).is_none())
-            .map(|c| c.name.clone())
+            .map(|c| c.name.to_string())
             .collect()
     };
     let (only_a, only_b) = (only(a, b), only(b, a));

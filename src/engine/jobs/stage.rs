@@ -39,6 +39,9 @@ impl Job for StageJob {
 
     fn run(&self, ctx: &mut Ctx<'_, ()>) -> Result<StageDone, Error> {
         let cancelled = ctx.cancelled();
+        if self.stage.starts_afresh() {
+            ctx.session().close();
+        }
         match self.stage.depth(&self.opts) {
             Some(depth) if self.stage == Stage::Recount => {
                 let (db, since) = pipeline::recount(ctx.session(), depth, cancelled);

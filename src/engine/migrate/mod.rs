@@ -179,7 +179,7 @@ fn classify(
 pub fn detect(schema: &Schema) -> Option<Tracking> {
     let lookup = |name: &str| {
         schema.table(name).map(|t| Found {
-            name: t.name.clone(),
+            name: t.name.to_string(),
             has_dirty: t.column("dirty").is_some(),
         })
     };

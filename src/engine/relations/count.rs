@@ -53,7 +53,7 @@ struct Kept {
 }
 
 /// A parent table and the columns of its key.
-type KeySetId = (String, Vec<String>);
+type KeySetId = (String, Vec<CompactString>);
 
 enum Slot {
     /// Being read by one of the passes.
@@ -157,7 +157,7 @@ pub(super) fn count_members(
     deadline: Instant,
 ) -> Result<(Vec<Check>, Snapshot), Stopped> {
     let snapshot = Snapshot::take(pass.conn);
-    let mut columns: Vec<String> = Vec::new();
+    let mut columns: Vec<CompactString> = Vec::new();
     let mut checks = Vec::new();
     for &i in members {
         let rel = &mut rels[i];
@@ -222,7 +222,7 @@ fn scan_checks(
     schema: &Schema,
     child: &Table,
     rels: &mut [Relation],
-    columns: &[String],
+    columns: &[CompactString],
     checks: &mut [Check],
     deadline: Instant,
 ) -> Result<(), Stopped> {
@@ -244,7 +244,7 @@ fn scan_checks(
         return scan_children(pass, child, columns, checks, deadline);
     }
     for check in checks.iter_mut() {
-        let own: Vec<String> = check.cols.iter().map(|&i| columns[i - 1].clone()).collect();
+        let own: Vec<CompactString> = check.cols.iter().map(|&i| columns[i - 1].clone()).collect();
         check.cols = (1..=own.len()).collect();
         match pass.pace {
             Pace::Whole => scan_children(pass, child, &own, std::slice::from_mut(check), deadline)?,
@@ -287,16 +287,16 @@ fn scan_index(
 }
 
 /// Index of `name` in `columns`, adding it when new (1-based: column 0 is the rowid).
-pub(super) fn position(columns: &mut Vec<String>, name: &str) -> usize {
+pub(super) fn position(columns: &mut Vec<CompactString>, name: &str) -> usize {
     let at = columns.iter().position(|c| c == name).unwrap_or_else(|| {
-        columns.push(name.to_string());
+        columns.push(name.into());
         columns.len() - 1
     });
     at + 1
 }
 
 /// `c."name"` for each of `names`: columns of the table a [`Scan`] reads, aliased `c`.
-pub(super) fn on_c(names: &[String]) -> impl Iterator<Item = String> + '_ {
+pub(super) fn on_c(names: &[CompactString]) -> impl Iterator<Item = String> + '_ {
     names.iter().map(|n| format!("c.{}", ident(n)))
 }
 
@@ -310,7 +310,7 @@ pub(super) fn kept_parent_keys(
     aff: &[Affinity],
     deadline: Instant,
 ) -> Result<Option<(Arc<KeySet>, Snapshot)>, Stopped> {
-    let id = (parent.name.clone(), rel.parent_columns.clone());
+    let id = (parent.name.to_string(), rel.parent_columns.clone());
     let claim = {
         let mut kept = lock(&pass.kept.state);
         loop {
@@ -392,7 +392,7 @@ pub(super) fn parent_keys(
 pub(super) fn scan_children(
     pass: &Pass,
     child: &Table,
-    columns: &[String],
+    columns: &[CompactString],
     checks: &mut [Check],
     deadline: Instant,
 ) -> Result<(), Stopped> {
@@ -495,7 +495,7 @@ pub(super) fn parent_indexed(schema: &Schema, rel: &Relation) -> bool {
 
 /// True when `columns` (in any order) are the rowid alias of `table` or lead one of its full
 /// indexes, so that SQLite finds a row by them without a scan.
-pub(super) fn leads_an_index(schema: &Schema, table: &Table, columns: &[String]) -> bool {
+pub(super) fn leads_an_index(schema: &Schema, table: &Table, columns: &[CompactString]) -> bool {
     let rowid_alias = !table.without_rowid
         && matches!(table.primary_key().as_slice(), [pk] if columns.len() == 1
             && pk.eq_ignore_ascii_case(&columns[0])
@@ -505,7 +505,7 @@ pub(super) fn leads_an_index(schema: &Schema, table: &Table, columns: &[String])
 
 /// True when `columns` lead an index of `table` other than the table's own b-tree (a WITHOUT
 /// ROWID table's primary key): reading them from it costs a fraction of reading the rows.
-pub(super) fn an_index_leads(schema: &Schema, table: &Table, columns: &[String]) -> bool {
+pub(super) fn an_index_leads(schema: &Schema, table: &Table, columns: &[CompactString]) -> bool {
     indexes_led_by(schema, table, columns)
         .any(|i| !(table.without_rowid && i.origin == "primary-key"))
 }
@@ -514,10 +514,10 @@ pub(super) fn an_index_leads(schema: &Schema, table: &Table, columns: &[String])
 fn indexes_led_by<'a>(
     schema: &'a Schema,
     table: &'a Table,
-    columns: &'a [String],
+    columns: &'a [CompactString],
 ) -> impl Iterator<Item = &'a Index> + 'a {
     let n = columns.len();
-    let wanted = move |c: &String| columns.iter().any(|p| p.eq_ignore_ascii_case(c));
+    let wanted = move |c: &CompactString| columns.iter().any(|p| p.eq_ignore_ascii_case(c));
     schema
         .indexes_of(&table.name)
         .filter(move |i| !i.partial && i.columns.len() >= n && i.columns[..n].iter().all(wanted))

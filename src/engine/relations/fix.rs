@@ -17,18 +17,35 @@ pub(super) fn orphans_from(rel: &Relation, schema: &str) -> String {
     )
 }
 
+/// How the orphans of a relation from `columns` of `child` are cleaned (see [`clean_fix`]).
+pub(super) fn clean_by(child: &Table, columns: &[CompactString]) -> Clean {
+    Clean {
+        rows_by: match child.without_rowid {
+            true => child.primary_key().into_iter().map(Into::into).collect(),
+            false => Vec::new(),
+        },
+        nullable: columns
+            .iter()
+            .all(|c| child.column(c).is_some_and(|c| !c.notnull && c.pk == 0)),
+    }
+}
+
 /// `UPDATE … SET col = NULL` where the key columns may be NULL, otherwise `DELETE`; rows are
 /// picked by rowid, or by primary key in a WITHOUT ROWID table.
-pub(super) fn clean_fix(child: &Table, rel: &Relation) -> String {
-    let key: Vec<String> = if child.without_rowid {
-        child.primary_key()
-    } else {
-        vec!["rowid".into()]
+pub(super) fn clean_fix(rel: &Relation) -> String {
+    let quoted: Vec<String> = match rel.clean.rows_by.as_slice() {
+        [] => vec!["rowid".into()],
+        key => key
+            .iter()
+            .map(|k| {
+                if k == "rowid" {
+                    k.to_string()
+                } else {
+                    ident(k)
+                }
+            })
+            .collect(),
     };
-    let quoted: Vec<String> = key
-        .iter()
-        .map(|k| if k == "rowid" { k.clone() } else { ident(k) })
-        .collect();
     let (list, picked) = (
         format!("({})", quoted.join(", ")),
         quoted
@@ -38,11 +55,7 @@ pub(super) fn clean_fix(child: &Table, rel: &Relation) -> String {
             .join(", "),
     );
     let missing = format!("{list} IN (SELECT {picked} {})", orphans_from(rel, ""));
-    let nullable = rel
-        .columns
-        .iter()
-        .all(|c| child.column(c).is_some_and(|c| !c.notnull && c.pk == 0));
-    if nullable {
+    if rel.clean.nullable {
         let sets = rel
             .columns
             .iter()
@@ -62,9 +75,9 @@ pub(super) fn declare_fix(schema: &Schema, child: &Table, rels: &[&Relation]) ->
     let keys: Vec<NewKey> = rels
         .iter()
         .map(|r| NewKey {
-            columns: r.columns.clone(),
-            parent: r.parent.clone(),
-            parent_columns: r.parent_columns.clone(),
+            columns: r.columns.iter().map(ToString::to_string).collect(),
+            parent: r.parent.to_string(),
+            parent_columns: r.parent_columns.iter().map(ToString::to_string).collect(),
         })
         .collect();
     let script = rebuild::declare_foreign_keys(schema, child, &keys).ok()?;

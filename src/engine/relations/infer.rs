@@ -56,7 +56,7 @@ pub(super) fn parent_key(schema: &Schema, parent: &Table) -> Option<String> {
                     && i.columns.len() == 1
                     && i.columns[0].eq_ignore_ascii_case("id")
             })
-            .map(|i| i.columns[0].clone()),
+            .map(|i| i.columns[0].to_string()),
         _ => None,
     }
 }
@@ -99,7 +99,7 @@ pub(super) fn compatible(a: &Column, b: &Column) -> bool {
 pub(super) fn candidates(schema: &Schema, declared: &[Relation]) -> Vec<Relation> {
     let declared: HashSet<(String, String)> = declared
         .iter()
-        .flat_map(|r| r.columns.iter().map(|c| (r.child.clone(), c.clone())))
+        .flat_map(|r| r.columns.iter().map(|c| (r.child.as_str(), c.as_str())))
         .map(|(t, c)| (t.to_ascii_lowercase(), c.to_ascii_lowercase()))
         .collect();
     let covered =
@@ -135,9 +135,9 @@ pub(super) fn candidates(schema: &Schema, declared: &[Relation]) -> Vec<Relation
                 child,
                 vec![col.name.clone()],
                 &parent.name,
-                vec![key],
+                vec![key.into()],
                 false,
-                why,
+                why.into(),
             ));
         }
     }

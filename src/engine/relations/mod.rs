@@ -37,6 +37,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use compact_str::CompactString;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row};
 use rustc_hash::FxHashSet;
@@ -73,12 +74,12 @@ pub struct Sample {
     pub values: Vec<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Relation {
-    pub child: String,
-    pub columns: Vec<String>,
-    pub parent: String,
-    pub parent_columns: Vec<String>,
+    pub child: CompactString,
+    pub columns: Vec<CompactString>,
+    pub parent: CompactString,
+    pub parent_columns: Vec<CompactString>,
     pub declared: bool,
     /// Child rows whose key has no parent; `None` when counting was cut off or failed.
     pub orphans: Option<u64>,
@@ -87,13 +88,13 @@ pub struct Relation {
     /// Child rows with a complete key.
     pub checked: Option<u64>,
     pub sample: Vec<Sample>,
-    /// SQL that cleans the orphans (shown, never run).
-    pub fix: String,
+    /// How the SQL that cleans the orphans picks and clears rows (see [`Relation::fix`]).
+    clean: Clean,
     /// For an inferred relation: the table rebuild that declares its FOREIGN KEY, together with
     /// those of the child table's other inferred relations.
     pub declare_fix: Option<String>,
     /// Why an inferred relation was kept, or `declared`.
-    pub why: String,
+    pub why: CompactString,
     /// Why counting did not finish, when it did not.
     pub error: Option<String>,
     /// False when another process committed while this relation was counted: its counts then
@@ -101,6 +102,48 @@ pub struct Relation {
     pub one_snapshot: bool,
     /// How the orphans were counted; `None` when counting never began (no such parent).
     pub method: Option<Method>,
+}
+
+/// What the SQL cleaning a relation's orphans needs of its child table, taken when the relation
+/// is made: the SQL itself is written when shown, since a 10,000-table file's audit keeps
+/// thousands of relations, nearly all with no orphans to clean.
+#[derive(Debug, Clone, PartialEq)]
+struct Clean {
+    /// The columns that pick a row: the primary key of a WITHOUT ROWID table, else `rowid`.
+    rows_by: Vec<CompactString>,
+    /// Every key column may be NULL: the fix clears the key rather than deleting the row.
+    nullable: bool,
+}
+
+impl Relation {
+    /// SQL that cleans the orphans (shown, never run).
+    pub fn fix(&self) -> String {
+        clean_fix(self)
+    }
+}
+
+/// The relation as the JSON output shows it, its fix written out.
+impl Serialize for Relation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("Relation", 15)?;
+        out.serialize_field("child", &self.child)?;
+        out.serialize_field("columns", &self.columns)?;
+        out.serialize_field("parent", &self.parent)?;
+        out.serialize_field("parent_columns", &self.parent_columns)?;
+        out.serialize_field("declared", &self.declared)?;
+        out.serialize_field("orphans", &self.orphans)?;
+        out.serialize_field("nulls", &self.nulls)?;
+        out.serialize_field("checked", &self.checked)?;
+        out.serialize_field("sample", &self.sample)?;
+        out.serialize_field("fix", &self.fix())?;
+        out.serialize_field("declare_fix", &self.declare_fix)?;
+        out.serialize_field("why", &self.why)?;
+        out.serialize_field("error", &self.error)?;
+        out.serialize_field("one_snapshot", &self.one_snapshot)?;
+        out.serialize_field("method", &self.method)?;
+        out.end()
+    }
 }
 
 /// How a relation's orphans are counted, picked per relation as the cheapest that applies.
@@ -151,7 +194,7 @@ pub fn find_with(
         if i < inferred_from {
             kept.push(rel);
         } else if let Some(why) = evidence(&rel) {
-            rel.why = format!("{}; {why}", rel.why);
+            rel.why = format!("{}; {why}", rel.why).into();
             kept.push(rel);
         }
     }
@@ -180,7 +223,7 @@ fn count_all(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Vec<Relation> {
     let total = rels.len();
-    let mut order: HashMap<String, usize> = HashMap::new();
+    let mut order: HashMap<CompactString, usize> = HashMap::new();
     let mut groups: Vec<Vec<(usize, Relation)>> = Vec::new();
     for (i, rel) in rels.into_iter().enumerate() {
         let at = *order.entry(rel.child.clone()).or_insert_with(|| {
@@ -290,8 +333,8 @@ fn attach_declare_fixes(schema: &Schema, rels: &mut [Relation]) {
 }
 
 /// Child tables in the order their first relation appears.
-fn children(rels: &[Relation]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+fn children(rels: &[Relation]) -> Vec<CompactString> {
+    let mut out: Vec<CompactString> = Vec::new();
     for r in rels {
         if !out.contains(&r.child) {
             out.push(r.child.clone());
@@ -322,31 +365,30 @@ fn declared(schema: &Schema) -> Vec<Relation> {
 
 fn new_relation(
     child: &Table,
-    columns: Vec<String>,
+    columns: Vec<CompactString>,
     parent: &str,
-    parent_columns: Vec<String>,
+    parent_columns: Vec<CompactString>,
     declared: bool,
-    why: String,
+    why: CompactString,
 ) -> Relation {
-    let mut rel = Relation {
-        child: child.name.clone(),
+    let clean = clean_by(child, &columns);
+    Relation {
+        child: child.name.as_str().into(),
         columns,
-        parent: parent.to_string(),
+        parent: parent.into(),
         parent_columns,
         declared,
         orphans: None,
         nulls: None,
         checked: None,
         sample: Vec::new(),
-        fix: String::new(),
+        clean,
         declare_fix: None,
         why,
         error: None,
         one_snapshot: true,
         method: None,
-    };
-    rel.fix = clean_fix(child, &rel);
-    rel
+    }
 }
 
 #[cfg(test)]

@@ -250,7 +250,13 @@ fn each_method_counts_as_foreign_key_check_does() {
     for rels in [&whole, &joined, &sliced] {
         let mut orphans: Vec<(String, String, u64)> = rels
             .iter()
-            .map(|r| (r.child.clone(), r.columns[0].clone(), r.orphans.unwrap()))
+            .map(|r| {
+                (
+                    r.child.to_string(),
+                    r.columns[0].to_string(),
+                    r.orphans.unwrap(),
+                )
+            })
             .collect();
         orphans.sort();
         assert_eq!(orphans, truth);

@@ -164,7 +164,7 @@ fn new_table(entry: &Entry, flags: Option<&(String, bool, bool)>) -> Table {
         None => entry.sql.as_deref().map(table_options).unwrap_or_default(),
     };
     Table {
-        name: entry.name.clone(),
+        name: entry.name.as_str().into(),
         kind,
         rows: None,
         rows_exact: false,
@@ -189,7 +189,7 @@ fn mark_shadows(tables: &mut [Table], flags: &Flags) {
     let owners: Vec<(String, TableKind)> = tables
         .iter()
         .filter(|t| t.module.is_some())
-        .map(|t| (t.name.clone(), t.kind))
+        .map(|t| (t.name.to_string(), t.kind))
         .collect();
     for table in tables.iter_mut().filter(|t| t.module.is_none()) {
         let owner = owners
@@ -199,7 +199,7 @@ fn mark_shadows(tables: &mut [Table], flags: &Flags) {
                 table.name.to_ascii_lowercase().starts_with(&prefix)
             })
             .max_by_key(|(o, _)| o.len());
-        let flagged = flags.get(&table.name).map(|f| f.0 == "shadow");
+        let flagged = flags.get(table.name.as_str()).map(|f| f.0 == "shadow");
         let is_shadow = match flagged {
             Some(flag) => flag,
             None => owner.is_some_and(|(_, k)| *k != TableKind::Virtual),
@@ -214,8 +214,8 @@ fn mark_shadows(tables: &mut [Table], flags: &Flags) {
 fn column_from(r: &Row, at: usize) -> rusqlite::Result<Column> {
     let (name, raw) = names::name(r, at)?;
     Ok(Column {
-        name,
-        decl_type: names::text(r, at + 1)?,
+        name: name.into(),
+        decl_type: names::text(r, at + 1)?.into(),
         notnull: r.get(at + 2)?,
         default: names::opt_text(r, at + 3)?,
         pk: r.get(at + 4)?,
@@ -325,7 +325,7 @@ fn fill_each<'t, T: FillTarget>(
 ) -> rusqlite::Result<()> {
     let mut all = joined.unwrap_or_default();
     for t in tables {
-        match all.remove(&t.name) {
+        match all.remove(t.name.as_str()) {
             Some(items) => T::put(t, items),
             // A name that is not UTF-8 cannot be bound as the pragma's argument.
             None if t.name_valid => match one(conn, t) {
@@ -350,6 +350,8 @@ impl FillTarget for Column {
                 .get_or_insert_with(|| format!("column {}: {NAME_NOT_UTF8}", bad.name));
         }
         table.columns = items;
+        // Read row by row, the list has room for up to twice its columns, kept with the model.
+        table.columns.shrink_to_fit();
     }
 }
 
@@ -369,17 +371,17 @@ impl FillTarget for FkPart {
         for p in items {
             match fks.last_mut() {
                 Some((id, fk)) if *id == p.id => {
-                    fk.columns.push(p.from);
-                    fk.parent_columns.extend(p.to);
+                    fk.columns.push(p.from.into());
+                    fk.parent_columns.extend(p.to.map(Into::into));
                 }
                 _ => fks.push((
                     p.id,
                     ForeignKey {
-                        columns: vec![p.from],
-                        parent: p.parent,
-                        parent_columns: p.to.into_iter().collect(),
-                        on_delete: p.on_delete,
-                        on_update: p.on_update,
+                        columns: vec![p.from.into()],
+                        parent: p.parent.into(),
+                        parent_columns: p.to.into_iter().map(Into::into).collect(),
+                        on_delete: p.on_delete.into(),
+                        on_update: p.on_update.into(),
                     },
                 )),
             }
@@ -451,24 +453,23 @@ fn may_reference(entry: &Entry) -> bool {
 fn resolve_implicit_parent_keys(tables: &mut [Table]) {
     let keys: HashMap<String, Vec<String>> = tables
         .iter()
-        .map(|t| (t.name.to_ascii_lowercase(), t.primary_key()))
+        .map(|t| (t.name.to_ascii_lowercase().into(), t.primary_key()))
         .collect();
     for fk in tables.iter_mut().flat_map(|t| t.foreign_keys.iter_mut()) {
         if fk.parent_columns.is_empty() {
-            if let Some(pk) = keys.get(&fk.parent.to_ascii_lowercase()) {
-                fk.parent_columns = pk.clone();
+            if let Some(pk) = keys.get(fk.parent.to_ascii_lowercase().as_str()) {
+                fk.parent_columns = pk.iter().map(Into::into).collect();
             }
         }
     }
 }
 
-fn origin_name(code: &str) -> String {
+fn origin_name(code: &str) -> &'static str {
     match code {
         "pk" => "primary-key",
         "u" => "unique",
         _ => "created",
     }
-    .to_string()
 }
 
 fn load_indexes(
@@ -485,7 +486,7 @@ fn load_indexes(
     let keys = index_keys(conn, &found.unread_rowids())?;
     let mut out = Vec::new();
     for table in tables.iter().filter(|t| t.has_btree()) {
-        match lists.get(&table.name) {
+        match lists.get(table.name.as_str()) {
             Some(list) => {
                 for listed in list {
                     out.push(found.listed(conn, table, listed, &keys)?);
@@ -494,6 +495,9 @@ fn load_indexes(
             None => out.extend(found.read_of(table)),
         }
     }
+    // Grown by doubling, a 10,000-table schema's indexes would keep room for twice as many (a
+    // megabyte) for as long as the model lives.
+    out.shrink_to_fit();
     Ok(out)
 }
 
@@ -566,7 +570,7 @@ impl<'e> IndexEntries<'e> {
         keys: &HashMap<String, Vec<Option<String>>>,
     ) -> rusqlite::Result<Index> {
         let key = match (self.read.get(name.as_str()), keys.get(name)) {
-            (Some(text), _) => text.key.iter().cloned().map(Some).collect(),
+            (Some(text), _) => text.key.iter().map(|k| Some(k.to_string())).collect(),
             (None, Some(k)) => k.clone(),
             (None, None) => unlisted_key(conn, table, name, origin)?,
         };
@@ -575,7 +579,7 @@ impl<'e> IndexEntries<'e> {
             .get(name.as_str())
             .and_then(|e| e.sql.as_deref());
         Ok(Index {
-            name: name.clone(),
+            name: name.into(),
             table: table.name.clone(),
             columns: key_names(&key, sql),
             unique: *unique,
@@ -604,8 +608,8 @@ fn read_index(entry: &Entry, table: &Table) -> Option<IndexText> {
 
 fn index_read(entry: &Entry, text: &IndexText) -> Index {
     Index {
-        name: entry.name.clone(),
-        table: entry.table.clone(),
+        name: entry.name.as_str().into(),
+        table: entry.table.as_str().into(),
         columns: text.key.clone(),
         unique: text.unique,
         partial: text.partial,
@@ -676,12 +680,12 @@ fn index_lists(
     // Missing: the joined query failed, or its rowid did not find the table (see [`fill_each`]).
     let missing: Vec<&&Table> = tables
         .iter()
-        .filter(|t| t.name_valid && !lists.contains_key(&t.name))
+        .filter(|t| t.name_valid && !lists.contains_key(t.name.as_str()))
         .collect();
     for t in missing {
         let sql = "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?1, 'main') ORDER BY seq DESC";
         let list = query_list(conn, sql, &t.name, |r| item(r, 0))?;
-        lists.insert(t.name.clone(), list);
+        lists.insert(t.name.to_string(), list);
     }
     Ok(lists)
 }
@@ -727,16 +731,13 @@ fn index_key(conn: &Connection, index: &str) -> rusqlite::Result<Vec<Option<Stri
 }
 
 /// Index key names, with each expression replaced by its text from the CREATE INDEX statement.
-fn key_names(key: &[Option<String>], sql: Option<&str>) -> Vec<String> {
+fn key_names(key: &[Option<String>], sql: Option<&str>) -> Vec<CompactString> {
     let terms = sql.map(index_terms).unwrap_or_default();
     key.iter()
         .enumerate()
         .map(|(i, k)| match k {
-            Some(name) => name.clone(),
-            None => terms
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| "<expr>".to_string()),
+            Some(name) => name.into(),
+            None => terms.get(i).map_or("<expr>".into(), Into::into),
         })
         .collect()
 }
@@ -813,7 +814,7 @@ mod tests {
                 _ => out.push((
                     name,
                     r.get(1).unwrap(),
-                    origin_name(&r.get::<_, String>(2).unwrap()),
+                    origin_name(&r.get::<_, String>(2).unwrap()).to_string(),
                     r.get(3).unwrap(),
                     vec![key],
                 )),
@@ -830,10 +831,10 @@ mod tests {
             let key = pragma.iter().find(|p| p.0 == i.name).map(|p| &p.4);
             let key = i.columns.iter().enumerate().map(|(at, c)| {
                 let expression = key.is_some_and(|k| k.get(at).is_some_and(Option::is_none));
-                (!expression).then(|| c.clone())
+                (!expression).then(|| c.to_string())
             });
-            let (unique, origin) = (i.unique, i.origin.clone());
-            (i.name.clone(), unique, origin, i.partial, key.collect())
+            let (unique, origin) = (i.unique, i.origin.to_string());
+            (i.name.to_string(), unique, origin, i.partial, key.collect())
         };
         of_table.map(row).collect()
     }

@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 mod ddl;
@@ -39,11 +40,14 @@ pub enum TableKind {
     System,
 }
 
+/// Names and types are held inline up to 24 bytes ([`CompactString`]): a 10,000-table schema has
+/// some 33,000 columns, whose two short strings each would otherwise cost an allocation, for as
+/// long as the model is kept.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Column {
-    pub name: String,
+    pub name: CompactString,
     #[serde(rename = "type")]
-    pub decl_type: String,
+    pub decl_type: CompactString,
     pub notnull: bool,
     /// Position in the primary key, 1-based; 0 when not part of it.
     pub pk: u32,
@@ -89,17 +93,18 @@ pub struct ColumnText {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForeignKey {
-    pub columns: Vec<String>,
-    pub parent: String,
+    pub columns: Vec<CompactString>,
+    pub parent: CompactString,
     /// The referenced columns; when the declaration names none, the parent's primary key.
-    pub parent_columns: Vec<String>,
-    pub on_delete: String,
-    pub on_update: String,
+    pub parent_columns: Vec<CompactString>,
+    pub on_delete: CompactString,
+    pub on_update: CompactString,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Table {
-    pub name: String,
+    /// Inline up to 24 bytes, as a column's name (see [`Column`]).
+    pub name: CompactString,
     pub kind: TableKind,
     /// Row count, exact when `rows_exact`, otherwise an estimate; `None` when unknown.
     pub rows: Option<u64>,
@@ -133,7 +138,7 @@ impl Table {
     pub fn primary_key(&self) -> Vec<String> {
         let mut pk: Vec<_> = self.columns.iter().filter(|c| c.pk > 0).collect();
         pk.sort_by_key(|c| c.pk);
-        pk.into_iter().map(|c| c.name.clone()).collect()
+        pk.into_iter().map(|c| c.name.to_string()).collect()
     }
 
     /// True for the tables a user made: not virtual internals, not SQLite's own.
@@ -160,15 +165,15 @@ impl Table {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Index {
-    pub name: String,
-    pub table: String,
+    pub name: CompactString,
+    pub table: CompactString,
     /// Key columns in order; an expression key appears as its SQL text.
-    pub columns: Vec<String>,
+    pub columns: Vec<CompactString>,
     pub unique: bool,
     pub partial: bool,
     pub expression: bool,
     /// `created` (CREATE INDEX), `primary-key` or `unique` (made by a constraint).
-    pub origin: String,
+    pub origin: &'static str,
     pub bytes: Option<u64>,
     pub sql: Option<String>,
 }
@@ -214,8 +219,8 @@ struct Maps {
     /// The address and length of the vectors the maps were built from: a schema whose tables or
     /// indexes were added or removed since is searched instead.
     built_from: [usize; 4],
-    tables: HashMap<String, usize>,
-    indexes_of: HashMap<String, Vec<usize>>,
+    tables: HashMap<CompactString, usize>,
+    indexes_of: HashMap<CompactString, Vec<usize>>,
 }
 
 impl Maps {
@@ -224,7 +229,7 @@ impl Maps {
         for (i, t) in schema.tables.iter().enumerate() {
             tables.entry(t.name.to_ascii_lowercase()).or_insert(i);
         }
-        let mut indexes_of: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut indexes_of: HashMap<CompactString, Vec<usize>> = HashMap::new();
         for (i, index) in schema.indexes.iter().enumerate() {
             let table = index.table.to_ascii_lowercase();
             indexes_of.entry(table).or_default().push(i);
@@ -286,7 +291,7 @@ impl Schema {
     pub fn table(&self, name: &str) -> Option<&Table> {
         match self.maps() {
             Some(maps) => {
-                let at = maps.tables.get(&name.to_ascii_lowercase())?;
+                let at = maps.tables.get(name.to_ascii_lowercase().as_str())?;
                 self.tables.get(*at)
             }
             None => self
@@ -300,7 +305,7 @@ impl Schema {
         let at: Vec<usize> = match self.maps() {
             Some(maps) => maps
                 .indexes_of
-                .get(&table.to_ascii_lowercase())
+                .get(table.to_ascii_lowercase().as_str())
                 .cloned()
                 .unwrap_or_default(),
             None => (0..self.indexes.len())
@@ -335,12 +340,12 @@ impl Schema {
             .tables
             .iter()
             .filter(|t| !t.queryable())
-            .map(|t| t.name.to_ascii_lowercase())
+            .map(|t| t.name.to_ascii_lowercase().into())
             .collect();
         part.tables.retain(Table::queryable);
         for t in &mut part.tables {
             t.foreign_keys
-                .retain(|fk| !dropped.contains(&fk.parent.to_ascii_lowercase()));
+                .retain(|fk| !dropped.contains(fk.parent.to_ascii_lowercase().as_str()));
         }
         Cow::Owned(part)
     }
@@ -378,7 +383,7 @@ mod tests {
         assert_eq!(s.table("USERS").map(|t| t.name.as_str()), Some("Users"));
         assert!(s.table("nobody").is_none());
         let names = |s: &Schema, t: &str| -> Vec<String> {
-            s.indexes_of(t).map(|i| i.name.clone()).collect()
+            s.indexes_of(t).map(|i| i.name.to_string()).collect()
         };
         assert_eq!(names(&s, "Posts"), ["posts_user"]);
         assert_eq!(names(&s, "users"), ["sqlite_autoindex_Users_1"]);

@@ -209,7 +209,7 @@ fn counts(conn: &Conn, path: &Path) -> Result<BTreeMap<String, u64>, Error> {
                 e.describe(&format!("counting {}", t.name), COUNT_BUDGET),
             )
         })?;
-        out.insert(t.name.clone(), rows);
+        out.insert(t.name.to_string(), rows);
     }
     Ok(out)
 }

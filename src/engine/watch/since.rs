@@ -70,7 +70,7 @@ fn counts(db: &Database) -> HashMap<String, (&str, Option<Option<u64>>)> {
         .filter(|t| diff::compared(t))
         .map(|t| {
             let rows = t.rows_exact.then_some(t.rows);
-            (t.name.to_ascii_lowercase(), (t.name.as_str(), rows))
+            (t.name.to_ascii_lowercase().into(), (t.name.as_str(), rows))
         })
         .collect()
 }

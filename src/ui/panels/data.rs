@@ -71,7 +71,7 @@ pub fn entries(filter: &str, view: &View) -> Vec<(usize, String, String)> {
         .map(|t| {
             (
                 db,
-                t.name.clone(),
+                t.name.to_string(),
                 format!("{}  {}", t.name, units::rows(t.rows, t.rows_exact)),
             )
         })

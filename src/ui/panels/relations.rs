@@ -96,8 +96,9 @@ impl Panel for Relations {
 /// What `y` copies of a relation: its fixes (orphans, then the rebuild that declares it), or its
 /// name when it needs none; and what to call that.
 fn to_copy(r: &Relation) -> (String, String) {
-    let fixes: Vec<&str> = (r.orphans.unwrap_or(0) > 0)
-        .then_some(r.fix.as_str())
+    let clean = (r.orphans.unwrap_or(0) > 0).then(|| r.fix());
+    let fixes: Vec<&str> = clean
+        .as_deref()
         .into_iter()
         .chain(r.declare_fix.as_deref())
         .collect();
@@ -115,7 +116,7 @@ fn fix_of(r: &Relation) -> Option<Fix> {
     if r.orphans.unwrap_or(0) > 0 {
         return Some(Fix {
             name: format!("clean orphans of {} {columns}", r.child),
-            sql: r.fix.clone(),
+            sql: r.fix(),
         });
     }
     r.declare_fix.as_ref().map(|sql| Fix {
@@ -255,7 +256,7 @@ fn detail(view: &View, db: usize, r: &Relation, t: &Theme) -> Vec<Line<'static>>
     }
     if r.orphans.unwrap_or(0) > 0 {
         lines.push(Line::styled("Fix (not run)", t.header));
-        lines.extend(highlight(&r.fix, t));
+        lines.extend(highlight(&r.fix(), t));
     }
     if let Some(declare) = &r.declare_fix {
         lines.push(Line::styled(

@@ -17,6 +17,8 @@
 //!   collation and CHECKs, and the table's own CHECKs, which the schema diff compares. Tables with
 //!   WITHOUT ROWID or STRICT are read for that too.
 
+use compact_str::CompactString;
+
 use super::text::closing;
 use super::{Column, ColumnText, Definition, ForeignKey};
 
@@ -49,7 +51,10 @@ pub(super) struct TableText {
 /// The columns and foreign keys of the table `sql` creates, or `None` when the text holds
 /// anything this reader does not handle.
 pub(super) fn table_text(sql: &str) -> Option<TableText> {
-    let parsed = parse(sql)?;
+    let mut parsed = parse(sql)?;
+    // Pushed one by one, the lists have room for up to twice their items, kept with the model.
+    parsed.columns.shrink_to_fit();
+    parsed.foreign_keys.shrink_to_fit();
     let options = parsed.options;
     Some(TableText {
         foreign_keys: parsed.foreign_keys,
@@ -62,7 +67,7 @@ pub(super) fn table_text(sql: &str) -> Option<TableText> {
 pub(super) struct IndexText {
     pub unique: bool,
     pub partial: bool,
-    pub key: Vec<String>,
+    pub key: Vec<CompactString>,
 }
 
 /// The index `sql` creates, or `None` when a term is not a name or the text holds anything this
@@ -80,10 +85,10 @@ pub(super) fn index_text(sql: &str) -> Option<IndexText> {
     let mut key = Vec::new();
     name_list(&mut c, &mut key)?;
     let partial = c.eat("WHERE");
-    (partial || c.peek().is_none()).then_some(IndexText {
+    (partial || c.peek().is_none()).then(|| IndexText {
         unique,
         partial,
-        key,
+        key: key.into_iter().map(CompactString::from).collect(),
     })
 }
 
@@ -240,8 +245,8 @@ fn column(c: &mut Cursor, fks: &mut Vec<ForeignKey>) -> Option<(Column, ColumnTe
     let name = c.name()?;
     let decl_type = decl_type(c)?;
     let mut col = Column {
-        name: name.clone(),
-        decl_type,
+        name: name.as_str().into(),
+        decl_type: decl_type.into(),
         notnull: false,
         pk: 0,
         default: None,
@@ -340,7 +345,7 @@ fn column_constraint(
     } else if c.eat("COLLATE") {
         text.collation = Some(c.name()?);
     } else if c.eat("REFERENCES") {
-        fks.push(references(c, vec![col.name.clone()])?);
+        fks.push(references(c, vec![col.name.to_string()])?);
         text.references = true;
     } else {
         return Some(false);
@@ -397,12 +402,13 @@ fn references(c: &mut Cursor, columns: Vec<String>) -> Option<ForeignKey> {
                 return None;
             }
         } else {
+            let names = |names: Vec<String>| names.into_iter().map(CompactString::from).collect();
             return Some(ForeignKey {
-                columns,
-                parent,
-                parent_columns,
-                on_delete: on_delete.to_string(),
-                on_update: on_update.to_string(),
+                columns: names(columns),
+                parent: parent.into(),
+                parent_columns: names(parent_columns),
+                on_delete: on_delete.into(),
+                on_update: on_update.into(),
             });
         }
     }

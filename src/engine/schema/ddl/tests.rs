@@ -18,8 +18,8 @@ fn pragma_columns(conn: &Connection, table: &str) -> Vec<Column> {
         .unwrap();
     let rows = stmt.query_map([table], |r| {
         Ok(Column {
-            name: r.get(0)?,
-            decl_type: r.get(1)?,
+            name: r.get::<_, String>(0)?.into(),
+            decl_type: r.get::<_, String>(1)?.into(),
             notnull: r.get(2)?,
             default: r.get(3)?,
             pk: r.get(4)?,
@@ -41,7 +41,15 @@ fn fk_rows(fks: &[ForeignKey]) -> Vec<FkRow> {
         for (i, from) in fk.columns.iter().enumerate() {
             let to = fk.parent_columns.get(i).cloned();
             let actions = (fk.on_update.clone(), fk.on_delete.clone());
-            rows.push((fk.parent.clone(), from.clone(), to, actions.0, actions.1));
+            let to = to.map(String::from);
+            let actions = (actions.0.to_string(), actions.1.to_string());
+            rows.push((
+                fk.parent.to_string(),
+                from.to_string(),
+                to,
+                actions.0,
+                actions.1,
+            ));
         }
     }
     rows

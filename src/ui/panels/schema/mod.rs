@@ -268,7 +268,7 @@ fn table_node(b: &mut Builder, i: usize, m: &Database, t: &Table) {
         );
     }
     for ix in m.schema.indexes_of(&t.name) {
-        let mut traits = vec![match ix.origin.as_str() {
+        let mut traits = vec![match ix.origin {
             "primary-key" => "primary key",
             "unique" => "UNIQUE constraint",
             _ if ix.unique => "unique",
@@ -450,7 +450,7 @@ impl Schema {
             return false;
         };
         let table = match schema.indexes.iter().find(|i| i.name == object) {
-            Some(index) => index.table.clone(),
+            Some(index) => index.table.to_string(),
             None => object.split('.').next().unwrap_or_default().to_string(),
         };
         let Some(kind) = schema.table(&table).map(|t| t.kind) else {
