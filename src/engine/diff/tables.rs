@@ -104,8 +104,8 @@ fn columns(
         if ca.default.as_deref().map(normal) != cb.default.as_deref().map(normal) {
             out.push(Change::new(
                 what("default"),
-                ca.default.clone(),
-                cb.default.clone(),
+                ca.default.as_deref().map(String::from),
+                cb.default.as_deref().map(String::from),
             ));
         }
         let (xa, xb) = (

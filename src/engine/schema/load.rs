@@ -173,7 +173,7 @@ fn new_table(entry: &Entry, flags: Option<&(String, bool, bool)>) -> Table {
         without_rowid,
         strict,
         bytes: None,
-        module,
+        module: module.map(String::into_boxed_str),
         shadow_of: None,
         sql: entry.sql.clone(),
         error: entry.raw_name.as_ref().map(|_| NAME_NOT_UTF8.to_string()),
@@ -206,7 +206,7 @@ fn mark_shadows(tables: &mut [Table], flags: &Flags) {
         };
         if is_shadow {
             table.kind = TableKind::Shadow;
-            table.shadow_of = owner.map(|(o, _)| o.clone());
+            table.shadow_of = owner.map(|(o, _)| o.as_str().into());
         }
     }
 }
@@ -217,7 +217,7 @@ fn column_from(r: &Row, at: usize) -> rusqlite::Result<Column> {
         name: name.into(),
         decl_type: names::text(r, at + 1)?.into(),
         notnull: r.get(at + 2)?,
-        default: names::opt_text(r, at + 3)?,
+        default: names::opt_text(r, at + 3)?.map(String::into_boxed_str),
         pk: r.get(at + 4)?,
         hidden: r.get::<_, i64>(at + 5)? != 0,
         name_valid: raw.is_none(),

@@ -9,7 +9,7 @@
 //! reach nothing, or worse, another object whose real name is the escaped text.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use compact_str::CompactString;
@@ -51,7 +51,7 @@ pub struct Column {
     pub notnull: bool,
     /// Position in the primary key, 1-based; 0 when not part of it.
     pub pk: u32,
-    pub default: Option<String>,
+    pub default: Option<Box<str>>,
     /// True for generated columns and the hidden columns of virtual tables.
     pub hidden: bool,
     /// False when the name is not UTF-8 and `name` shows it escaped.
@@ -116,9 +116,9 @@ pub struct Table {
     /// Bytes of the table's own b-tree (from `dbstat`); `None` when not measured.
     pub bytes: Option<u64>,
     /// The module of a virtual table (`fts5`, `rtree`, …).
-    pub module: Option<String>,
+    pub module: Option<Box<str>>,
     /// For a shadow table, the virtual table it belongs to.
-    pub shadow_of: Option<String>,
+    pub shadow_of: Option<Box<str>>,
     pub sql: Option<String>,
     /// Why the columns could not be read, or which name litescope cannot put into SQL.
     pub error: Option<String>,
@@ -208,36 +208,31 @@ pub struct Schema {
     lookup: Lookup,
 }
 
-/// Tables and indexes by lower-case name, built on the first lookup. Rules, relations and the
-/// diff ask for tables by name in loops over the tables, which a search each time would make
-/// grow with the square of a 10,000-table schema. It is never compared, cloned or printed: it
-/// only answers lookups, and a clone whose tables then change builds its own.
+/// Tables and indexes in the order of their names, built on the first lookup. Rules, relations
+/// and the diff ask for tables by name in loops over the tables, which a search each time would
+/// make grow with the square of a 10,000-table schema; a binary search through positions costs
+/// four bytes per object, where maps of names would hold a megabyte more for as long as the model
+/// lives. It is never compared, cloned or printed: it only answers lookups, and a clone whose
+/// tables then change builds its own.
 #[derive(Default)]
-struct Lookup(OnceLock<Maps>);
+struct Lookup(OnceLock<Order>);
 
-struct Maps {
-    /// The address and length of the vectors the maps were built from: a schema whose tables or
+struct Order {
+    /// The address and length of the vectors the order was taken from: a schema whose tables or
     /// indexes were added or removed since is searched instead.
     built_from: [usize; 4],
-    tables: HashMap<CompactString, usize>,
-    indexes_of: HashMap<CompactString, Vec<usize>>,
+    /// Positions of the tables by name, ignoring ASCII case as SQLite does.
+    tables: Vec<u32>,
+    /// Positions of the indexes by their table's name, each table's in their own order.
+    indexes: Vec<u32>,
 }
 
-impl Maps {
-    fn of(schema: &Schema) -> Maps {
-        let mut tables = HashMap::new();
-        for (i, t) in schema.tables.iter().enumerate() {
-            tables.entry(t.name.to_ascii_lowercase()).or_insert(i);
-        }
-        let mut indexes_of: HashMap<CompactString, Vec<usize>> = HashMap::new();
-        for (i, index) in schema.indexes.iter().enumerate() {
-            let table = index.table.to_ascii_lowercase();
-            indexes_of.entry(table).or_default().push(i);
-        }
-        Maps {
-            built_from: Maps::shape(schema),
-            tables,
-            indexes_of,
+impl Order {
+    fn of(schema: &Schema) -> Order {
+        Order {
+            built_from: Order::shape(schema),
+            tables: by_name(schema.tables.len(), |i| &schema.tables[i].name),
+            indexes: by_name(schema.indexes.len(), |i| &schema.indexes[i].table),
         }
     }
 
@@ -245,6 +240,31 @@ impl Maps {
         let (t, i) = (&schema.tables, &schema.indexes);
         [t.as_ptr() as usize, t.len(), i.as_ptr() as usize, i.len()]
     }
+
+    /// The run of `order` whose names equal `name`, ignoring ASCII case.
+    fn run<'a>(order: &'a [u32], name: &str, name_at: impl Fn(usize) -> &'a str) -> &'a [u32] {
+        let first = order.partition_point(|&i| caseless(name_at(i as usize), name).is_lt());
+        let len = order[first..]
+            .iter()
+            .take_while(|&&i| caseless(name_at(i as usize), name).is_eq())
+            .count();
+        &order[first..first + len]
+    }
+}
+
+/// Positions `0..len` in the order of `name` at each. Stable: of two names alike but for case the
+/// first stays first, as a search from the start would find it.
+fn by_name<'a>(len: usize, name: impl Fn(usize) -> &'a str) -> Vec<u32> {
+    let mut at: Vec<u32> = (0..len as u32).collect();
+    at.sort_by(|&a, &b| caseless(name(a as usize), name(b as usize)));
+    at
+}
+
+/// `a` against `b` as SQLite compares names: ASCII letters without regard to case.
+fn caseless(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
 impl Clone for Lookup {
@@ -281,18 +301,18 @@ impl Schema {
         }
     }
 
-    /// The maps, unless the tables or indexes changed since they were built.
-    fn maps(&self) -> Option<&Maps> {
-        let maps = self.lookup.0.get_or_init(|| Maps::of(self));
-        (maps.built_from == Maps::shape(self)).then_some(maps)
+    /// The order, unless the tables or indexes changed since it was taken.
+    fn order(&self) -> Option<&Order> {
+        let order = self.lookup.0.get_or_init(|| Order::of(self));
+        (order.built_from == Order::shape(self)).then_some(order)
     }
 
     /// The table named `name`, in any case, as SQLite matches names.
     pub fn table(&self, name: &str) -> Option<&Table> {
-        match self.maps() {
-            Some(maps) => {
-                let at = maps.tables.get(name.to_ascii_lowercase().as_str())?;
-                self.tables.get(*at)
+        match self.order() {
+            Some(order) => {
+                let run = Order::run(&order.tables, name, |i| &self.tables[i].name);
+                run.first().map(|&i| &self.tables[i as usize])
             }
             None => self
                 .tables
@@ -302,17 +322,18 @@ impl Schema {
     }
 
     pub fn indexes_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Index> + 'a {
-        let at: Vec<usize> = match self.maps() {
-            Some(maps) => maps
-                .indexes_of
-                .get(table.to_ascii_lowercase().as_str())
-                .cloned()
-                .unwrap_or_default(),
-            None => (0..self.indexes.len())
-                .filter(|&i| self.indexes[i].table.eq_ignore_ascii_case(table))
+        let of_table: Vec<&Index> = match self.order() {
+            Some(order) => Order::run(&order.indexes, table, |i| &self.indexes[i].table)
+                .iter()
+                .map(|&i| &self.indexes[i as usize])
+                .collect(),
+            None => self
+                .indexes
+                .iter()
+                .filter(|i| i.table.eq_ignore_ascii_case(table))
                 .collect(),
         };
-        at.into_iter().map(|i| &self.indexes[i])
+        of_table.into_iter()
     }
 
     /// False for a table or view whose name is not UTF-8: SQL cannot name it.

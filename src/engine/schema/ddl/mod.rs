@@ -341,7 +341,7 @@ fn column_constraint(
             || ["CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"]
                 .iter()
                 .any(|w| c.next_is_word(0, w));
-        col.default = Some(default_value(c)?);
+        col.default = Some(default_value(c)?.into());
     } else if c.eat("COLLATE") {
         text.collation = Some(c.name()?);
     } else if c.eat("REFERENCES") {
