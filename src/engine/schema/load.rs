@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row};
 
-use super::ddl::{index_text, table_text, IndexText, TableText};
+use super::ddl::{index_text, spell_as_declared, table_text, IndexText, TableText};
 use super::text::{index_terms, table_options, virtual_module};
 use super::*;
 use crate::engine::names;
@@ -596,13 +596,7 @@ impl<'e> IndexEntries<'e> {
 /// to the pragmas or a term names no column (an expression, to SQLite).
 fn read_index(entry: &Entry, table: &Table) -> Option<IndexText> {
     let mut text = index_text(entry.exact_sql()?)?;
-    for name in &mut text.key {
-        let col = table
-            .columns
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(name))?;
-        name.clone_from(&col.name);
-    }
+    spell_as_declared(&mut text.key, &table.columns)?;
     Some(text)
 }
 

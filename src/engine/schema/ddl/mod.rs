@@ -152,7 +152,7 @@ fn parse(sql: &str) -> Option<Parsed> {
     c.expect_punct(b')')?;
     let options = table_options(&mut c)?;
     number_key(&mut cols, &key)?;
-    name_child_columns(&mut fks, &cols)?;
+    spell_as_declared(fks.iter_mut().flat_map(|fk| fk.columns.iter_mut()), &cols)?;
     Some(Parsed {
         columns: cols,
         foreign_keys: fks,
@@ -178,9 +178,13 @@ fn qualified_name(c: &mut Cursor) -> Option<()> {
     Some(())
 }
 
-/// Spells each foreign key's child columns as the table declares them, as the pragma does.
-fn name_child_columns(fks: &mut [ForeignKey], cols: &[Column]) -> Option<()> {
-    for name in fks.iter_mut().flat_map(|fk| fk.columns.iter_mut()) {
+/// Spells each of `names` as `cols` declares it, as the pragmas do; `None` when one names no
+/// column.
+pub(super) fn spell_as_declared<'n>(
+    names: impl IntoIterator<Item = &'n mut CompactString>,
+    cols: &[Column],
+) -> Option<()> {
+    for name in names {
         let col = cols.iter().find(|c| c.name.eq_ignore_ascii_case(name))?;
         name.clone_from(&col.name);
     }
