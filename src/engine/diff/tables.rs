@@ -38,13 +38,17 @@ fn object(t: &Table) -> Object {
     }
 }
 
+fn text_of(t: &Table) -> Option<String> {
+    t.sql.as_deref().map(str::to_string)
+}
+
 /// Everything that differs between one table's two versions.
 pub(super) fn table_changes(a: &Schema, b: &Schema, ta: &Table, tb: &Table) -> Vec<Change> {
     let text = |t: &Table| t.sql.as_deref().map(normal);
     if !ordinary(ta) || !ordinary(tb) {
         return match text(ta) == text(tb) {
             true => Vec::new(),
-            false => vec![Change::new("definition", ta.sql.clone(), tb.sql.clone())],
+            false => vec![Change::new("definition", text_of(ta), text_of(tb))],
         };
     }
     let da = ta.sql.as_deref().and_then(definition);
@@ -64,7 +68,7 @@ pub(super) fn table_changes(a: &Schema, b: &Schema, ta: &Table, tb: &Table) -> V
     flag("strict", ta.strict, tb.strict, &mut out);
     let unread = da.is_none() || db.is_none();
     if out.is_empty() && unread && text(ta) != text(tb) {
-        out.push(Change::new("definition", ta.sql.clone(), tb.sql.clone()));
+        out.push(Change::new("definition", text_of(ta), text_of(tb)));
     }
     out
 }

@@ -142,7 +142,7 @@ pub(super) fn count_child(pass: &Pass, schema: &Schema, rels: &mut [Relation], m
     for &i in members {
         let rel = &mut rels[i];
         (rel.orphans, rel.nulls, rel.checked) = (None, None, None);
-        rel.error.get_or_insert_with(|| failure.clone());
+        rel.error.get_or_insert_with(|| failure.as_str().into());
     }
 }
 
@@ -162,7 +162,7 @@ pub(super) fn count_members(
     for &i in members {
         let rel = &mut rels[i];
         let Some(parent) = schema.table(&rel.parent) else {
-            rel.error = Some(format!("no such table: {}", rel.parent));
+            rel.error = Some(format!("no such table: {}", rel.parent).into());
             continue;
         };
         let aff: Vec<Affinity> = rel
@@ -472,14 +472,17 @@ pub(super) fn join_count(
         }
         Pace::Slices if parent_indexed(schema, rel) => join_in_slices(pass, child, rel, deadline),
         Pace::Slices => {
-            rel.error = Some(format!(
+            rel.error = Some(
+                format!(
                 "not counted: {} has over {} keys and no index on ({}), so a join would hold the \
                  read lock of this rollback-journal database for a whole pass; an index on them \
                  would let litescope count in short slices",
                 rel.parent,
                 pass.max_keys,
                 rel.parent_columns.join(", ")
-            ));
+            )
+                .into(),
+            );
             Ok(())
         }
     }

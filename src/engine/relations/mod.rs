@@ -92,11 +92,11 @@ pub struct Relation {
     clean: Clean,
     /// For an inferred relation: the table rebuild that declares its FOREIGN KEY, together with
     /// those of the child table's other inferred relations.
-    pub declare_fix: Option<String>,
+    pub declare_fix: Option<Box<str>>,
     /// Why an inferred relation was kept, or `declared`.
     pub why: CompactString,
     /// Why counting did not finish, when it did not.
-    pub error: Option<String>,
+    pub error: Option<Box<str>>,
     /// False when another process committed while this relation was counted: its counts then
     /// come from reads of different moments.
     pub one_snapshot: bool,
@@ -325,7 +325,7 @@ fn attach_declare_fixes(schema: &Schema, rels: &mut [Relation]) {
         if inferred.is_empty() {
             continue;
         }
-        let fix = declare_fix(schema, table, &inferred);
+        let fix: Option<Box<str>> = declare_fix(schema, table, &inferred).map(Into::into);
         for r in rels.iter_mut().filter(|r| !r.declared && r.child == child) {
             r.declare_fix = fix.clone();
         }

@@ -175,8 +175,8 @@ fn new_table(entry: &Entry, flags: Option<&(String, bool, bool)>) -> Table {
         bytes: None,
         module: module.map(String::into_boxed_str),
         shadow_of: None,
-        sql: entry.sql.clone(),
-        error: entry.raw_name.as_ref().map(|_| NAME_NOT_UTF8.to_string()),
+        sql: entry.sql.as_deref().map(Box::from),
+        error: entry.raw_name.as_ref().map(|_| NAME_NOT_UTF8.into()),
         name_valid: entry.raw_name.is_none(),
     }
 }
@@ -330,7 +330,7 @@ fn fill_each<'t, T: FillTarget>(
             // A name that is not UTF-8 cannot be bound as the pragma's argument.
             None if t.name_valid => match one(conn, t) {
                 Ok(items) => T::put(t, items),
-                Err(e) => t.error = Some(e.to_string()),
+                Err(e) => t.error = Some(e.to_string().into()),
             },
             None => {}
         }
@@ -347,7 +347,7 @@ impl FillTarget for Column {
         if let Some(bad) = items.iter().find(|c| !c.name_valid) {
             table
                 .error
-                .get_or_insert_with(|| format!("column {}: {NAME_NOT_UTF8}", bad.name));
+                .get_or_insert_with(|| format!("column {}: {NAME_NOT_UTF8}", bad.name).into());
         }
         table.columns = items;
         // Read row by row, the list has room for up to twice its columns, kept with the model.
@@ -380,8 +380,8 @@ impl FillTarget for FkPart {
                         columns: vec![p.from.into()],
                         parent: p.parent.into(),
                         parent_columns: p.to.into_iter().map(Into::into).collect(),
-                        on_delete: p.on_delete.into(),
-                        on_update: p.on_update.into(),
+                        on_delete: fk_action(&p.on_delete),
+                        on_update: fk_action(&p.on_update),
                     },
                 )),
             }
@@ -587,7 +587,7 @@ impl<'e> IndexEntries<'e> {
             expression: key.iter().any(|k| k.is_none()),
             origin: origin_name(origin),
             bytes: None,
-            sql: sql.map(str::to_string),
+            sql: sql.map(Box::from),
         })
     }
 }
@@ -610,7 +610,7 @@ fn index_read(entry: &Entry, text: &IndexText) -> Index {
         expression: false,
         origin: origin_name("c"),
         bytes: None,
-        sql: entry.sql.clone(),
+        sql: entry.sql.as_deref().map(Box::from),
     }
 }
 

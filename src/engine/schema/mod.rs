@@ -97,8 +97,26 @@ pub struct ForeignKey {
     pub parent: CompactString,
     /// The referenced columns; when the declaration names none, the parent's primary key.
     pub parent_columns: Vec<CompactString>,
-    pub on_delete: CompactString,
-    pub on_update: CompactString,
+    /// One of [`FK_ACTIONS`]: five spellings, kept as constants rather than one string per key.
+    pub on_delete: &'static str,
+    pub on_update: &'static str,
+}
+
+/// Every foreign key action, spelled as `pragma_foreign_key_list` spells it.
+pub const FK_ACTIONS: [&str; 5] = [
+    "NO ACTION",
+    "RESTRICT",
+    "SET NULL",
+    "SET DEFAULT",
+    "CASCADE",
+];
+
+/// `text` as one of [`FK_ACTIONS`]; `NO ACTION` for anything else, which SQLite never reports.
+pub fn fk_action(text: &str) -> &'static str {
+    FK_ACTIONS
+        .into_iter()
+        .find(|a| a.eq_ignore_ascii_case(text))
+        .unwrap_or(FK_ACTIONS[0])
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -119,9 +137,10 @@ pub struct Table {
     pub module: Option<Box<str>>,
     /// For a shadow table, the virtual table it belongs to.
     pub shadow_of: Option<Box<str>>,
-    pub sql: Option<String>,
+    /// Boxed, as the other texts a table is kept with: 8 bytes less each, on 10,000 tables.
+    pub sql: Option<Box<str>>,
     /// Why the columns could not be read, or which name litescope cannot put into SQL.
-    pub error: Option<String>,
+    pub error: Option<Box<str>>,
     /// False when the name is not UTF-8 and `name` shows it escaped.
     #[serde(skip)]
     pub name_valid: bool,
@@ -175,7 +194,7 @@ pub struct Index {
     /// `created` (CREATE INDEX), `primary-key` or `unique` (made by a constraint).
     pub origin: &'static str,
     pub bytes: Option<u64>,
-    pub sql: Option<String>,
+    pub sql: Option<Box<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -420,5 +439,14 @@ mod tests {
         s.indexes.clear();
         assert_eq!(s.table("LATER").map(|t| t.name.as_str()), Some("later"));
         assert!(names(&s, "posts").is_empty());
+    }
+
+    #[test]
+    fn foreign_key_actions_keep_their_spelling_in_any_case() {
+        for a in FK_ACTIONS {
+            assert_eq!(fk_action(a), a);
+            assert_eq!(fk_action(&a.to_lowercase()), a);
+        }
+        assert_eq!(fk_action("SET  NULL"), "NO ACTION");
     }
 }

@@ -121,7 +121,7 @@ fn fix_of(r: &Relation) -> Option<Fix> {
     }
     r.declare_fix.as_ref().map(|sql| Fix {
         name: format!("declare foreign key {} {columns}", r.child),
-        sql: sql.clone(),
+        sql: sql.to_string(),
     })
 }
 

@@ -20,7 +20,7 @@
 use compact_str::CompactString;
 
 use super::text::closing;
-use super::{Column, ColumnText, Definition, ForeignKey};
+use super::{Column, ColumnText, Definition, ForeignKey, FK_ACTIONS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -411,28 +411,30 @@ fn references(c: &mut Cursor, columns: Vec<String>) -> Option<ForeignKey> {
                 columns: names(columns),
                 parent: parent.into(),
                 parent_columns: names(parent_columns),
-                on_delete: on_delete.into(),
-                on_update: on_update.into(),
+                on_delete,
+                on_update,
             });
         }
     }
 }
 
-const NO_ACTION: &str = "NO ACTION";
+const NO_ACTION: &str = FK_ACTIONS[0];
 
-/// A foreign key action, spelled as `pragma_foreign_key_list` spells it.
+/// A foreign key action, one of [`FK_ACTIONS`].
 fn action(c: &mut Cursor) -> Option<&'static str> {
     if c.eat("SET") {
         return match (c.eat("NULL"), c.eat("DEFAULT")) {
-            (true, _) => Some("SET NULL"),
-            (_, true) => Some("SET DEFAULT"),
+            (true, _) => Some(FK_ACTIONS[2]),
+            (_, true) => Some(FK_ACTIONS[3]),
             _ => None,
         };
     }
     if c.eat("NO") {
         return c.eat("ACTION").then_some(NO_ACTION);
     }
-    ["CASCADE", "RESTRICT"].into_iter().find(|a| c.eat(a))
+    [FK_ACTIONS[4], FK_ACTIONS[1]]
+        .into_iter()
+        .find(|a| c.eat(a))
 }
 
 /// Table constraints, which may follow each other without commas; a PRIMARY KEY's columns go

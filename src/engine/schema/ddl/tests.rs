@@ -40,7 +40,7 @@ fn fk_rows(fks: &[ForeignKey]) -> Vec<FkRow> {
     for fk in fks.iter().rev() {
         for (i, from) in fk.columns.iter().enumerate() {
             let to = fk.parent_columns.get(i).cloned();
-            let actions = (fk.on_update.clone(), fk.on_delete.clone());
+            let actions = (fk.on_update, fk.on_delete);
             let to = to.map(String::from);
             let actions = (actions.0.to_string(), actions.1.to_string());
             rows.push((

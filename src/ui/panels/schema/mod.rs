@@ -287,7 +287,7 @@ fn table_node(b: &mut Builder, i: usize, m: &Database, t: &Table) {
         let ddl = ix
             .sql
             .as_ref()
-            .map(|s| (format!("index {}", ix.name), s.clone()));
+            .map(|s| (format!("index {}", ix.name), s.to_string()));
         b.add(
             3,
             format!("d{i}/t/{}/i/{}", t.name, ix.name),
