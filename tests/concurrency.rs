@@ -73,6 +73,7 @@ fn show_table(workers: &Workers, rx: &mpsc::Receiver<Event>, job: u64) {
     let page = PageJob {
         table: "t".into(),
         position: Position::First,
+        selection: Default::default(),
         limit: 50,
     };
     workers.send(0, job, page);

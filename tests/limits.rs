@@ -38,6 +38,7 @@ fn check_all(dir: &Path) {
         let page = PageJob {
             table: "t".into(),
             position: Position::First,
+            selection: Default::default(),
             limit: 10,
         };
         workers.send(db, 2, page);

@@ -200,7 +200,14 @@ fn result_columns_that_are_not_utf8_are_shown_escaped_not_a_panic() {
     let (db, _) = pipeline::run(&Found::given(&path), Depth::SCHEMA, None);
     assert_eq!(db.status, Status::Ok, "{:?}", db.error);
     let conn = connect::open(&path).unwrap();
-    let page = browse::page(&conn, &db.schema, "w", &Position::First, 10).unwrap();
+    let page = browse::page(
+        &conn,
+        &db.schema,
+        "w",
+        (&Position::First, &Default::default()),
+        10,
+    )
+    .unwrap();
     assert_eq!(page.columns, [r"'e\xe9'"]);
     let mut columns = Vec::new();
     let ran = query::run_script(&conn, "SELECT * FROM w; SELECT * FROM plain", &mut |e| {
@@ -237,7 +244,14 @@ fn a_name_that_is_not_utf8_is_never_queried_under_another_name() {
     assert_eq!(byte.columns[0].name, "x");
     assert_eq!(byte.rows, Some(1));
     let conn = connect::open(&path).unwrap();
-    let err = browse::page(&conn, &db.schema, &byte.name, &Position::First, 10).unwrap_err();
+    let err = browse::page(
+        &conn,
+        &db.schema,
+        &byte.name,
+        (&Position::First, &Default::default()),
+        10,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("not valid UTF-8"), "{err}");
 }
 

@@ -187,6 +187,75 @@ fn data_pages_by_key_and_shows_values_whole_and_safe() {
     snapshot("data_value_popup", &app);
 }
 
+#[test]
+fn the_data_grid_sorts_by_a_column_and_filters_rows_by_a_where_expression() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    open_orders(&mut app);
+    let ids = |app: &App| -> Vec<String> {
+        let page = data(app).page.clone().unwrap();
+        page.rows
+            .iter()
+            .take(3)
+            .map(|r| format!("{:?}", r[0]))
+            .collect()
+    };
+    // `total` is the third column; `s` sorts by it, down on the second press.
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::Char('s'));
+    app.settle(Duration::from_secs(10));
+    assert_eq!(ids(&app), ["Int(450)", "Int(449)", "Int(448)"]);
+    assert!(screen(&app).contains("by total ↓"), "{}", screen(&app));
+
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "customer_id = 3 -- one customer");
+    assert!(screen(&app).contains("where customer_id = 3 -- one customer▏"));
+    key(&mut app, KeyCode::Enter);
+    app.settle(Duration::from_secs(10));
+    let page = data(&app).page.clone().unwrap();
+    assert_eq!(page.rows.len(), 23);
+    assert!(page.at_start && page.at_end);
+    assert_eq!(ids(&app), ["Int(442)", "Int(422)", "Int(402)"]);
+    snapshot("data_sorted_and_filtered", &app);
+
+    // A typo keeps the rows on screen and offers the expression again to mend.
+    key(&mut app, KeyCode::Char('/'));
+    for _ in 0.." -- one customer".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, " AND totl > 0");
+    key(&mut app, KeyCode::Enter);
+    app.settle(Duration::from_secs(10));
+    assert_eq!(data(&app).page.clone().unwrap().rows.len(), 23);
+    assert_eq!(
+        data(&app).typing.as_deref(),
+        Some("customer_id = 3 AND totl > 0")
+    );
+    assert!(
+        screen(&app).contains("no such column: totl"),
+        "{}",
+        screen(&app)
+    );
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(
+        data(&app).selection.filter.as_deref(),
+        Some("customer_id = 3 -- one customer")
+    );
+
+    // An empty expression shows every row again; a third `s` drops the sort.
+    key(&mut app, KeyCode::Char('/'));
+    for _ in 0.."customer_id = 3 -- one customer".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('s'));
+    app.settle(Duration::from_secs(10));
+    assert_eq!(ids(&app), ["Int(1)", "Int(2)", "Int(3)"]);
+    assert_eq!(data(&app).selection, Default::default());
+}
+
 fn run_query(app: &mut App, sql: &str) {
     key(app, KeyCode::Char('4'));
     key(app, KeyCode::Char('i'));

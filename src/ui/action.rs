@@ -42,7 +42,8 @@ pub enum Action {
     Workload,
     /// Schema panel: compare the selected database's schema with the next other database's.
     Compare,
-    /// Findings panel: the next sort order.
+    /// Findings panel: the next sort order. Data grid: sort by the selected column, ascending,
+    /// then descending, then not.
     Sort,
     /// Findings panel: show only the next severity.
     Severity,
@@ -108,7 +109,7 @@ impl Action {
             Action::NextPanel => "next panel",
             Action::PrevPanel => "previous panel",
             Action::Show(_) => "go to panel",
-            Action::Filter => "filter the list in focus",
+            Action::Filter => "filter the list in focus (Data grid: rows, by WHERE)",
             Action::Refresh => "re-read the databases",
             Action::Escape => "close popup / leave editor / cancel the running job",
             Action::Up => "move up",
@@ -126,7 +127,7 @@ impl Action {
             Action::HistoryNext => "next query from history",
             Action::Workload => "workload: every statement with its marks / back to results",
             Action::Compare => "compare with the next database's schema (Schema)",
-            Action::Sort => "change sort order (Findings)",
+            Action::Sort => "sort (Findings; Data grid: by the column, up/down/off)",
             Action::Severity => "filter by severity (Findings)",
             Action::Theme => "switch dark / light theme",
             Action::PrevDb => "previous database",

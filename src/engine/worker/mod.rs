@@ -209,6 +209,7 @@ mod tests {
         PageJob {
             table: table.into(),
             position,
+            selection: Default::default(),
             limit,
         }
     }

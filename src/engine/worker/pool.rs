@@ -302,6 +302,7 @@ mod tests {
             let page = PageJob {
                 table: "t".into(),
                 position: Position::First,
+                selection: Default::default(),
                 limit: 5,
             };
             workers.send(db, 2, page);

@@ -1,12 +1,14 @@
-//! Data (3): browse any table or view, a page at a time by key, never by OFFSET (views aside).
+//! Data (3): browse any table or view, a page at a time by key, never by OFFSET (views aside),
+//! narrowed by a WHERE expression (`/` in the grid) and sorted by any column (`s`).
 
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 use ratatui::Frame;
 
 use super::{block, matches, pick, step, FilterMut, Panel};
-use crate::engine::browse::{Page, Position};
+use crate::engine::browse::{Page, Position, Selection, Sort};
 use crate::engine::jobs::PageJob;
 use crate::engine::worker::JobId;
 use crate::ui::action::{Action, PanelId};
@@ -47,6 +49,12 @@ pub struct Data {
     pub first_col: std::cell::Cell<usize>,
     /// Pages from the first (Some) or the last (None) page.
     pub page_no: Option<i64>,
+    /// The rows pages are asked for: a filter and a sort the user chose.
+    pub selection: Selection,
+    /// The selection of the page on screen, to go back to when a new one fails.
+    shown: Selection,
+    /// The WHERE expression being typed, while it is.
+    pub typing: Option<String>,
     pending: Option<(JobId, Land, Option<i64>)>,
 }
 
@@ -80,6 +88,40 @@ pub fn entries(filter: &str, view: &View) -> Vec<(usize, String, String)> {
 }
 
 impl Panel for Data {
+    /// While a WHERE expression is typed, every key edits it; Enter applies it, Esc leaves it.
+    fn input(&mut self, key: KeyEvent, action: Option<Action>, ctx: &mut Ctx) -> bool {
+        if let Some(text) = &mut self.typing {
+            match key.code {
+                KeyCode::Enter => {
+                    let filter = text.trim().to_string();
+                    self.typing = None;
+                    self.selection.filter = Some(filter).filter(|f| !f.is_empty());
+                    self.request(Position::First, Land::Top, Some(0), ctx);
+                }
+                KeyCode::Esc => self.typing = None,
+                KeyCode::Backspace => {
+                    text.pop();
+                }
+                // Control keys keep their meaning (ctrl-c quits).
+                KeyCode::Char(_) if key.modifiers.contains(KeyModifiers::CONTROL) => return false,
+                KeyCode::Char(c) => text.push(c),
+                _ => {}
+            }
+            return true;
+        }
+        if self.in_grid && self.open.is_some() && action == Some(Action::Filter) {
+            self.typing = Some(self.selection.filter.clone().unwrap_or_default());
+            return true;
+        }
+        false
+    }
+
+    fn paste(&mut self, text: &str) {
+        if let Some(typing) = &mut self.typing {
+            typing.extend(text.chars().map(|c| if c.is_control() { ' ' } else { c }));
+        }
+    }
+
     fn handle(&mut self, action: Action, ctx: &mut Ctx) {
         if !self.in_grid {
             let list = entries(&self.filter, ctx.view);
@@ -157,6 +199,7 @@ impl Data {
         self.open = Some((db, table.to_string()));
         self.in_grid = true;
         self.page = None;
+        self.selection = Selection::default();
         (self.row, self.col) = (0, 0);
         self.first_col.set(0);
         self.request(Position::First, Land::Top, Some(0), ctx);
@@ -166,17 +209,22 @@ impl Data {
         let Some((db, table)) = self.open.clone() else {
             return;
         };
+        let selection = self.selection.clone();
         let job = PageJob {
             table: table.clone(),
             position,
+            selection: selection.clone(),
             limit: PAGE_ROWS,
         };
         let id = ctx.send(
             db,
             job,
             move |data: &mut Data, ctx, id, result| match result {
-                Ok(page) => data.on_page(id, db, table, page),
-                Err(why) => ctx.fail(db, why),
+                Ok(page) => data.on_page(id, db, table, (page, selection)),
+                Err(why) => {
+                    data.refused(id, &selection);
+                    ctx.fail(db, why)
+                }
             },
         );
         self.pending = Some((id, land, page_no));
@@ -247,13 +295,25 @@ impl Data {
                     ctx.copy(row_json(&page.columns, row), "1 row as JSON");
                 }
             }
+            Action::Sort => {
+                if let Some(column) = page.columns.get(self.col) {
+                    self.selection.sort = next_sort(self.selection.sort.take(), column);
+                    self.request(Position::First, Land::Top, Some(0), ctx);
+                }
+            }
             Action::Escape => self.in_grid = false,
             _ => {}
         }
     }
 
     /// A page arrived: shown if it is the one asked for last, for the table still open.
-    fn on_page(&mut self, job: JobId, db: usize, table: String, page: Page) {
+    fn on_page(
+        &mut self,
+        job: JobId,
+        db: usize,
+        table: String,
+        (page, selection): (Page, Selection),
+    ) {
         let Some((id, land, page_no)) = self.pending else {
             return;
         };
@@ -261,6 +321,7 @@ impl Data {
             return;
         }
         self.pending = None;
+        self.shown = selection;
         let last = page.rows.len().saturating_sub(1);
         self.row = match land {
             Land::Top => 0,
@@ -271,6 +332,79 @@ impl Data {
         self.page_no = if page.at_start { Some(0) } else { page_no };
         self.page = Some(page);
     }
+
+    /// The page asked for last failed: with a new filter or sort (a typo in the WHERE
+    /// expression), the page on screen keeps its own, and a refused filter is offered again
+    /// for editing.
+    fn refused(&mut self, job: JobId, asked: &Selection) {
+        if self.pending.is_none_or(|(id, _, _)| id != job) {
+            return;
+        }
+        self.pending = None;
+        if *asked != self.shown {
+            if asked.filter != self.shown.filter {
+                self.typing = asked.filter.clone();
+            }
+            self.selection = self.shown.clone();
+        }
+    }
+}
+
+/// The sort after `s` on `column`: up, then down, then none; another column starts up.
+fn next_sort(sort: Option<Sort>, column: &str) -> Option<Sort> {
+    match sort {
+        Some(s) if s.column == column && !s.descending => Some(Sort {
+            descending: true,
+            ..s
+        }),
+        Some(s) if s.column == column => None,
+        _ => Some(Sort {
+            column: column.to_string(),
+            descending: false,
+        }),
+    }
+}
+
+/// The grid's title: the table, its rows, the selection shown, where the page is, and keys.
+fn grid_title(s: &Data, name: &str, count: String, mark: &str) -> String {
+    if let Some(text) = &s.typing {
+        return format!(" {name} · where {text}▏ · Enter apply · Esc cancel ");
+    }
+    let filter = s.shown.filter.as_ref();
+    let where_ = match (&s.page, s.page_no) {
+        (None, _) => "loading…".to_string(),
+        (Some(p), _) if p.at_start && p.at_end && filter.is_some() => {
+            format!("{} matching", units::count(p.rows.len() as u64))
+        }
+        (Some(p), _) if p.at_start && p.at_end => "all rows".into(),
+        (Some(_), Some(n)) => format!("page {}", n + 1),
+        (Some(_), None) => "last page".into(),
+    };
+    let sort = s.shown.sort.as_ref().map_or(String::new(), |o| {
+        format!(" · by {} {}", o.column, arrow(o))
+    });
+    let filter = filter.map_or(String::new(), |f| format!(" · where {f}"));
+    format!(" {name}{mark} · {count} · {where_}{sort}{filter} · Enter value · / where · s sort ")
+}
+
+fn arrow(sort: &Sort) -> &'static str {
+    if sort.descending {
+        "↓"
+    } else {
+        "↑"
+    }
+}
+
+/// The page's column names, the sorted one marked with its direction.
+fn headers(page: &Page, sort: Option<&Sort>) -> Vec<String> {
+    let mut names = page.columns.clone();
+    if let Some(s) = sort {
+        if let Some(name) = names.iter_mut().find(|n| **n == s.column) {
+            name.push(' ');
+            name.push_str(arrow(s));
+        }
+    }
+    names
 }
 
 fn draw(s: &Data, frame: &mut Frame, area: Rect, view: &View) {
@@ -329,18 +463,12 @@ fn draw(s: &Data, frame: &mut Frame, area: Rect, view: &View) {
         let est = if tb.rows_exact { "" } else { " (estimated)" };
         format!("{} rows{est}", units::rows(tb.rows, tb.rows_exact))
     });
-    let where_ = match (&s.page, s.page_no) {
-        (None, _) => "loading…".to_string(),
-        (Some(p), _) if p.at_start && p.at_end => "all rows".into(),
-        (Some(_), Some(n)) => format!("page {}", n + 1),
-        (Some(_), None) => "last page".into(),
-    };
     let mark = if damaged.is_some() {
         " · damaged file"
     } else {
         ""
     };
-    let title = format!(" {name}{mark} · {count} · {where_} · Enter value · PgDn/PgUp · g/G ");
+    let title = grid_title(s, name, count, mark);
     let Some(page) = &s.page else {
         frame.render_widget(
             Paragraph::new(Line::from(vec![Span::styled("reading rows…", t.dim)]))
@@ -349,8 +477,9 @@ fn draw(s: &Data, frame: &mut Frame, area: Rect, view: &View) {
         );
         return;
     };
+    let headers = headers(page, s.shown.sort.as_ref());
     let grid = Grid {
-        columns: &page.columns,
+        columns: &headers,
         rows: &page.rows,
         selected: Some(s.row),
         first_col: &s.first_col,
