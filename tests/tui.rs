@@ -256,6 +256,58 @@ fn the_data_grid_sorts_by_a_column_and_filters_rows_by_a_where_expression() {
     assert_eq!(data(&app).selection, Default::default());
 }
 
+#[test]
+fn tab_completes_names_from_the_schema_and_the_aliases_the_query_gives() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    key(&mut app, KeyCode::Char('4'));
+    key(&mut app, KeyCode::Char('i'));
+    let text = |app: &App| query(app).editor.lines().join("\n");
+    type_text(&mut app, "SELECT * FROM ord");
+    key(&mut app, KeyCode::Tab);
+    let items = query(&app).completion.clone().unwrap().items;
+    assert_eq!(items, ["orders", "order_items", "order"]);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(text(&app), "SELECT * FROM orders");
+    // One column fits: it is written at once.
+    type_text(&mut app, " o WHERE o.cu");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(text(&app), "SELECT * FROM orders o WHERE o.customer_id");
+    // Several fit: they are shown, typing narrows them, Down and Enter take one.
+    type_text(&mut app, " > 1 AND o.");
+    key(&mut app, KeyCode::Tab);
+    let items = query(&app).completion.clone().unwrap().items;
+    assert_eq!(items, ["id", "customer_id", "total", "note", "created_at"]);
+    snapshot("query_completion", &app);
+    type_text(&mut app, "c");
+    assert_eq!(
+        query(&app).completion.clone().unwrap().items,
+        ["customer_id", "created_at"]
+    );
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    assert!(query(&app).completion.is_none());
+    assert_eq!(
+        text(&app),
+        "SELECT * FROM orders o WHERE o.customer_id > 1 AND o.created_at"
+    );
+    // Esc closes the list and keeps the editor; Tab after a space indents as before.
+    type_text(&mut app, " IS NOT NULL AND o.");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Esc);
+    assert!(query(&app).completion.is_none() && query(&app).editing);
+    for _ in 0.."AND o.".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    key(&mut app, KeyCode::F(5));
+    app.settle(Duration::from_secs(10));
+    let want: Vec<i64> = common::query(
+        &dir.path().join("shop.db"),
+        "SELECT count(*) FROM orders WHERE customer_id > 1 AND created_at IS NOT NULL",
+    );
+    assert_eq!(query(&app).rows.len() as i64, want[0]);
+}
+
 fn run_query(app: &mut App, sql: &str) {
     key(app, KeyCode::Char('4'));
     key(app, KeyCode::Char('i'));

@@ -156,6 +156,18 @@ pub enum Kind {
     Comment,
 }
 
+/// True for an SQL keyword, in any case.
+pub fn is_keyword(word: &str) -> bool {
+    KEYWORDS
+        .binary_search(&word.to_ascii_uppercase().as_str())
+        .is_ok()
+}
+
+/// Every keyword the colouring knows, in upper case and sorted.
+pub fn keywords() -> &'static [&'static str] {
+    KEYWORDS
+}
+
 /// Splits one line into runs of a kind; `in_comment` carries an open `/* … */` across lines.
 pub fn tokens(line: &str, in_comment: &mut bool) -> Vec<(Kind, String)> {
     let chars: Vec<char> = line.chars().collect();
@@ -202,10 +214,7 @@ pub fn tokens(line: &str, in_comment: &mut bool) -> Vec<(Kind, String)> {
                 i += 1;
             }
             let word: String = chars[start..i].iter().collect();
-            if KEYWORDS
-                .binary_search(&word.to_ascii_uppercase().as_str())
-                .is_ok()
-            {
+            if is_keyword(&word) {
                 Kind::Keyword
             } else {
                 Kind::Plain

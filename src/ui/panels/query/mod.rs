@@ -4,13 +4,14 @@
 //! writes.
 
 pub mod advice;
+pub mod complete;
 
 use std::time::Instant;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Clear, List, ListItem, ListState, Paragraph};
 use ratatui::Frame;
 use tui_textarea::TextArea;
 use unicode_width::UnicodeWidthChar;
@@ -35,6 +36,7 @@ use crate::ui::widgets::popup::Popup;
 use crate::ui::widgets::sql::{style, tokens, Kind};
 use crate::units;
 use advice::Advice;
+use complete::{complete, Completion};
 
 pub const ID: PanelId = PanelId("query");
 
@@ -57,6 +59,8 @@ pub struct Query {
     /// The script of the last run, planned again for its advice once it ends.
     ran: String,
     pub advice: Advice,
+    /// Completions offered for the word before the cursor (Tab), while they are.
+    pub completion: Option<Completion>,
 }
 
 impl Query {
@@ -81,7 +85,58 @@ impl Query {
             position: None,
             ran: String::new(),
             advice: Advice::default(),
+            completion: None,
         }
+    }
+
+    /// Acts on a key while completions are shown: moves among them, takes one (Tab, Enter) or
+    /// closes them (Esc); false for any other key, which closes them and goes to the editor.
+    fn choose(&mut self, mut c: Completion, code: KeyCode) -> bool {
+        match code {
+            KeyCode::Up => c.selected = c.selected.saturating_sub(1),
+            KeyCode::Down => c.selected = (c.selected + 1).min(c.items.len() - 1),
+            KeyCode::Tab | KeyCode::Enter => {
+                self.replace_word(c.typed, &c.items[c.selected]);
+                return true;
+            }
+            KeyCode::Esc => return true,
+            _ => return false,
+        }
+        self.completion = Some(c);
+        true
+    }
+
+    /// The text before the cursor on its line.
+    fn before_cursor(&self) -> String {
+        let at = self.editor.cursor();
+        self.editor.lines()[at.0].chars().take(at.1).collect()
+    }
+
+    /// True when the cursor follows a word or a `name.`, which Tab completes; elsewhere Tab
+    /// indents.
+    fn word_before_cursor(&self) -> bool {
+        self.before_cursor()
+            .ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.')
+    }
+
+    /// Completes the word before the cursor from the focused database's schema: at once when
+    /// one item fits, else by showing the items.
+    fn offer(&mut self, view: &View) {
+        let Some(model) = view.focused().and_then(|d| d.model.as_ref()) else {
+            return;
+        };
+        let sql = self.editor.lines().join("\n");
+        match complete(&model.schema, &sql, &self.before_cursor()) {
+            Some(c) if c.items.len() == 1 => self.replace_word(c.typed, &c.items[0]),
+            offered => self.completion = offered,
+        }
+    }
+
+    fn replace_word(&mut self, typed: usize, item: &str) {
+        for _ in 0..typed {
+            self.editor.delete_char();
+        }
+        self.editor.insert_str(item);
     }
 
     fn set_text(&mut self, text: &str) {
@@ -99,13 +154,24 @@ impl Panel for Query {
         if !self.editing {
             return false;
         }
+        let offered = self.completion.take();
+        if let Some(c) = offered.clone() {
+            if self.choose(c, key.code) {
+                return true;
+            }
+        }
         match action {
             Some(a @ (Action::Run | Action::HistoryPrev | Action::HistoryNext)) => {
                 self.handle(a, ctx)
             }
             _ if key.code == KeyCode::Esc => self.editing = false,
+            _ if key.code == KeyCode::Tab && self.word_before_cursor() => self.offer(ctx.view),
             _ => {
                 self.editor.input(key);
+                // Typing on with completions shown narrows them.
+                if offered.is_some() && self.word_before_cursor() {
+                    self.offer(ctx.view);
+                }
             }
         }
         true
@@ -290,7 +356,7 @@ fn draw(s: &Query, frame: &mut Frame, area: Rect, view: &View) {
         .map_or("no database".to_string(), |d| d.name().to_string());
     let [top, bottom] = Layout::vertical([Constraint::Length(9), Constraint::Fill(1)]).areas(area);
     let mode = if s.editing {
-        "editing · F5/ctrl-r run · Esc leave"
+        "editing · Tab complete · F5/ctrl-r run · Esc leave"
     } else {
         "i edit · F5 run · ctrl-p/n history · w workload"
     };
@@ -303,6 +369,9 @@ fn draw(s: &Query, frame: &mut Frame, area: Rect, view: &View) {
     frame.render_widget(editor_block, top);
     frame.render_widget(&s.editor, inner);
     colour_editor(frame, inner, &s.editor, t);
+    if let Some(c) = &s.completion {
+        draw_completion(frame, inner, s, c, t);
+    }
     if advice::draw_beside(s, frame, bottom, t) {
         return;
     }
@@ -336,6 +405,41 @@ fn draw(s: &Query, frame: &mut Frame, area: Rect, view: &View) {
         };
         grid.render(frame, results, block(title, !s.editing, t), t);
     }
+}
+
+/// The completions in a list under the word being completed, kept on screen.
+fn draw_completion(frame: &mut Frame, editor: Rect, s: &Query, c: &Completion, t: &Theme) {
+    let row = s.editor.cursor().0;
+    let (top, left) = s.editor.scroll_offset();
+    let typed_from = s.before_cursor().chars().count().saturating_sub(c.typed);
+    let line = &s.editor.lines()[row];
+    let x: usize = line
+        .chars()
+        .take(typed_from)
+        .map(|ch| ch.width().unwrap_or(0))
+        .sum();
+    let x = editor.x + (x as u16).saturating_sub(left);
+    let y = editor.y + (row as u16).saturating_sub(top) + 1;
+    let widest = c.items.iter().map(|i| i.chars().count()).max().unwrap_or(0);
+    let screen = frame.area();
+    let width = (widest as u16 + 2).min(screen.width);
+    let height = (c.items.len() as u16).min(8) + 2;
+    let area = Rect {
+        x: x.min(screen.right().saturating_sub(width)),
+        y: y.min(screen.bottom().saturating_sub(height)),
+        width,
+        height: height.min(screen.height),
+    };
+    let items: Vec<ListItem> = c.items.iter().map(|i| ListItem::new(i.as_str())).collect();
+    let list = List::new(items)
+        .block(block(String::new(), true, t))
+        .highlight_style(t.selected);
+    frame.render_widget(Clear, area);
+    frame.render_stateful_widget(
+        list,
+        area,
+        &mut ListState::default().with_selected(Some(c.selected)),
+    );
 }
 
 /// Colours the SQL the text area drew, over its own cells.
