@@ -257,6 +257,64 @@ fn the_data_grid_sorts_by_a_column_and_filters_rows_by_a_where_expression() {
 }
 
 #[test]
+fn f_follows_a_foreign_key_to_its_row_and_esc_comes_back_to_the_same_place() {
+    let dir = setup();
+    let mut app = app_on(dir.path());
+    open_orders(&mut app);
+    key(&mut app, KeyCode::PageDown);
+    app.settle(Duration::from_secs(10));
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Right);
+    assert!(screen(&app).contains("f follow"), "{}", screen(&app));
+    let row = data(&app).page.clone().unwrap().rows[3].clone();
+    assert_eq!(row[0], litescope::engine::browse::Cell::Int(204));
+    key(&mut app, KeyCode::Char('f'));
+    app.settle(Duration::from_secs(10));
+    let d = data(&app);
+    assert_eq!(d.open.as_ref().unwrap().1, "customers");
+    assert_eq!(d.selection.filter.as_deref(), Some("\"id\" = 5"));
+    let page = d.page.clone().unwrap();
+    assert_eq!(page.rows.len(), 1);
+    assert_eq!(page.rows[0][0], litescope::engine::browse::Cell::Int(5));
+    assert!(screen(&app).contains("1 matching"), "{}", screen(&app));
+    assert!(screen(&app).contains("Esc back"));
+
+    key(&mut app, KeyCode::Esc);
+    app.settle(Duration::from_secs(10));
+    let d = data(&app);
+    assert_eq!(d.open.as_ref().unwrap().1, "orders");
+    assert_eq!((d.row, d.col, d.page_no), (3, 1, Some(1)));
+    assert_eq!(d.page.clone().unwrap().rows[3][0], row[0]);
+    assert_eq!(d.selection, Default::default());
+    key(&mut app, KeyCode::Esc);
+    assert!(!data(&app).in_grid);
+
+    // An inferred relation is followed too; an orphan finds nothing.
+    key(&mut app, KeyCode::Char('/'));
+    for _ in 0.."orders".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "reviews");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    app.settle(Duration::from_secs(10));
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Char('f'));
+    app.settle(Duration::from_secs(10));
+    assert_eq!(data(&app).selection.filter.as_deref(), Some("\"id\" = 99"));
+    assert!(screen(&app).contains("0 matching"), "{}", screen(&app));
+    key(&mut app, KeyCode::Esc);
+    app.settle(Duration::from_secs(10));
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Char('f'));
+    assert!(screen(&app).contains("reviews.stars refers to no table"));
+}
+
+#[test]
 fn tab_completes_names_from_the_schema_and_the_aliases_the_query_gives() {
     let dir = setup();
     let mut app = app_on(dir.path());

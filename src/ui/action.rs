@@ -56,6 +56,8 @@ pub enum Action {
     Copy,
     /// Copy the selected row as JSON (Data and Query grids).
     CopyRow,
+    /// Data grid: open the row the selected cell's foreign key refers to (Esc comes back).
+    Follow,
     /// Backups panel: back up the selected database now.
     Backup,
     /// Backups panel: verify the selected backup against its database.
@@ -134,6 +136,7 @@ impl Action {
             Action::NextDb => "next database",
             Action::Copy => "copy: value, DDL, fix, results as CSV",
             Action::CopyRow => "copy the selected row as JSON",
+            Action::Follow => "follow the cell's foreign key to its row (Data; Esc back)",
             Action::Backup => "back up the selected database now (asks first)",
             Action::Verify => "verify the selected backup against its database",
             Action::Prune => "keep the newest backups, remove the rest (asks first)",
@@ -161,7 +164,8 @@ impl Action {
             | Action::Bottom
             | Action::Enter
             | Action::Copy
-            | Action::CopyRow => Group::Move,
+            | Action::CopyRow
+            | Action::Follow => Group::Move,
             Action::Run
             | Action::Edit
             | Action::HistoryPrev

@@ -127,6 +127,7 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("next_db", &["]"]),
     ("copy", &["y"]),
     ("copy_row", &["Y"]),
+    ("follow", &["f"]),
     ("backup", &["b"]),
     ("verify", &["V"]),
     ("prune", &["P"]),

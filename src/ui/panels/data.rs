@@ -8,11 +8,15 @@ use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 use ratatui::Frame;
 
 use super::{block, matches, pick, step, FilterMut, Panel};
-use crate::engine::browse::{Page, Position, Selection, Sort};
+use rusqlite::types::Value;
+
+use crate::engine::browse::{Cell, Page, Position, Selection, Sort};
+use crate::engine::diff::rows_sql::literal;
 use crate::engine::jobs::PageJob;
+use crate::engine::quote::ident;
 use crate::engine::worker::JobId;
 use crate::ui::action::{Action, PanelId};
-use crate::ui::command::Ctx;
+use crate::ui::command::{Ctx, Message};
 use crate::ui::view::View;
 use crate::ui::widgets::cell::{full, plain, row_json};
 use crate::ui::widgets::grid::Grid;
@@ -55,8 +59,24 @@ pub struct Data {
     shown: Selection,
     /// The WHERE expression being typed, while it is.
     pub typing: Option<String>,
+    /// Where each foreign key followed (`f`) left from, for Esc to go back to.
+    trail: Vec<Left>,
     pending: Option<(JobId, Land, Option<i64>)>,
 }
+
+/// A grid left by following a foreign key: its table, rows and place.
+struct Left {
+    table: String,
+    selection: Selection,
+    /// The key of the first row on screen; `None` at the first page.
+    from: Option<Vec<Value>>,
+    row: usize,
+    col: usize,
+    page_no: Option<i64>,
+}
+
+/// A foreign key of a table as pairs of (child column, parent column), to the parent table.
+type Link = (String, Vec<(String, String)>);
 
 /// (database, name, label) of the focused database's tables and views, filtered.
 pub fn entries(filter: &str, view: &View) -> Vec<(usize, String, String)> {
@@ -196,13 +216,67 @@ impl Panel for Data {
 impl Data {
     /// Opens `table` of database `db` at its first page.
     pub fn open(&mut self, db: usize, table: &str, ctx: &mut Ctx) {
+        self.trail.clear();
+        self.show(db, table, Selection::default(), ctx);
+    }
+
+    fn show(&mut self, db: usize, table: &str, selection: Selection, ctx: &mut Ctx) {
         self.open = Some((db, table.to_string()));
         self.in_grid = true;
         self.page = None;
-        self.selection = Selection::default();
+        self.selection = selection;
         (self.row, self.col) = (0, 0);
         self.first_col.set(0);
         self.request(Position::First, Land::Top, Some(0), ctx);
+    }
+
+    /// Opens the row the selected cell's foreign key refers to, in its table, remembering
+    /// where the grid was.
+    fn follow(&mut self, page: &Page, ctx: &mut Ctx) {
+        let Some((db, table)) = self.open.clone() else {
+            return;
+        };
+        let column = page.columns.get(self.col).cloned().unwrap_or_default();
+        let Some((parent, pairs)) = links(ctx.view, db, &table)
+            .into_iter()
+            .find(|(_, pairs)| pairs.iter().any(|(c, _)| *c == column))
+        else {
+            ctx.message(Message::info(format!(
+                "{table}.{column} refers to no table"
+            )));
+            return;
+        };
+        let filter = match parent_filter(page, self.row, &pairs) {
+            Ok(filter) => filter,
+            Err(why) => return ctx.message(Message::info(why)),
+        };
+        self.trail.push(Left {
+            table,
+            selection: self.shown.clone(),
+            from: page.keys.first().filter(|_| !page.at_start).cloned(),
+            row: self.row,
+            col: self.col,
+            page_no: self.page_no,
+        });
+        let selection = Selection {
+            filter: Some(filter),
+            sort: None,
+        };
+        self.show(db, &parent, selection, ctx);
+    }
+
+    /// Esc after following a foreign key: the grid it was followed from, where it was.
+    fn back(&mut self, ctx: &mut Ctx) -> bool {
+        let (Some(left), Some((db, _))) = (self.trail.pop(), self.open.clone()) else {
+            return false;
+        };
+        self.open = Some((db, left.table));
+        self.page = None;
+        self.selection = left.selection;
+        (self.row, self.col) = (left.row, left.col);
+        let position = left.from.map_or(Position::First, Position::From);
+        self.request(position, Land::Keep, left.page_no, ctx);
+        true
     }
 
     fn request(&mut self, position: Position, land: Land, page_no: Option<i64>, ctx: &mut Ctx) {
@@ -301,7 +375,9 @@ impl Data {
                     self.request(Position::First, Land::Top, Some(0), ctx);
                 }
             }
-            Action::Escape => self.in_grid = false,
+            Action::Follow => self.follow(&page, ctx),
+            // Back along the foreign keys followed, else out of the grid.
+            Action::Escape => self.in_grid = self.back(ctx),
             _ => {}
         }
     }
@@ -350,6 +426,56 @@ impl Data {
     }
 }
 
+/// The foreign keys of `table` in database `db`: the relations the audit found (declared and
+/// inferred) once it has run, the declared ones until then.
+fn links(view: &View, db: usize, table: &str) -> Vec<Link> {
+    let d = &view.dbs[db];
+    let pairs = |cs: &[compact_str::CompactString], ps: &[compact_str::CompactString]| {
+        cs.iter()
+            .zip(ps)
+            .map(|(c, p)| (c.to_string(), p.to_string()))
+            .collect()
+    };
+    if let Some(relations) = &d.relations {
+        return relations
+            .iter()
+            .filter(|r| r.child == table)
+            .map(|r| (r.parent.to_string(), pairs(&r.columns, &r.parent_columns)))
+            .collect();
+    }
+    let declared = d.model.as_ref().and_then(|m| m.schema.table(table));
+    declared.map_or(Vec::new(), |t| {
+        t.foreign_keys
+            .iter()
+            .map(|fk| {
+                (
+                    fk.parent.to_string(),
+                    pairs(&fk.columns, &fk.parent_columns),
+                )
+            })
+            .collect()
+    })
+}
+
+/// The WHERE that finds the parent of row `row`: each parent column equal to its child's value.
+fn parent_filter(page: &Page, row: usize, pairs: &[(String, String)]) -> Result<String, String> {
+    let mut terms = Vec::new();
+    for (child, parent) in pairs {
+        let at = page.columns.iter().position(|c| c == child);
+        let cell = at.and_then(|i| page.rows.get(row)?.get(i));
+        let value = match cell {
+            Some(Cell::Null) => return Err(format!("{child} is NULL: it refers to no row")),
+            Some(Cell::Int(i)) => Value::Integer(*i),
+            Some(Cell::Real(f)) => Value::Real(*f),
+            Some(Cell::Text(t, len)) if t.len() == *len => Value::Text(t.clone()),
+            Some(Cell::Blob(b, len)) if b.len() == *len => Value::Blob(b.clone()),
+            _ => return Err(format!("{child}: the value is too long to follow")),
+        };
+        terms.push(format!("{} = {}", ident(parent), literal(&value)));
+    }
+    Ok(terms.join(" AND "))
+}
+
 /// The sort after `s` on `column`: up, then down, then none; another column starts up.
 fn next_sort(sort: Option<Sort>, column: &str) -> Option<Sort> {
     match sort {
@@ -366,7 +492,7 @@ fn next_sort(sort: Option<Sort>, column: &str) -> Option<Sort> {
 }
 
 /// The grid's title: the table, its rows, the selection shown, where the page is, and keys.
-fn grid_title(s: &Data, name: &str, count: String, mark: &str) -> String {
+fn grid_title(s: &Data, name: &str, count: String, mark: &str, linked: bool) -> String {
     if let Some(text) = &s.typing {
         return format!(" {name} · where {text}▏ · Enter apply · Esc cancel ");
     }
@@ -384,7 +510,15 @@ fn grid_title(s: &Data, name: &str, count: String, mark: &str) -> String {
         format!(" · by {} {}", o.column, arrow(o))
     });
     let filter = filter.map_or(String::new(), |f| format!(" · where {f}"));
-    format!(" {name}{mark} · {count} · {where_}{sort}{filter} · Enter value · / where · s sort ")
+    let follow = if linked { " · f follow" } else { "" };
+    let back = if s.trail.is_empty() {
+        ""
+    } else {
+        " · Esc back"
+    };
+    format!(
+        " {name}{mark} · {count} · {where_}{sort}{filter}{follow}{back} · Enter value · / where · s sort "
+    )
 }
 
 fn arrow(sort: &Sort) -> &'static str {
@@ -468,7 +602,14 @@ fn draw(s: &Data, frame: &mut Frame, area: Rect, view: &View) {
     } else {
         ""
     };
-    let title = grid_title(s, name, count, mark);
+    let selected = s.page.as_ref().and_then(|p| p.columns.get(s.col));
+    let linked = selected.is_some_and(|c| {
+        let links = links(view, *db, name);
+        links
+            .iter()
+            .any(|(_, pairs)| pairs.iter().any(|(child, _)| child == c))
+    });
+    let title = grid_title(s, name, count, mark, linked);
     let Some(page) = &s.page else {
         frame.render_widget(
             Paragraph::new(Line::from(vec![Span::styled("reading rows…", t.dim)]))
