@@ -186,3 +186,54 @@ fn each_fix_cleans_the_orphans_it_describes() {
         }
     }
 }
+
+/// Foreign keys SQLite cannot resolve ("foreign key mismatch"): each such relation carries its own
+/// error, its siblings on the same child table are still counted, and no command fails over them.
+const UNRESOLVED: &str = "
+PRAGMA foreign_keys = OFF;
+CREATE TABLE nopk (a);
+CREATE TABLE p (id INTEGER PRIMARY KEY);
+CREATE TABLE p2 (a INT, b INT, PRIMARY KEY (a, b));
+CREATE TABLE c (id INTEGER PRIMARY KEY,
+  x REFERENCES nopk,
+  y REFERENCES gone,
+  z REFERENCES p(nosuch),
+  w REFERENCES p2,
+  ok REFERENCES p(id));
+INSERT INTO nopk VALUES (1);
+INSERT INTO p(id) VALUES (1);
+INSERT INTO c VALUES (1, 1, 1, 1, 1, 1), (2, 2, 2, 2, 2, 9);
+";
+
+#[test]
+fn a_foreign_key_sqlite_cannot_resolve_is_an_error_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fk.db");
+    build(&path, UNRESOLVED);
+    let rels = relations(&path);
+    let ok = find(&rels, "c", "ok");
+    assert_eq!(ok["orphans"], 1, "{ok}");
+    assert_eq!(ok["error"], Value::Null, "{ok}");
+    for (column, cause) in [("x", "no PRIMARY KEY"), ("z", "nosuch"), ("w", "2 columns")] {
+        let rel = find(&rels, "c", column);
+        assert_eq!(rel["orphans"], Value::Null, "{rel}");
+        let error = rel["error"].as_str().unwrap_or_default();
+        assert!(error.contains("foreign key mismatch"), "{rel}");
+        assert!(error.contains(cause), "{rel}");
+    }
+    assert!(find(&rels, "c", "y")["error"]
+        .as_str()
+        .unwrap()
+        .contains("gone"));
+    let db = path.to_str().unwrap();
+    for args in [
+        vec!["orphans", db],
+        vec!["report", "--format", "json", db],
+        vec!["check", db],
+    ] {
+        let (code, out, err) = litescope(&args);
+        assert!(code == 0 || code == 1, "{args:?}: exit {code}: {err}");
+        assert_eq!(err, "", "{args:?}");
+        assert!(!out.is_empty(), "{args:?}");
+    }
+}

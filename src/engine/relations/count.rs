@@ -165,6 +165,10 @@ pub(super) fn count_members(
             rel.error = Some(format!("no such table: {}", rel.parent));
             continue;
         };
+        if let Some(why) = unresolved(parent, rel) {
+            rel.error = Some(why);
+            continue;
+        }
         let aff: Vec<Affinity> = rel
             .parent_columns
             .iter()
@@ -209,6 +213,38 @@ pub(super) fn count_members(
         scan_checks(pass, schema, child, rels, &columns, &mut checks, deadline)?;
     }
     Ok((checks, snapshot))
+}
+
+/// Why SQLite cannot resolve `rel`'s parent key ("foreign key mismatch", which it reports
+/// for every write to the child), or `None`. Caught here so that the relation gets its own
+/// error instead of a failed read that would stop its siblings on the same child table.
+fn unresolved(parent: &Table, rel: &Relation) -> Option<String> {
+    let mismatch = |why: String| {
+        Some(format!(
+            "foreign key mismatch: {}({}) references {}: {why}",
+            rel.child,
+            rel.columns.join(", "),
+            rel.parent
+        ))
+    };
+    if rel.parent_columns.is_empty() {
+        return mismatch("it names no columns and the table has no PRIMARY KEY".into());
+    }
+    if rel.parent_columns.len() != rel.columns.len() {
+        let verb = if rel.columns.len() == 1 {
+            "references"
+        } else {
+            "reference"
+        };
+        let n = crate::units::counted(rel.columns.len() as u64, "column");
+        let to = crate::units::counted(rel.parent_columns.len() as u64, "column");
+        return mismatch(format!("{n} {verb} {to}"));
+    }
+    let absent = rel
+        .parent_columns
+        .iter()
+        .find(|c| parent.column(c).is_none());
+    absent.and_then(|c| mismatch(format!("no such column: {c}")))
 }
 
 /// Reads the child for the relations whose parent keys are in memory. Where every one of them

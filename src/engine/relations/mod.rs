@@ -116,9 +116,16 @@ struct Clean {
 }
 
 impl Relation {
-    /// SQL that cleans the orphans (shown, never run).
+    /// SQL that cleans the orphans (shown, never run). Only for a relation whose parent key is
+    /// resolved (see [`Relation::resolved`]); orphans are never counted for any other.
     pub fn fix(&self) -> String {
         clean_fix(self)
+    }
+
+    /// True when every key column pairs with a parent column: false for a foreign key that SQLite
+    /// reports as a mismatch, which no statement can join on.
+    pub fn resolved(&self) -> bool {
+        !self.parent_columns.is_empty() && self.parent_columns.len() == self.columns.len()
     }
 }
 
@@ -136,7 +143,7 @@ impl Serialize for Relation {
         out.serialize_field("nulls", &self.nulls)?;
         out.serialize_field("checked", &self.checked)?;
         out.serialize_field("sample", &self.sample)?;
-        out.serialize_field("fix", &self.fix())?;
+        out.serialize_field("fix", &self.resolved().then(|| self.fix()))?;
         out.serialize_field("declare_fix", &self.declare_fix)?;
         out.serialize_field("why", &self.why)?;
         out.serialize_field("error", &self.error)?;
