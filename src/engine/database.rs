@@ -351,6 +351,26 @@ impl Database {
     pub fn fail(&mut self, err: &rusqlite::Error) {
         self.status = status_of(err);
         self.error = Some(err.to_string());
+        if matches!(self.status, Status::NotSqlite | Status::Corrupt) {
+            self.name_header_cause(err);
+        }
+    }
+
+    /// Adds the cause the header shows to SQLite's bare "file is not a database" or
+    /// "malformed". A header with SQLite's magic that SQLite refuses for its page size or text
+    /// encoding, or a file cut short, is damaged (`corrupt`); a newer file format stays
+    /// `not-sqlite`, as SQLite reports it.
+    fn name_header_cause(&mut self, err: &rusqlite::Error) {
+        let Ok(Sniff::Sqlite(h)) = header::sniff(&self.file) else {
+            return;
+        };
+        let Some(cause) = h.problem(self.size_bytes) else {
+            return;
+        };
+        if h.read_version <= 2 {
+            self.status = Status::Corrupt;
+        }
+        self.error = Some(format!("{err} ({cause})"));
     }
 }
 
