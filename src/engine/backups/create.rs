@@ -123,7 +123,8 @@ pub fn create(
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     sweep_partials(dir);
     let mut out = AtomicFile::create(&plan.target)?;
-    let snapshot = copy(conn, out.file(), &plan.target, progress)?;
+    let snapshot =
+        copy(conn, out.file(), &plan.target, progress).map_err(|e| e.of(&plan.source))?;
     // Checked under its temporary name: a backup's name is only ever given to a verified copy.
     let tables = match check {
         Check::None => Vec::new(),
