@@ -186,7 +186,8 @@ fn render_table<'a>(out: &mut String, t: &Table, indexes: impl Iterator<Item = &
     }
     for i in indexes {
         let mut traits = vec![i.origin.to_string()];
-        traits.extend(i.unique.then(|| "unique".to_string()));
+        // A UNIQUE constraint's index has `unique` as its origin already.
+        traits.extend((i.unique && i.origin != "unique").then(|| "unique".to_string()));
         traits.extend(i.partial.then(|| "partial".to_string()));
         traits.extend(i.expression.then(|| "expression".to_string()));
         traits.extend(i.bytes.map(units::bytes));
