@@ -162,7 +162,7 @@ pub(super) fn count_members(
     for &i in members {
         let rel = &mut rels[i];
         let Some(parent) = schema.table(&rel.parent) else {
-            rel.error = Some(format!("no such table: {}", rel.parent));
+            checks.push(no_parent(pass, rel, i, &mut columns));
             continue;
         };
         if let Some(why) = unresolved(parent, rel) {
@@ -213,6 +213,23 @@ pub(super) fn count_members(
         scan_checks(pass, schema, child, rels, &columns, &mut checks, deadline)?;
     }
     Ok((checks, snapshot))
+}
+
+/// The check of a relation whose parent table does not exist: no key has a parent, so every row
+/// with a complete key is an orphan, as `PRAGMA foreign_key_check` counts it.
+fn no_parent(pass: &Pass, rel: &mut Relation, i: usize, columns: &mut Vec<CompactString>) -> Check {
+    rel.parent_missing = true;
+    Check {
+        rel: i,
+        cols: rel.columns.iter().map(|c| position(columns, c)).collect(),
+        aff: vec![Affinity::Blob; rel.columns.len()],
+        keys: Arc::new(KeySet::Keys(FxHashSet::default())),
+        since: Snapshot::take(pass.conn),
+        orphans: 0,
+        nulls: 0,
+        checked: 0,
+        sample: Vec::new(),
+    }
 }
 
 /// Why SQLite cannot resolve `rel`'s parent key ("foreign key mismatch", which it reports

@@ -102,6 +102,8 @@ pub struct Relation {
     pub one_snapshot: bool,
     /// How the orphans were counted; `None` when counting never began (no such parent).
     pub method: Option<Method>,
+    /// The parent table does not exist: every row with a complete key is an orphan.
+    pub parent_missing: bool,
 }
 
 /// What the SQL cleaning a relation's orphans needs of its child table, taken when the relation
@@ -125,7 +127,8 @@ impl Relation {
     /// True when every key column pairs with a parent column: false for a foreign key that SQLite
     /// reports as a mismatch, which no statement can join on.
     pub fn resolved(&self) -> bool {
-        !self.parent_columns.is_empty() && self.parent_columns.len() == self.columns.len()
+        self.parent_missing
+            || (!self.parent_columns.is_empty() && self.parent_columns.len() == self.columns.len())
     }
 }
 
@@ -395,6 +398,7 @@ fn new_relation(
         error: None,
         one_snapshot: true,
         method: None,
+        parent_missing: false,
     }
 }
 
