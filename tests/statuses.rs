@@ -337,4 +337,20 @@ fn a_damaged_header_is_named_as_the_cause() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains(cause), "{stderr}");
     }
+    // A header SQLite refuses whatever the file holds is named by every command that reads it.
+    let bad = dir.path().join("pagesize.db");
+    let backups = dir.path().join("backups");
+    let runs: [&[&Path]; 4] = [
+        &[p("diff"), &bad, &bad],
+        &[p("migrate"), p("status"), &bad, p("--dir"), dir.path()],
+        &[p("backup"), p("create"), &bad, p("--out"), &backups],
+        &[p("plan"), &bad, p("--sql"), p("SELECT 1")],
+    ];
+    for args in runs {
+        let out = run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains("page size 1000"), "{args:?}: {stderr}");
+    }
 }

@@ -286,7 +286,19 @@ pub fn precheck(found: &Found) -> Result<Database, Box<Database>> {
         Err(e) => return fail(Status::Unreadable, e.to_string(), 0),
     };
     match header::sniff(&found.path) {
-        Ok(Sniff::Sqlite(h)) => Ok(Database::from_header(found, size, &h)),
+        Ok(Sniff::Sqlite(h)) => match h.unreadable() {
+            // Named here, so that every command says why, not SQLite's bare "not a database".
+            Some(why) => {
+                let mut db = Database::from_header(found, size, &h);
+                db.status = match h.read_version > 2 {
+                    true => Status::NotSqlite,
+                    false => Status::Corrupt,
+                };
+                db.error = Some(format!("file is not a database ({why})"));
+                Err(Box::new(db))
+            }
+            None => Ok(Database::from_header(found, size, &h)),
+        },
         Ok(Sniff::Empty) => fail(
             Status::Empty,
             "file is not a database (it is empty)".into(),

@@ -154,6 +154,21 @@ impl Header {
     /// anything: SQLite itself only says "file is not a database" or "malformed", naming no
     /// cause. Fields are judged as SQLite judges them when it opens a file.
     pub fn problem(&self, len: u64) -> Option<String> {
+        if let Some(why) = self.unreadable() {
+            return Some(why);
+        }
+        if !(1..=3).contains(&self.text_encoding) && self.text_encoding != 0 {
+            return Some(format!(
+                "header: text encoding {} is none of 1 (UTF-8), 2 (UTF-16le), 3 (UTF-16be)",
+                self.text_encoding
+            ));
+        }
+        self.truncation(len)
+    }
+
+    /// What in the header SQLite refuses to open a file for whatever else it holds: a page size
+    /// it cannot have, or a file format newer than SQLite 3 reads. Known before any read.
+    pub fn unreadable(&self) -> Option<String> {
         let size = self.page_size;
         if !(512..=65536).contains(&size) || !size.is_power_of_two() {
             return Some(format!(
@@ -166,13 +181,7 @@ impl Header {
                 self.read_version
             ));
         }
-        if !(1..=3).contains(&self.text_encoding) && self.text_encoding != 0 {
-            return Some(format!(
-                "header: text encoding {} is none of 1 (UTF-8), 2 (UTF-16le), 3 (UTF-16be)",
-                self.text_encoding
-            ));
-        }
-        self.truncation(len)
+        None
     }
 
     /// A file shorter than the pages its header counts, or ending mid-page: cut off by a copy or

@@ -69,7 +69,15 @@ pub struct Created {
 /// UTC time to the millisecond and a `-2`, `-3`… when that name is taken.
 pub fn plan(source: &Path, out: Option<&Path>) -> Result<Plan, Error> {
     let holds_read_lock = match header::sniff(source).map_err(|e| Error::io(source, e))? {
-        Sniff::Sqlite(h) => !h.is_wal(),
+        Sniff::Sqlite(h) => match h.unreadable() {
+            Some(why) => {
+                return Err(Error::invalid(
+                    source,
+                    format!("file is not a database ({why})"),
+                ))
+            }
+            None => !h.is_wal(),
+        },
         Sniff::Empty => {
             return Err(Error::invalid(
                 source,
