@@ -77,6 +77,24 @@ pub fn commit_mark(db: &Path) -> std::io::Result<CommitMark> {
     })
 }
 
+/// True when the `-wal` at `path` may hold a commit: it starts with a WAL header (SQLite's magic
+/// and format version) and is long enough for one frame after it. SQLite ignores any other
+/// `-wal` as empty, so reading the database needs neither it nor a `-shm`.
+pub fn wal_may_hold_frames(path: &Path) -> bool {
+    let Ok(Some(mut file)) = open_if_there(path) else {
+        return false;
+    };
+    let (Ok(head), Ok(len)) = (read_head(&mut file, 32), file.metadata().map(|m| m.len())) else {
+        // Unsure: let SQLite read it.
+        return true;
+    };
+    if head.len() < 32 || !matches!(be32(&head, 0), 0x377f_0682 | 0x377f_0683) {
+        return false;
+    }
+    let frame = 24 + u64::from(be32(&head, 8));
+    be32(&head, 4) == 3_007_000 && len >= 32 + frame
+}
+
 /// Up to `len` bytes from the start of `file`.
 fn read_head(file: &mut File, len: usize) -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(len);
