@@ -296,3 +296,27 @@ fn counts_by_child(path: &std::path::Path) -> Vec<(String, u64)> {
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)));
     rows.unwrap().map(Result::unwrap).collect()
 }
+
+#[test]
+fn a_number_pointing_at_a_text_key_compares_as_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fk.db");
+    build(
+        &path,
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE p (code TEXT PRIMARY KEY, a TEXT, b TEXT, UNIQUE (a, b));
+         INSERT INTO p VALUES ('1', 'x', '7'), ('01', 'y', '8'), ('a', 'z', '9');",
+    );
+    build(
+        &path,
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE c (id INTEGER PRIMARY KEY, code INT REFERENCES p(code), x TEXT, n INT,
+           FOREIGN KEY (x, n) REFERENCES p(a, b));
+         INSERT INTO c VALUES (1, 1, 'x', 7), (2, '01', 'y', 8), (3, 'b', 'z', 10), (4, 1.0, NULL, 1);",
+    );
+    let truth = counts_by_child(&path);
+    assert_eq!(truth, [("c".to_string(), 2)]);
+    let rels = relations(&path);
+    assert_eq!(find(&rels, "c", "code")["orphans"], 1, "{rels:?}");
+    assert_eq!(find(&rels, "c", "x")["orphans"], 1, "{rels:?}");
+}
