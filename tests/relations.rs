@@ -320,3 +320,31 @@ fn a_number_pointing_at_a_text_key_compares_as_its_text() {
     assert_eq!(find(&rels, "c", "code")["orphans"], 1, "{rels:?}");
     assert_eq!(find(&rels, "c", "x")["orphans"], 1, "{rels:?}");
 }
+
+#[test]
+fn a_parent_key_with_a_collation_compares_by_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for wal in [false, true] {
+        let path = dir.path().join(format!("fk-{wal}.db"));
+        let mode = if wal {
+            "PRAGMA journal_mode = WAL;"
+        } else {
+            ""
+        };
+        build(
+            &path,
+            &format!(
+                "{mode} PRAGMA foreign_keys = OFF;
+                 CREATE TABLE p (k TEXT COLLATE NOCASE PRIMARY KEY, r TEXT COLLATE RTRIM UNIQUE);
+                 INSERT INTO p VALUES ('Abc', 'x');
+                 CREATE TABLE c (id INTEGER PRIMARY KEY, k TEXT REFERENCES p(k), r TEXT REFERENCES p(r));
+                 INSERT INTO c VALUES (1, 'abc', 'x  '), (2, 'ABC', 'x'), (3, 'abd', 'y');"
+            ),
+        );
+        let truth = counts_by_child(&path);
+        assert_eq!(truth, [("c".to_string(), 2)]);
+        let rels = relations(&path);
+        assert_eq!(find(&rels, "c", "k")["orphans"], 1, "wal {wal}: {rels:?}");
+        assert_eq!(find(&rels, "c", "r")["orphans"], 1, "wal {wal}: {rels:?}");
+    }
+}

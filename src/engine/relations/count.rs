@@ -169,6 +169,12 @@ pub(super) fn count_members(
             rel.error = Some(why);
             continue;
         }
+        if collated(parent, rel) {
+            // Keys in memory compare bytes; SQLite's join compares by the parent's collation.
+            rel.method = Some(Method::Join);
+            join_count(pass, schema, child, rel, deadline)?;
+            continue;
+        }
         let aff: Vec<Affinity> = rel
             .parent_columns
             .iter()
@@ -230,6 +236,23 @@ fn no_parent(pass: &Pass, rel: &mut Relation, i: usize, columns: &mut Vec<Compac
         checked: 0,
         sample: Vec::new(),
     }
+}
+
+/// True when a parent key column declares a collation other than BINARY (`COLLATE NOCASE`): a
+/// foreign key compares by it (`'abc'` has the parent `'Abc'`).
+fn collated(parent: &Table, rel: &Relation) -> bool {
+    let Some(def) = parent
+        .sql
+        .as_deref()
+        .and_then(crate::engine::schema::definition)
+    else {
+        return false;
+    };
+    rel.parent_columns.iter().any(|c| {
+        def.column(c)
+            .and_then(|c| c.collation.as_deref())
+            .is_some_and(|name| !name.eq_ignore_ascii_case("binary"))
+    })
 }
 
 /// Why SQLite cannot resolve `rel`'s parent key ("foreign key mismatch", which it reports
