@@ -313,13 +313,15 @@ fn a_line_break_in_a_name_or_value_cannot_forge_a_line_of_text_output() {
            ref_id TEXT REFERENCES ref(id));
          CREATE INDEX \"i\nFORGED index\" ON \"t\nFORGED table\"(ref_id);
          CREATE VIEW \"v\nFORGED view\" AS SELECT 1;
+         CREATE VIEW plain AS SELECT * FROM \"t\nFORGED table\" WHERE id > 0 ORDER BY ref_id;
          INSERT INTO \"t\nFORGED table\" VALUES (1, 'x', 'gone\nFORGED value');",
     );
     let empty = dir.path().join("empty.db");
     build(&empty, "CREATE TABLE ref (id TEXT PRIMARY KEY);");
     let (p, e) = (path.to_str().unwrap(), empty.to_str().unwrap());
-    let runs: [&[&str]; 6] = [
+    let runs: [&[&str]; 7] = [
         &["inspect", p],
+        &["plan", p, "--sql", "SELECT * FROM plain"],
         &["report", p],
         &["check", p, "--fail-on", "info"],
         &["orphans", p],
