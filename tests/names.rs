@@ -318,8 +318,16 @@ fn a_line_break_in_a_name_or_value_cannot_forge_a_line_of_text_output() {
     );
     let empty = dir.path().join("empty.db");
     build(&empty, "CREATE TABLE ref (id TEXT PRIMARY KEY);");
+    let other = dir.path().join("other.db");
+    std::fs::copy(&path, &other).unwrap();
+    build(
+        &other,
+        "UPDATE \"t\nFORGED table\" SET \"c\nFORGED column\" = 'y';",
+    );
     let (p, e) = (path.to_str().unwrap(), empty.to_str().unwrap());
-    let runs: [&[&str]; 7] = [
+    let o = other.to_str().unwrap();
+    let runs: [&[&str]; 8] = [
+        &["diff", p, o, "--data"],
         &["inspect", p],
         &["plan", p, "--sql", "SELECT * FROM plain"],
         &["report", p],
