@@ -354,3 +354,71 @@ fn a_cancelled_backup_leaves_nothing_behind() {
     let left: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn a_copy_too_damaged_to_check_is_named_in_the_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("damaged.db");
+    common::build(
+        &db,
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, v);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+         INSERT INTO t SELECT i, randomblob(100) FROM n;
+         CREATE INDEX iv ON t(v);",
+    );
+    let mut bytes = std::fs::read(&db).unwrap();
+    bytes[4096 * 3..4096 * 3 + 300].fill(0xab);
+    std::fs::write(&db, bytes).unwrap();
+    let out = dir.path().join("out");
+    let (code, _, err) = litescope(&[
+        "backup",
+        "create",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // The copy's check is what fails: the line names the backup that was not kept.
+    assert!(err.starts_with("litescope: "), "{err}");
+    assert!(err.contains("/damaged-"), "{err}");
+    assert!(
+        err.contains("failed verification (database disk image is malformed)"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "nothing kept");
+}
+
+#[test]
+fn verify_names_the_side_that_cannot_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, damaged) = (dir.path().join("good.db"), dir.path().join("damaged.db"));
+    for db in [&good, &damaged] {
+        common::build(
+            db,
+            "CREATE TABLE t(id INTEGER PRIMARY KEY, v);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+             INSERT INTO t SELECT i, randomblob(100) FROM n;
+             CREATE INDEX iv ON t(v);",
+        );
+    }
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    bytes[4096 * 3..4096 * 3 + 300].fill(0xab);
+    std::fs::write(&damaged, bytes).unwrap();
+    for (backup, db, named) in [
+        (&damaged, &good, "damaged.db: "),
+        (&good, &damaged, "damaged.db: "),
+    ] {
+        let (code, _, err) = litescope(&[
+            "backup",
+            "verify",
+            backup.to_str().unwrap(),
+            "--against",
+            db.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(named), "{err}");
+        assert!(err.contains("malformed"), "{err}");
+    }
+}

@@ -234,3 +234,31 @@ fn every_command_a_message_mentions_exists() {
     }
     assert!(checked >= 2, "only {checked} commands found in src/");
 }
+
+#[test]
+fn inspect_text_names_each_index_trait_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("idx.db");
+    build(
+        &path,
+        "CREATE TABLE t(a PRIMARY KEY, b UNIQUE, c); CREATE UNIQUE INDEX ic ON t(c);",
+    );
+    let (code, out, err) = litescope(&["inspect", "--fast", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(&format!("index {name} ")))
+            .unwrap_or_else(|| panic!("{name}: {out}"))
+            .to_string()
+    };
+    assert!(
+        line("sqlite_autoindex_t_1").contains("primary-key, unique"),
+        "{out}"
+    );
+    assert!(
+        !line("sqlite_autoindex_t_2").contains("unique, unique"),
+        "{out}"
+    );
+    assert!(line("sqlite_autoindex_t_2").contains("unique"), "{out}");
+    assert!(line("ic").contains("created, unique"), "{out}");
+}

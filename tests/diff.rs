@@ -527,3 +527,22 @@ fn a_renamed_column_keeps_its_values_by_alter_and_through_a_rebuild() {
     assert_eq!(non_null(&a, "SELECT count(ArtistName) FROM Artist"), 275);
     assert_eq!(non_null(&a, "SELECT count(Author) FROM Track"), composers);
 }
+
+#[test]
+fn a_table_rebuilt_with_no_column_in_common_keeps_its_rows_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    common::build(
+        &a,
+        "CREATE TABLE t(id INTEGER PRIMARY KEY AUTOINCREMENT, v); INSERT INTO t(v) VALUES (1), (2);
+         CREATE TABLE w(k PRIMARY KEY, v) WITHOUT ROWID; INSERT INTO w VALUES (1, 2);",
+    );
+    common::build(
+        &b,
+        "CREATE TABLE t(a, b, c); CREATE TABLE w(x PRIMARY KEY) WITHOUT ROWID;",
+    );
+    apply_and_recompare(&a, &b);
+    // The rowids carry over: a rowid table keeps its rows, each column NULL.
+    assert_eq!(count(&a, "t"), 2);
+    assert_eq!(count(&a, "w"), 0);
+}

@@ -457,3 +457,23 @@ fn a_file_quick_check_finds_damaged_gets_no_counted_findings() {
     );
     assert!(by_rule(&damaged, "fk-violation").is_empty(), "{damaged:?}");
 }
+
+#[test]
+fn a_wal_that_is_not_a_wal_holds_no_commit_to_warn_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    build(
+        &db,
+        "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1);",
+    );
+    let garbage: Vec<u8> = (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect();
+    std::fs::write(dir.path().join("app.db-wal"), garbage).unwrap();
+    let json = litescope_json(&["report", "--format", "json", db.to_str().unwrap()]);
+    let rules: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(!rules.contains(&"wal-large"), "{json}");
+}

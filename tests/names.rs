@@ -314,3 +314,47 @@ fn a_failure_line_naming_control_characters_stays_one_escaped_line() {
         "{err}"
     );
 }
+
+#[test]
+fn a_line_break_in_a_name_or_value_cannot_forge_a_line_of_text_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lines.db");
+    build(
+        &path,
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE ref (id TEXT PRIMARY KEY);
+         CREATE TABLE \"t\nFORGED table\" (id INTEGER PRIMARY KEY, \"c\nFORGED column\" TEXT,
+           ref_id TEXT REFERENCES ref(id));
+         CREATE INDEX \"i\nFORGED index\" ON \"t\nFORGED table\"(ref_id);
+         CREATE VIEW \"v\nFORGED view\" AS SELECT 1;
+         CREATE VIEW plain AS SELECT * FROM \"t\nFORGED table\" WHERE id > 0 ORDER BY ref_id;
+         INSERT INTO \"t\nFORGED table\" VALUES (1, 'x', 'gone\nFORGED value');",
+    );
+    let empty = dir.path().join("empty.db");
+    build(&empty, "CREATE TABLE ref (id TEXT PRIMARY KEY);");
+    let other = dir.path().join("other.db");
+    std::fs::copy(&path, &other).unwrap();
+    build(
+        &other,
+        "UPDATE \"t\nFORGED table\" SET \"c\nFORGED column\" = 'y';",
+    );
+    let (p, e) = (path.to_str().unwrap(), empty.to_str().unwrap());
+    let o = other.to_str().unwrap();
+    let runs: [&[&str]; 8] = [
+        &["diff", p, o, "--data"],
+        &["inspect", p],
+        &["plan", p, "--sql", "SELECT * FROM plain"],
+        &["report", p],
+        &["check", p, "--fail-on", "info"],
+        &["orphans", p],
+        &["diff", p, e],
+        &["diff", e, p],
+    ];
+    for args in runs {
+        let (_, out, err) = litescope(args);
+        assert!(out.contains(r"\x0aFORGED"), "{args:?}: {out}");
+        for line in out.lines().chain(err.lines()) {
+            assert!(!line.starts_with("FORGED"), "{args:?}: {out}");
+        }
+    }
+}

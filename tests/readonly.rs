@@ -289,3 +289,31 @@ fn an_unreadable_subfolder_is_listed_with_its_cause() {
         ]
     );
 }
+
+#[test]
+fn a_wal_that_holds_no_frame_creates_no_shm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    build(
+        &db,
+        "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1);",
+    );
+    // Not a WAL at all (no magic), then a WAL header with no frame after it.
+    let garbage: Vec<u8> = (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect();
+    let mut header_only = vec![0u8; 32];
+    header_only[..4].copy_from_slice(&0x377f_0682u32.to_be_bytes());
+    header_only[4..8].copy_from_slice(&3_007_000u32.to_be_bytes());
+    header_only[8..12].copy_from_slice(&4096u32.to_be_bytes());
+    for wal in [garbage, header_only] {
+        std::fs::write(sibling(&db, "-wal"), &wal).unwrap();
+        let before = hash_tree(dir.path());
+        for args in [["inspect", "--json"], ["report", "--format=json"]] {
+            let (code, out, err) = litescope(&[args[0], args[1], db.to_str().unwrap()]);
+            assert_eq!(code, 0, "{err}");
+            let json: Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(json["databases"][0]["status"], "ok", "{out}");
+        }
+        assert_eq!(before, hash_tree(dir.path()), "no -shm, no byte changed");
+        assert_eq!(rows_of_t(&inspect(&db, false)), 1);
+    }
+}

@@ -186,3 +186,165 @@ fn each_fix_cleans_the_orphans_it_describes() {
         }
     }
 }
+
+/// Foreign keys SQLite cannot resolve ("foreign key mismatch"): each such relation carries its own
+/// error, its siblings on the same child table are still counted, and no command fails over them.
+const UNRESOLVED: &str = "
+PRAGMA foreign_keys = OFF;
+CREATE TABLE nopk (a);
+CREATE TABLE p (id INTEGER PRIMARY KEY);
+CREATE TABLE p2 (a INT, b INT, PRIMARY KEY (a, b));
+CREATE TABLE c (id INTEGER PRIMARY KEY,
+  x REFERENCES nopk,
+  y REFERENCES gone,
+  z REFERENCES p(nosuch),
+  w REFERENCES p2,
+  ok REFERENCES p(id));
+INSERT INTO nopk VALUES (1);
+INSERT INTO p(id) VALUES (1);
+INSERT INTO c VALUES (1, 1, 1, 1, 1, 1), (2, 2, 2, 2, 2, 9);
+";
+
+#[test]
+fn a_foreign_key_sqlite_cannot_resolve_is_an_error_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fk.db");
+    build(&path, UNRESOLVED);
+    let rels = relations(&path);
+    let ok = find(&rels, "c", "ok");
+    assert_eq!(ok["orphans"], 1, "{ok}");
+    assert_eq!(ok["error"], Value::Null, "{ok}");
+    for (column, cause) in [("x", "no PRIMARY KEY"), ("z", "nosuch"), ("w", "2 columns")] {
+        let rel = find(&rels, "c", column);
+        assert_eq!(rel["orphans"], Value::Null, "{rel}");
+        let error = rel["error"].as_str().unwrap_or_default();
+        assert!(error.contains("foreign key mismatch"), "{rel}");
+        assert!(error.contains(cause), "{rel}");
+    }
+    // A missing parent table is no mismatch: SQLite counts every row with a key as a violation.
+    assert_eq!(find(&rels, "c", "y")["orphans"], 2);
+    let db = path.to_str().unwrap();
+    for args in [
+        vec!["orphans", db],
+        vec!["report", "--format", "json", db],
+        vec!["check", db],
+    ] {
+        let (code, out, err) = litescope(&args);
+        assert!(code == 0 || code == 1, "{args:?}: exit {code}: {err}");
+        assert_eq!(err, "", "{args:?}");
+        assert!(!out.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn rows_pointing_at_a_missing_table_are_counted_as_foreign_key_check_counts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fk.db");
+    build(
+        &path,
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT REFERENCES gone);
+         CREATE TABLE b (id INTEGER PRIMARY KEY, x INT, y INT,
+           FOREIGN KEY (x, y) REFERENCES lost(p, q));
+         INSERT INTO a VALUES (1, 'k'), (2, NULL), (3, 'k');
+         INSERT INTO b VALUES (1, 1, 1), (2, 1, NULL);",
+    );
+    let truth = counts_by_child(&path);
+    assert_eq!(truth, [("a".to_string(), 2), ("b".to_string(), 1)]);
+    let rels = relations(&path);
+    for (child, column, orphans, nulls) in [("a", "v", 2, 1), ("b", "x", 1, 1)] {
+        let rel = find(&rels, child, column);
+        assert_eq!(
+            (&rel["orphans"], &rel["nulls"]),
+            (&orphans.into(), &nulls.into()),
+            "{rel}"
+        );
+    }
+    let db = path.to_str().unwrap();
+    let (_, report, _) = litescope(&["report", "--format", "json", db]);
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let violations: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "fk-violation")
+        .collect();
+    assert_eq!(violations.len(), 2, "{report}");
+    assert!(violations.iter().all(|f| f["message"]
+        .as_str()
+        .unwrap()
+        .ends_with("a table that does not exist")));
+    let conn = Connection::open(&path).unwrap();
+    // As in each_fix_cleans_the_orphans_it_describes: with foreign keys on, SQLite refuses any write to such a child.
+    conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+    for r in rels
+        .iter()
+        .filter(|r| r["orphans"].as_u64().unwrap_or(0) > 0)
+    {
+        conn.execute_batch(r["fix"].as_str().unwrap()).unwrap();
+    }
+    drop(conn);
+    assert!(counts_by_child(&path).is_empty());
+}
+
+/// `PRAGMA foreign_key_check`'s violations per child table.
+fn counts_by_child(path: &std::path::Path) -> Vec<(String, u64)> {
+    let conn = Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT \"table\", count(*) FROM pragma_foreign_key_check GROUP BY 1 ORDER BY 1")
+        .unwrap();
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)));
+    rows.unwrap().map(Result::unwrap).collect()
+}
+
+#[test]
+fn a_number_pointing_at_a_text_key_compares_as_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fk.db");
+    build(
+        &path,
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE p (code TEXT PRIMARY KEY, a TEXT, b TEXT, UNIQUE (a, b));
+         INSERT INTO p VALUES ('1', 'x', '7'), ('01', 'y', '8'), ('a', 'z', '9');",
+    );
+    build(
+        &path,
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE c (id INTEGER PRIMARY KEY, code INT REFERENCES p(code), x TEXT, n INT,
+           FOREIGN KEY (x, n) REFERENCES p(a, b));
+         INSERT INTO c VALUES (1, 1, 'x', 7), (2, '01', 'y', 8), (3, 'b', 'z', 10), (4, 1.0, NULL, 1);",
+    );
+    let truth = counts_by_child(&path);
+    assert_eq!(truth, [("c".to_string(), 2)]);
+    let rels = relations(&path);
+    assert_eq!(find(&rels, "c", "code")["orphans"], 1, "{rels:?}");
+    assert_eq!(find(&rels, "c", "x")["orphans"], 1, "{rels:?}");
+}
+
+#[test]
+fn a_parent_key_with_a_collation_compares_by_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for wal in [false, true] {
+        let path = dir.path().join(format!("fk-{wal}.db"));
+        let mode = if wal {
+            "PRAGMA journal_mode = WAL;"
+        } else {
+            ""
+        };
+        build(
+            &path,
+            &format!(
+                "{mode} PRAGMA foreign_keys = OFF;
+                 CREATE TABLE p (k TEXT COLLATE NOCASE PRIMARY KEY, r TEXT COLLATE RTRIM UNIQUE);
+                 INSERT INTO p VALUES ('Abc', 'x');
+                 CREATE TABLE c (id INTEGER PRIMARY KEY, k TEXT REFERENCES p(k), r TEXT REFERENCES p(r));
+                 INSERT INTO c VALUES (1, 'abc', 'x  '), (2, 'ABC', 'x'), (3, 'abd', 'y');"
+            ),
+        );
+        let truth = counts_by_child(&path);
+        assert_eq!(truth, [("c".to_string(), 2)]);
+        let rels = relations(&path);
+        assert_eq!(find(&rels, "c", "k")["orphans"], 1, "wal {wal}: {rels:?}");
+        assert_eq!(find(&rels, "c", "r")["orphans"], 1, "wal {wal}: {rels:?}");
+    }
+}

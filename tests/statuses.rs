@@ -283,3 +283,74 @@ fn stamps(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
     out.sort();
     out
 }
+
+/// A copy of a healthy 3-page database (page size 512) with `patch` applied to its bytes.
+fn damaged(dir: &Path, name: &str, patch: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
+    let path = dir.join(name);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA page_size = 512; CREATE TABLE a(x); CREATE TABLE b(y);")
+        .unwrap();
+    drop(conn);
+    let mut bytes = std::fs::read(&path).unwrap();
+    patch(&mut bytes);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn a_damaged_header_is_named_as_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            damaged(dir.path(), "pagesize.db", |b| {
+                b[16..18].copy_from_slice(&1000u16.to_be_bytes())
+            }),
+            "corrupt",
+            "page size 1000",
+        ),
+        (
+            damaged(dir.path(), "encoding.db", |b| {
+                b[56..60].copy_from_slice(&7u32.to_be_bytes())
+            }),
+            "corrupt",
+            "text encoding 7",
+        ),
+        (
+            damaged(dir.path(), "newer.db", |b| b[19] = 3),
+            "not-sqlite",
+            "read version 3",
+        ),
+        (
+            damaged(dir.path(), "short.db", |b| b.truncate(1000)),
+            "corrupt",
+            "1000 bytes where its header counts 3 pages of 512",
+        ),
+    ];
+    for (path, status, cause) in cases {
+        let out = run(&[p("inspect"), p("--json"), &path]);
+        assert_eq!(out.status.code(), Some(2), "{}", path.display());
+        let json = json_of(&out);
+        let (_, got, error) = statuses(&json).remove(0);
+        assert_eq!(got, status, "{}: {error}", path.display());
+        assert!(error.contains(cause), "{}: {error}", path.display());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(cause), "{stderr}");
+    }
+    // A header SQLite refuses whatever the file holds is named by every command that reads it.
+    let bad = dir.path().join("pagesize.db");
+    let backups = dir.path().join("backups");
+    let runs: [&[&Path]; 4] = [
+        &[p("diff"), &bad, &bad],
+        &[p("migrate"), p("status"), &bad, p("--dir"), dir.path()],
+        &[p("backup"), p("create"), &bad, p("--out"), &backups],
+        &[p("plan"), &bad, p("--sql"), p("SELECT 1")],
+    ];
+    for args in runs {
+        let out = run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains("page size 1000"), "{args:?}: {stderr}");
+    }
+}

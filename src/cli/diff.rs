@@ -13,6 +13,8 @@ use std::time::SystemTime;
 
 use anyhow::{anyhow, Result};
 
+use super::put;
+
 use crate::engine::diff::{self, drift, Change, Diff};
 use crate::engine::migrate;
 use crate::engine::names::escape_path;
@@ -124,7 +126,7 @@ fn sql(args: &Args, a: &Schema, b: &Schema, d: &Diff) -> Result<ExitCode> {
     let written = migrate::new::create(dir, "schema_diff", SystemTime::now(), Some(&body))?;
     let mut out = String::new();
     for path in written {
-        let _ = writeln!(out, "created {}", escape_path(&path));
+        put(&mut out, &format!("created {}", escape_path(&path)));
     }
     super::print_text(&out);
     Ok(exit(d))
@@ -138,7 +140,7 @@ fn header(args: &Args, note: Option<&str>) -> String {
     };
     let mut out = format!("A: {}\nB: {b}\n", escape_path(&args.a));
     if let Some(note) = note {
-        let _ = writeln!(out, "note: {note}");
+        put(&mut out, &format!("note: {note}"));
     }
     out
 }
@@ -151,16 +153,16 @@ pub fn render(d: &Diff) -> String {
             let _ = writeln!(out, "\n{title}:");
         }
         for o in objects {
-            let _ = writeln!(out, "  {} {}", o.kind.label(), o.name);
+            put(&mut out, &format!("  {} {}", o.kind.label(), o.name));
         }
     }
     if !d.changed.is_empty() {
         let _ = writeln!(out, "\nchanged:");
     }
     for c in &d.changed {
-        let _ = writeln!(out, "  {} {}", c.kind.label(), c.name);
+        put(&mut out, &format!("  {} {}", c.kind.label(), c.name));
         for change in &c.changes {
-            let _ = writeln!(out, "    {}", change_line(change));
+            put(&mut out, &format!("    {}", change_line(change)));
         }
     }
     let count = d.only_in_a.len() + d.only_in_b.len() + d.changed.len();

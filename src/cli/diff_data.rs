@@ -11,6 +11,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
+use super::put;
+
 use crate::engine::connect::open_checked;
 use crate::engine::diff::data::{self, DataDiff, Row, Shape};
 use crate::engine::diff::{read, rows_sql};
@@ -69,23 +71,23 @@ fn render(a: &Path, b: &Path, d: &DataDiff) -> String {
         .iter()
         .filter(|t| t.only_in_a + t.only_in_b + t.changed > 0)
     {
-        let _ = writeln!(
-            out,
+        let head = format!(
             "{}: {} only in A, {} only in B, {} changed",
             t.table, t.only_in_a, t.only_in_b, t.changed
         );
+        put(&mut out, &head);
         for (label, sample) in [
             ("only in A", &t.samples.only_in_a),
             ("only in B", &t.samples.only_in_b),
             ("changed", &t.samples.changed),
         ] {
             if !sample.is_empty() {
-                let _ = writeln!(out, "  {label}: {}", keys(sample));
+                put(&mut out, &format!("  {label}: {}", keys(sample)));
             }
         }
     }
     for s in &d.skipped {
-        let _ = writeln!(out, "{}: skipped ({})", s.table, s.why);
+        put(&mut out, &format!("{}: skipped ({})", s.table, s.why));
     }
     let rows: u64 = d
         .tables

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use super::put;
+
 use crate::engine::database::{Database, Depth, Integrity};
 use crate::engine::schema::{Index, Table};
 use crate::engine::workspace::Workspace;
@@ -75,15 +77,17 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 }
 
 fn render_database(out: &mut String, db: &Database) {
-    let _ = writeln!(
+    put(
         out,
-        "{}  [{}]  {}",
-        db.path,
-        db.status.label(),
-        units::bytes(db.size_bytes)
+        &format!(
+            "{}  [{}]  {}",
+            db.path,
+            db.status.label(),
+            units::bytes(db.size_bytes)
+        ),
     );
     if let Some(err) = &db.error {
-        let _ = writeln!(out, "  ! {err}");
+        put(out, &format!("  ! {err}"));
     }
     if db.page_size.is_none() {
         out.push('\n');
@@ -92,28 +96,32 @@ fn render_database(out: &mut String, db: &Database) {
     let wal = db
         .wal_bytes
         .map_or(String::new(), |b| format!(" (-wal {})", units::bytes(b)));
-    let _ = writeln!(
+    put(
         out,
-        "  pages {} x {} ({} free) · journal {}{} · user_version {} · application_id {}",
-        opt(&db.page_count),
-        opt(&db.page_size),
-        opt(&db.freelist_count),
-        opt(&db.journal_mode),
-        wal,
-        opt(&db.user_version),
-        opt(&db.application_id),
+        &format!(
+            "  pages {} x {} ({} free) · journal {}{} · user_version {} · application_id {}",
+            opt(&db.page_count),
+            opt(&db.page_size),
+            opt(&db.freelist_count),
+            opt(&db.journal_mode),
+            wal,
+            opt(&db.user_version),
+            opt(&db.application_id),
+        ),
     );
     let integrity = match &db.integrity {
         Integrity::Ok => "ok".to_string(),
         Integrity::Problems(p) => units::counted(p.len() as u64, "problem"),
         Integrity::Unchecked(why) => format!("not checked ({why})"),
     };
-    let _ = writeln!(
+    put(
         out,
-        "  last written by SQLite {} · sqlite_stat1 {} · quick_check {}",
-        opt(&db.sqlite_version_last_written),
-        if db.has_stat1 { "yes" } else { "no" },
-        integrity
+        &format!(
+            "  last written by SQLite {} · sqlite_stat1 {} · quick_check {}",
+            opt(&db.sqlite_version_last_written),
+            if db.has_stat1 { "yes" } else { "no" },
+            integrity
+        ),
     );
     for table in &db.schema.tables {
         render_table(out, table, db.schema.indexes_of(&table.name));
@@ -124,10 +132,13 @@ fn render_database(out: &mut String, db: &Database) {
             (true, Some(note)) => format!("ok ({note})"),
             (true, None) => "ok".into(),
         };
-        let _ = writeln!(out, "  view {}  {}", view.name, state);
+        put(out, &format!("  view {}  {}", view.name, state));
     }
     for trigger in &db.schema.triggers {
-        let _ = writeln!(out, "  trigger {} on {}", trigger.name, trigger.table);
+        put(
+            out,
+            &format!("  trigger {} on {}", trigger.name, trigger.table),
+        );
     }
     out.push('\n');
 }
@@ -143,9 +154,9 @@ fn render_table<'a>(out: &mut String, t: &Table, indexes: impl Iterator<Item = &
     traits.extend(t.bytes.map(units::bytes));
     traits.extend(t.without_rowid.then(|| "without rowid".to_string()));
     traits.extend(t.strict.then(|| "strict".to_string()));
-    let _ = writeln!(out, "  table {}  ({})", t.name, traits.join(", "));
+    put(out, &format!("  table {}  ({})", t.name, traits.join(", ")));
     if let Some(err) = &t.error {
-        let _ = writeln!(out, "    ! {err}");
+        put(out, &format!("    ! {err}"));
     }
     for c in &t.columns {
         let mut col = format!("    {} {}", c.name, c.decl_type);
@@ -158,31 +169,36 @@ fn render_table<'a>(out: &mut String, t: &Table, indexes: impl Iterator<Item = &
         if let Some(d) = &c.default {
             let _ = write!(col, " DEFAULT {d}");
         }
-        let _ = writeln!(out, "{}", col.trim_end());
+        put(out, col.trim_end());
     }
     for fk in &t.foreign_keys {
-        let _ = writeln!(
+        put(
             out,
-            "    foreign key ({}) -> {}({}) on delete {} on update {}",
-            fk.columns.join(", "),
-            fk.parent,
-            fk.parent_columns.join(", "),
-            fk.on_delete,
-            fk.on_update
+            &format!(
+                "    foreign key ({}) -> {}({}) on delete {} on update {}",
+                fk.columns.join(", "),
+                fk.parent,
+                fk.parent_columns.join(", "),
+                fk.on_delete,
+                fk.on_update
+            ),
         );
     }
     for i in indexes {
         let mut traits = vec![i.origin.to_string()];
-        traits.extend(i.unique.then(|| "unique".to_string()));
+        // A UNIQUE constraint's index has `unique` as its origin already.
+        traits.extend((i.unique && i.origin != "unique").then(|| "unique".to_string()));
         traits.extend(i.partial.then(|| "partial".to_string()));
         traits.extend(i.expression.then(|| "expression".to_string()));
         traits.extend(i.bytes.map(units::bytes));
-        let _ = writeln!(
+        put(
             out,
-            "    index {} ({})  {}",
-            i.name,
-            i.columns.join(", "),
-            traits.join(", ")
+            &format!(
+                "    index {} ({})  {}",
+                i.name,
+                i.columns.join(", "),
+                traits.join(", ")
+            ),
         );
     }
 }

@@ -12,6 +12,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Result;
+
+use super::put;
 use serde_json::json;
 
 use crate::engine::database::{Database, Depth};
@@ -137,8 +139,7 @@ fn render(rels: &[Relation]) -> String {
     for r in rels {
         let kind = if r.declared { "declared" } else { "inferred" };
         let orphans = r.orphans.map_or("?".into(), units::count);
-        let _ = writeln!(
-            out,
+        let head = format!(
             "{}({}) -> {}({})  [{kind}]  orphans {orphans}  nulls {}",
             r.child,
             r.columns.join(", "),
@@ -146,11 +147,12 @@ fn render(rels: &[Relation]) -> String {
             r.parent_columns.join(", "),
             r.nulls.map_or("?".into(), units::count),
         );
+        put(&mut out, &head);
         if !r.declared {
-            let _ = writeln!(out, "  why: {}", r.why);
+            put(&mut out, &format!("  why: {}", r.why));
         }
         if let Some(e) = &r.error {
-            let _ = writeln!(out, "  ! {e}");
+            put(&mut out, &format!("  ! {e}"));
         }
         if r.orphans.is_some() && !r.one_snapshot {
             let _ = writeln!(
@@ -161,10 +163,13 @@ fn render(rels: &[Relation]) -> String {
         for s in &r.sample {
             let values: Vec<String> = s.values.iter().map(|v| v.to_string()).collect();
             let rowid = s.rowid.map_or("-".into(), |r| r.to_string());
-            let _ = writeln!(out, "  rowid {rowid}: {}", values.join(", "));
+            put(&mut out, &format!("  rowid {rowid}: {}", values.join(", ")));
         }
         if r.orphans.unwrap_or(0) > 0 {
-            let _ = writeln!(out, "  fix: {}", r.fix());
+            // SQL stays as it runs: a line break inside a quoted name continues, indented.
+            for (i, l) in r.fix().lines().enumerate() {
+                let _ = writeln!(out, "  {} {l}", if i == 0 { "fix:" } else { "    " });
+            }
         }
         if let Some(fix) = r.declare_fix.as_ref().filter(|_| r.orphans == Some(0)) {
             let _ = writeln!(

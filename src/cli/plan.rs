@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 
+use super::put;
+
 use crate::engine::database::Depth;
 use crate::engine::discover::Found;
 use crate::engine::names::escape_path;
@@ -129,7 +131,8 @@ fn query(out: &mut String, q: &Planned, workload: bool) {
     }
     let _ = writeln!(out, "{}", q.sql);
     if let Some(e) = &q.error {
-        let _ = writeln!(out, "! cannot plan: {e}\n");
+        put(out, &format!("! cannot plan: {e}"));
+        out.push('\n');
         return;
     }
     out.push_str(&tree(&q.plan, "  "));
@@ -152,9 +155,9 @@ fn query(out: &mut String, q: &Planned, workload: bool) {
 fn suggestion(out: &mut String, s: &Suggestion) {
     let _ = writeln!(out, "  suggested:\n    {};", s.sql);
     if let Some(old) = &s.extends {
-        let _ = writeln!(
+        put(
             out,
-            "    (extends index {old}: drop it once this one exists)"
+            &format!("    (extends index {old}: drop it once this one exists)"),
         );
     }
     out.push_str("    plan with it:\n");
@@ -168,7 +171,8 @@ pub fn tree(rows: &[PlanRow], indent: &str) -> String {
         let mark = plan::steps::cost(&row.detail)
             .map(|c| format!("   <- {}", c.label()))
             .unwrap_or_default();
-        let _ = writeln!(out, "{indent}{}{}{mark}", "  ".repeat(depth), row.detail);
+        let line = format!("{indent}{}{}{mark}", "  ".repeat(depth), row.detail);
+        put(&mut out, &line);
     }
     out
 }
@@ -201,10 +205,10 @@ fn summary(out: &mut String, a: &Analysis) {
         let _ = writeln!(out, "  {};", s.sql);
     }
     for u in &a.unused_indexes {
-        let _ = writeln!(
-            out,
+        let line = format!(
             "unused by every statement: index {} on {}",
             u.index, u.table
         );
+        put(out, &line);
     }
 }

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{anyhow, Result};
+
+use super::put;
 use serde_json::json;
 
 use crate::engine::database::{Database, Depth};
@@ -122,7 +124,8 @@ fn check_text(found: &[Finding], threshold: Severity) -> String {
         } else {
             format!("{}: {}", f.database, f.message)
         };
-        let _ = writeln!(out, "{:<7} {:<22} {what}", f.severity.label(), f.rule);
+        let line = format!("{:<7} {:<22} {what}", f.severity.label(), f.rule);
+        put(&mut out, &line);
     }
     let failing = found.iter().filter(|f| f.severity <= threshold).count();
     let _ = writeln!(
@@ -215,14 +218,14 @@ fn text(ws: &Workspace, found: &[Finding]) -> String {
     for (database, group) in group_by_database(found) {
         let _ = writeln!(out, "\n{database}");
         for f in group {
-            let _ = writeln!(
-                out,
+            let head = format!(
                 "  {} {}  {}",
                 f.severity.label().to_uppercase(),
                 f.rule,
                 f.object
             );
-            let _ = writeln!(out, "    {}", f.message);
+            put(&mut out, &head);
+            put(&mut out, &format!("    {}", f.message));
             let _ = writeln!(out, "    why: {}", f.why);
             if let Some(fix) = &f.fix {
                 for (i, l) in fix.lines().enumerate() {

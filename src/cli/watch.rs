@@ -62,7 +62,9 @@ fn print(changes: &[Change], json: bool) -> Result<()> {
         if json {
             super::print_text(&(serde_json::to_string(c)? + "\n"));
         } else {
-            super::print_text(&(line(c) + "\n"));
+            let mut text = String::new();
+            super::put(&mut text, &line(c));
+            super::print_text(&text);
         }
     }
     Ok(())

@@ -10,7 +10,8 @@
 //! How a file is opened depends on the files beside it, because each of SQLite's read-only modes
 //! falls short in one case:
 //!
-//! * a WAL-mode file with no `-wal`, or an empty `-wal` without `-shm`: `immutable=1`, since
+//! * a WAL-mode file with no `-wal`, or without `-shm` a `-wal` that holds no frame (empty, only a
+//!   header, or no WAL at all, which SQLite ignores): `immutable=1`, since
 //!   `mode=ro` would create the missing files and there is no WAL content to miss. Such a
 //!   connection goes stale when a `-wal` appears or the file changes ([`Conn::is_stale`]), and its
 //!   owner reopens it.
@@ -209,6 +210,11 @@ fn choose_access(path: &Path) -> Access {
         None => Access::ReadOnly,
         Some(_) if shm => Access::ReadOnly,
         Some(0) => Access::Immutable,
+        // A WAL-mode file whose -wal holds no frame: nothing to read there, so no -shm to
+        // create (SQLite ignores such a -wal). A new frame changes the stamp: the owner reopens.
+        Some(_) if wal_header && !header::wal_may_hold_frames(&sibling(path, "-wal")) => {
+            Access::Immutable
+        }
         Some(_) if sibling(path, "-journal").exists() => Access::Immutable,
         Some(_) => Access::ReadOnly,
     }

@@ -286,7 +286,19 @@ pub fn precheck(found: &Found) -> Result<Database, Box<Database>> {
         Err(e) => return fail(Status::Unreadable, e.to_string(), 0),
     };
     match header::sniff(&found.path) {
-        Ok(Sniff::Sqlite(h)) => Ok(Database::from_header(found, size, &h)),
+        Ok(Sniff::Sqlite(h)) => match h.unreadable() {
+            // Named here, so that every command says why, not SQLite's bare "not a database".
+            Some(why) => {
+                let mut db = Database::from_header(found, size, &h);
+                db.status = match h.read_version > 2 {
+                    true => Status::NotSqlite,
+                    false => Status::Corrupt,
+                };
+                db.error = Some(format!("file is not a database ({why})"));
+                Err(Box::new(db))
+            }
+            None => Ok(Database::from_header(found, size, &h)),
+        },
         Ok(Sniff::Empty) => fail(
             Status::Empty,
             "file is not a database (it is empty)".into(),
@@ -351,6 +363,26 @@ impl Database {
     pub fn fail(&mut self, err: &rusqlite::Error) {
         self.status = status_of(err);
         self.error = Some(err.to_string());
+        if matches!(self.status, Status::NotSqlite | Status::Corrupt) {
+            self.name_header_cause(err);
+        }
+    }
+
+    /// Adds the cause the header shows to SQLite's bare "file is not a database" or
+    /// "malformed". A header with SQLite's magic that SQLite refuses for its page size or text
+    /// encoding, or a file cut short, is damaged (`corrupt`); a newer file format stays
+    /// `not-sqlite`, as SQLite reports it.
+    fn name_header_cause(&mut self, err: &rusqlite::Error) {
+        let Ok(Sniff::Sqlite(h)) = header::sniff(&self.file) else {
+            return;
+        };
+        let Some(cause) = h.problem(self.size_bytes) else {
+            return;
+        };
+        if h.read_version <= 2 {
+            self.status = Status::Corrupt;
+        }
+        self.error = Some(format!("{err} ({cause})"));
     }
 }
 

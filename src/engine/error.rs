@@ -35,6 +35,17 @@ impl Error {
         }
     }
 
+    /// The error as one about the file at `path` where it names none (SQLite's own messages
+    /// do not), so that its line says which file failed.
+    pub fn of(self, path: &std::path::Path) -> Error {
+        match self {
+            Error::Sqlite(_) | Error::Refused(_) | Error::NotRead => {
+                Error::invalid(path, self.to_string())
+            }
+            named => named,
+        }
+    }
+
     pub fn invalid(path: &std::path::Path, why: impl Into<String>) -> Error {
         Error::Invalid {
             path: path.to_path_buf(),

@@ -77,6 +77,24 @@ pub fn commit_mark(db: &Path) -> std::io::Result<CommitMark> {
     })
 }
 
+/// True when the `-wal` at `path` may hold a commit: it starts with a WAL header (SQLite's magic
+/// and format version) and is long enough for one frame after it. SQLite ignores any other
+/// `-wal` as empty, so reading the database needs neither it nor a `-shm`.
+pub fn wal_may_hold_frames(path: &Path) -> bool {
+    let Ok(Some(mut file)) = open_if_there(path) else {
+        return false;
+    };
+    let (Ok(head), Ok(len)) = (read_head(&mut file, 32), file.metadata().map(|m| m.len())) else {
+        // Unsure: let SQLite read it.
+        return true;
+    };
+    if head.len() < 32 || !matches!(be32(&head, 0), 0x377f_0682 | 0x377f_0683) {
+        return false;
+    }
+    let frame = 24 + u64::from(be32(&head, 8));
+    be32(&head, 4) == 3_007_000 && len >= 32 + frame
+}
+
 /// Up to `len` bytes from the start of `file`.
 fn read_head(file: &mut File, len: usize) -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(len);
@@ -150,6 +168,59 @@ fn parse(b: &[u8]) -> Header {
 }
 
 impl Header {
+    /// What in the header, or in the file's length `len`, makes the file unreadable, if
+    /// anything: SQLite itself only says "file is not a database" or "malformed", naming no
+    /// cause. Fields are judged as SQLite judges them when it opens a file.
+    pub fn problem(&self, len: u64) -> Option<String> {
+        if let Some(why) = self.unreadable() {
+            return Some(why);
+        }
+        if !(1..=3).contains(&self.text_encoding) && self.text_encoding != 0 {
+            return Some(format!(
+                "header: text encoding {} is none of 1 (UTF-8), 2 (UTF-16le), 3 (UTF-16be)",
+                self.text_encoding
+            ));
+        }
+        self.truncation(len)
+    }
+
+    /// What in the header SQLite refuses to open a file for whatever else it holds: a page size
+    /// it cannot have, or a file format newer than SQLite 3 reads. Known before any read.
+    pub fn unreadable(&self) -> Option<String> {
+        let size = self.page_size;
+        if !(512..=65536).contains(&size) || !size.is_power_of_two() {
+            return Some(format!(
+                "header: page size {size} is not a power of two from 512 to 65536"
+            ));
+        }
+        if self.read_version > 2 {
+            return Some(format!(
+                "header: file format read version {} is newer than SQLite 3 reads",
+                self.read_version
+            ));
+        }
+        None
+    }
+
+    /// A file shorter than the pages its header counts, or ending mid-page: cut off by a copy or
+    /// a full disk. The page count is trusted only where SQLite trusts it (written by the same
+    /// commit as the change counter).
+    fn truncation(&self, len: u64) -> Option<String> {
+        let size = u64::from(self.page_size);
+        let counted = u64::from(self.page_count) * size;
+        let trusted = self.page_count > 0 && self.version_valid_for == self.change_counter;
+        if trusted && len < counted {
+            return Some(format!(
+                "the file has {len} bytes where its header counts {} pages of {size}: \
+                 truncated, or the header is damaged",
+                self.page_count
+            ));
+        }
+        (!len.is_multiple_of(size)).then(|| {
+            format!("the file has {len} bytes, not a whole number of {size}-byte pages: truncated")
+        })
+    }
+
     /// True when the file was last written in WAL mode.
     pub fn is_wal(&self) -> bool {
         self.write_version == 2 || self.read_version == 2

@@ -60,6 +60,17 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` kept on one line: a line break in it (from a name or a value in a database) shown as
+/// `\x0a`. [`printable`] keeps line breaks, since the CLI passes whole reports through it, so
+/// each line of text output built from a database's names goes through here first; otherwise
+/// a table named `t\nFORGED` would print a line of its own.
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    match text.contains('\n') {
+        true => Cow::Owned(text.replace('\n', r"\x0a")),
+        false => Cow::Borrowed(text),
+    }
+}
+
 fn escape_with(bytes: &[u8], mut push: impl FnMut(char, &mut String)) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {

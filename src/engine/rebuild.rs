@@ -198,12 +198,10 @@ pub fn steps(
                 .find(|alias| table.column(alias).is_none())
         })
         .flatten();
-    let (into, from) = match rowid {
-        Some(alias) => (
-            format!("{alias}, {}", ident_list(&copied)),
-            format!("{alias}, {}", ident_list(&copied)),
-        ),
-        None => (ident_list(&copied), ident_list(&copied)),
+    let carried = match (rowid, copied.is_empty()) {
+        (Some(alias), true) => alias.to_string(),
+        (Some(alias), false) => format!("{alias}, {}", ident_list(&copied)),
+        (None, _) => ident_list(&copied),
     };
     let autoincrement = Shape::of(table.sql.as_deref().unwrap_or_default())
         .is_ok_and(|s| s.autoincrement)
@@ -213,10 +211,14 @@ pub fn steps(
         .filter(|t| schema.table(t).is_some())
         .collect();
 
-    let mut out = vec![
-        format!("{new_create};"),
-        format!("INSERT INTO {temp} ({into}) SELECT {from} FROM {name};"),
-    ];
+    let mut out = vec![format!("{new_create};")];
+    // With no column in common a WITHOUT ROWID table has nothing to carry: its rows go, as
+    // every column of theirs is being dropped.
+    if !carried.is_empty() {
+        out.push(format!(
+            "INSERT INTO {temp} ({carried}) SELECT {carried} FROM {name};"
+        ));
+    }
     if autoincrement {
         out.push(format!(
             "DELETE FROM sqlite_sequence WHERE name = {};",

@@ -69,7 +69,15 @@ pub struct Created {
 /// UTC time to the millisecond and a `-2`, `-3`… when that name is taken.
 pub fn plan(source: &Path, out: Option<&Path>) -> Result<Plan, Error> {
     let holds_read_lock = match header::sniff(source).map_err(|e| Error::io(source, e))? {
-        Sniff::Sqlite(h) => !h.is_wal(),
+        Sniff::Sqlite(h) => match h.unreadable() {
+            Some(why) => {
+                return Err(Error::invalid(
+                    source,
+                    format!("file is not a database ({why})"),
+                ))
+            }
+            None => !h.is_wal(),
+        },
         Sniff::Empty => {
             return Err(Error::invalid(
                 source,
@@ -123,7 +131,8 @@ pub fn create(
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     sweep_partials(dir);
     let mut out = AtomicFile::create(&plan.target)?;
-    let snapshot = copy(conn, out.file(), &plan.target, progress)?;
+    let snapshot =
+        copy(conn, out.file(), &plan.target, progress).map_err(|e| e.of(&plan.source))?;
     // Checked under its temporary name: a backup's name is only ever given to a verified copy.
     let tables = match check {
         Check::None => Vec::new(),

@@ -35,14 +35,20 @@ pub(super) fn fresh_copy(
         return Err(failed("its bytes differ from the snapshot read".into()));
     }
     let conn = connect::open_tied(path, source).map_err(|e| Error::invalid(path, e.to_string()))?;
-    let integrity = integrity(&conn, full)?;
+    // SQLite may fail a check outright on a damaged copy ("malformed") rather than list
+    // problems: that too is a failed verification of the backup, named as such.
+    let unreadable = |e: Error| match e {
+        Error::Cancelled => e,
+        e => failed(e.to_string()),
+    };
+    let integrity = integrity(&conn, full).map_err(unreadable)?;
     if integrity != "ok" {
         return Err(failed(integrity));
     }
-    if hash::schema(&conn)? != snapshot.schema_hash {
+    if hash::schema(&conn).map_err(|e| unreadable(e.into()))? != snapshot.schema_hash {
         return Err(failed("its schema differs from the snapshot's".into()));
     }
-    Ok(counts(&conn)?)
+    counts(&conn).map_err(|e| unreadable(e.into()))
 }
 
 fn open(path: &Path) -> Result<Conn, Error> {
@@ -208,7 +214,7 @@ pub fn against(backup: &Path, db: &Path, full: bool) -> Result<Verdict, Error> {
         integrity,
         manifest,
         mut problems,
-    } = own(backup, full)?;
+    } = own(backup, full).map_err(|e| e.of(backup))?;
     if let Some(m) = manifest.as_ref().filter(|m| !same_file(&m.source, db)) {
         problems.push(format!(
             "it was made from {}, not from this database",
@@ -216,7 +222,9 @@ pub fn against(backup: &Path, db: &Path, full: bool) -> Result<Verdict, Error> {
         ));
     }
     let intact = manifest.is_some() && problems.is_empty();
-    let (b, s) = (side(&conn)?, side(&open(db)?)?);
+    // SQLite's errors name no file: each side's says which file it concerns.
+    let b = side(&conn).map_err(|e| e.of(backup))?;
+    let s = side(&open(db)?).map_err(|e| e.of(db))?;
     let tables = compare(&s, &b);
     let schema_match = s.schema == b.schema;
     let content_match = tables.iter().all(|t| t.rows_match);

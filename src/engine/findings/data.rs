@@ -38,11 +38,17 @@ fn orphans(db: &Database, rels: &[Relation], declared: bool) -> Vec<Finding> {
         .map(|rel| {
             let (object, target) = names(rel);
             let orphans = rel.orphans.unwrap_or(0);
-            let message = format!(
-                "{} of {} point at {target} values that do not exist",
-                units::counted(orphans, "row"),
-                rel.child
-            );
+            let rows = units::counted(orphans, "row");
+            let message = match rel.parent_missing {
+                true => format!(
+                    "{rows} of {} point at {}, a table that does not exist",
+                    rel.child, rel.parent
+                ),
+                false => format!(
+                    "{rows} of {} point at {target} values that do not exist",
+                    rel.child
+                ),
+            };
             Finding::new(rule, &db.path, &object, message)
                 .count(orphans)
                 .fix(rel.fix())

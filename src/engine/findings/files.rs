@@ -115,6 +115,12 @@ fn pending_frames(db: &Database) -> Option<u32> {
     Some(max_frame.saturating_sub(backfilled))
 }
 
+/// A `-wal` that is no WAL, or a header alone, holds no commit to checkpoint: SQLite ignores it.
+fn wal_holds_frames(db: &Database) -> bool {
+    let wal = crate::engine::connect::sibling(&db.file, "-wal");
+    crate::engine::header::wal_may_hold_frames(&wal)
+}
+
 pub fn wal_large(db: &Database) -> Option<Finding> {
     let wal = db.wal_bytes.filter(|b| *b > 0)?;
     let message = if wal > db.size_bytes {
@@ -128,7 +134,7 @@ pub fn wal_large(db: &Database) -> Option<Finding> {
             "the -wal is {} and holds un-checkpointed commits",
             units::bytes(wal)
         )
-    } else if !db.had_shm {
+    } else if !db.had_shm && wal_holds_frames(db) {
         format!(
             "the -wal ({}) holds commits but no process has the database open (no -shm): they \
              were never checkpointed",

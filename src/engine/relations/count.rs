@@ -162,9 +162,19 @@ pub(super) fn count_members(
     for &i in members {
         let rel = &mut rels[i];
         let Some(parent) = schema.table(&rel.parent) else {
-            rel.error = Some(format!("no such table: {}", rel.parent).into());
+            checks.push(no_parent(pass, rel, i, &mut columns));
             continue;
         };
+        if let Some(why) = unresolved(parent, rel) {
+            rel.error = Some(why.into());
+            continue;
+        }
+        if collated(parent, rel) {
+            // Keys in memory compare bytes; SQLite's join compares by the parent's collation.
+            rel.method = Some(Method::Join);
+            join_count(pass, schema, child, rel, deadline)?;
+            continue;
+        }
         let aff: Vec<Affinity> = rel
             .parent_columns
             .iter()
@@ -209,6 +219,72 @@ pub(super) fn count_members(
         scan_checks(pass, schema, child, rels, &columns, &mut checks, deadline)?;
     }
     Ok((checks, snapshot))
+}
+
+/// The check of a relation whose parent table does not exist: no key has a parent, so every row
+/// with a complete key is an orphan, as `PRAGMA foreign_key_check` counts it.
+fn no_parent(pass: &Pass, rel: &mut Relation, i: usize, columns: &mut Vec<CompactString>) -> Check {
+    rel.parent_missing = true;
+    Check {
+        rel: i,
+        cols: rel.columns.iter().map(|c| position(columns, c)).collect(),
+        aff: vec![Affinity::Blob; rel.columns.len()],
+        keys: Arc::new(KeySet::Keys(FxHashSet::default())),
+        since: Snapshot::take(pass.conn),
+        orphans: 0,
+        nulls: 0,
+        checked: 0,
+        sample: Vec::new(),
+    }
+}
+
+/// True when a parent key column declares a collation other than BINARY (`COLLATE NOCASE`): a
+/// foreign key compares by it (`'abc'` has the parent `'Abc'`).
+fn collated(parent: &Table, rel: &Relation) -> bool {
+    let Some(def) = parent
+        .sql
+        .as_deref()
+        .and_then(crate::engine::schema::definition)
+    else {
+        return false;
+    };
+    rel.parent_columns.iter().any(|c| {
+        def.column(c)
+            .and_then(|c| c.collation.as_deref())
+            .is_some_and(|name| !name.eq_ignore_ascii_case("binary"))
+    })
+}
+
+/// Why SQLite cannot resolve `rel`'s parent key ("foreign key mismatch", which it reports
+/// for every write to the child), or `None`. Caught here so that the relation gets its own
+/// error instead of a failed read that would stop its siblings on the same child table.
+fn unresolved(parent: &Table, rel: &Relation) -> Option<String> {
+    let mismatch = |why: String| {
+        Some(format!(
+            "foreign key mismatch: {}({}) references {}: {why}",
+            rel.child,
+            rel.columns.join(", "),
+            rel.parent
+        ))
+    };
+    if rel.parent_columns.is_empty() {
+        return mismatch("it names no columns and the table has no PRIMARY KEY".into());
+    }
+    if rel.parent_columns.len() != rel.columns.len() {
+        let verb = if rel.columns.len() == 1 {
+            "references"
+        } else {
+            "reference"
+        };
+        let n = crate::units::counted(rel.columns.len() as u64, "column");
+        let to = crate::units::counted(rel.parent_columns.len() as u64, "column");
+        return mismatch(format!("{n} {verb} {to}"));
+    }
+    let absent = rel
+        .parent_columns
+        .iter()
+        .find(|c| parent.column(c).is_none());
+    absent.and_then(|c| mismatch(format!("no such column: {c}")))
 }
 
 /// Reads the child for the relations whose parent keys are in memory. Where every one of them

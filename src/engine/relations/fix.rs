@@ -9,6 +9,10 @@ use crate::engine::rebuild::{self, NewKey};
 /// for each child.
 pub(super) fn orphans_from(rel: &Relation, schema: &str) -> String {
     let (not_null, on) = key_conditions(rel, "c", "p");
+    if rel.parent_missing {
+        // No parent table, no parent key: every row with a complete key is an orphan.
+        return format!("FROM {schema}{} AS c WHERE {not_null}", ident(&rel.child));
+    }
     let first_parent = format!("p.{}", ident(&rel.parent_columns[0]));
     format!(
         "FROM {schema}{} AS c LEFT JOIN {schema}{} AS p ON {on} WHERE {not_null} AND {first_parent} IS NULL",

@@ -58,10 +58,21 @@ pub(super) fn to_key(v: ValueRef<'_>, parent: Affinity) -> Option<KeyRef<'_>> {
     })
 }
 
-/// What a row's key columns hold: one value, or a composite key.
+/// What a row's key columns hold: one value, a value made text by a TEXT parent's affinity, or a
+/// composite key.
 pub(super) enum Probe<'a> {
     One(KeyRef<'a>),
+    Text(Vec<u8>),
     Tuple(Key),
+}
+
+/// An integer child value as a TEXT parent column's affinity makes it before comparing: its
+/// decimal text (`1` matches the parent key `'1'`, as `PRAGMA foreign_key_check` has it).
+fn as_text(v: ValueRef<'_>, parent: Affinity) -> Option<Vec<u8>> {
+    match (v, parent) {
+        (ValueRef::Integer(i), Affinity::Text) => Some(i.to_string().into_bytes()),
+        _ => None,
+    }
 }
 
 /// The key in `cols` of `row`, or `None` when any part is NULL (SQLite does not check those).
@@ -71,11 +82,20 @@ pub(super) fn key_at<'r>(
     aff: &[Affinity],
 ) -> rusqlite::Result<Option<Probe<'r>>> {
     if let ([col], [a]) = (cols, aff) {
-        return Ok(to_key(row.get_ref(*col)?, *a).map(Probe::One));
+        let v = row.get_ref(*col)?;
+        if let Some(text) = as_text(v, *a) {
+            return Ok(Some(Probe::Text(text)));
+        }
+        return Ok(to_key(v, *a).map(Probe::One));
     }
     let mut parts = Vec::with_capacity(cols.len());
     for (c, a) in cols.iter().zip(aff) {
-        match to_key(row.get_ref(*c)?, *a) {
+        let v = row.get_ref(*c)?;
+        if let Some(text) = as_text(v, *a) {
+            parts.push(Key::Text(text));
+            continue;
+        }
+        match to_key(v, *a) {
             Some(k) => parts.push(k.owned()),
             None => return Ok(None),
         }
@@ -156,6 +176,8 @@ impl KeySet {
             }
             (KeySet::Ints(set), Probe::One(KeyRef::Int(i))) => set.contains(i),
             (KeySet::Texts(set), Probe::One(KeyRef::Text(t))) => set.contains(*t),
+            (KeySet::Texts(set), Probe::Text(t)) => set.contains(t.as_slice()),
+            (KeySet::Keys(set), Probe::Text(t)) => set.contains(&Key::Text(t.clone())),
             (KeySet::Keys(set), Probe::One(k)) => set.contains(&k.owned()),
             (KeySet::Keys(set), Probe::Tuple(k)) => set.contains(k),
             _ => false,
@@ -177,6 +199,7 @@ impl Keys {
         match probe {
             Probe::One(KeyRef::Int(i)) if self.others.is_empty() => self.ints.push(i),
             Probe::One(k) => self.push_other(k.owned()),
+            Probe::Text(t) => self.push_other(Key::Text(t)),
             Probe::Tuple(k) => self.push_other(k),
         }
     }

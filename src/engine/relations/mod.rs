@@ -102,6 +102,8 @@ pub struct Relation {
     pub one_snapshot: bool,
     /// How the orphans were counted; `None` when counting never began (no such parent).
     pub method: Option<Method>,
+    /// The parent table does not exist: every row with a complete key is an orphan.
+    pub parent_missing: bool,
 }
 
 /// What the SQL cleaning a relation's orphans needs of its child table, taken when the relation
@@ -116,9 +118,17 @@ struct Clean {
 }
 
 impl Relation {
-    /// SQL that cleans the orphans (shown, never run).
+    /// SQL that cleans the orphans (shown, never run). Only for a relation whose parent key is
+    /// resolved (see [`Relation::resolved`]); orphans are never counted for any other.
     pub fn fix(&self) -> String {
         clean_fix(self)
+    }
+
+    /// True when every key column pairs with a parent column: false for a foreign key that SQLite
+    /// reports as a mismatch, which no statement can join on.
+    pub fn resolved(&self) -> bool {
+        self.parent_missing
+            || (!self.parent_columns.is_empty() && self.parent_columns.len() == self.columns.len())
     }
 }
 
@@ -136,7 +146,7 @@ impl Serialize for Relation {
         out.serialize_field("nulls", &self.nulls)?;
         out.serialize_field("checked", &self.checked)?;
         out.serialize_field("sample", &self.sample)?;
-        out.serialize_field("fix", &self.fix())?;
+        out.serialize_field("fix", &self.resolved().then(|| self.fix()))?;
         out.serialize_field("declare_fix", &self.declare_fix)?;
         out.serialize_field("why", &self.why)?;
         out.serialize_field("error", &self.error)?;
@@ -388,6 +398,7 @@ fn new_relation(
         error: None,
         one_snapshot: true,
         method: None,
+        parent_missing: false,
     }
 }
 
