@@ -93,8 +93,6 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> serde_json::Result<()> {
     Ok(())
 }
 
-/// Prints a command's output with control characters escaped. A reader that closed the pipe
-/// (`litescope inspect | head -1`) has all it wanted: litescope exits 0 quietly, as `cat` does.
 /// Appends one line of text output built from a database's names or values, a line break in
 /// them escaped (see [`crate::engine::names::one_line`]).
 pub fn put(out: &mut String, line: &str) {
@@ -102,6 +100,8 @@ pub fn put(out: &mut String, line: &str) {
     out.push('\n');
 }
 
+/// Prints a command's output with control characters escaped. A reader that closed the pipe
+/// (`litescope inspect | head -1`) has all it wanted: litescope exits 0 quietly, as `cat` does.
 pub fn print_text(text: &str) {
     write_out(&printable(text));
 }

@@ -548,17 +548,15 @@ pub(super) fn join_count(
         }
         Pace::Slices if parent_indexed(schema, rel) => join_in_slices(pass, child, rel, deadline),
         Pace::Slices => {
-            rel.error = Some(
-                format!(
+            let why = format!(
                 "not counted: {} has over {} keys and no index on ({}), so a join would hold the \
                  read lock of this rollback-journal database for a whole pass; an index on them \
                  would let litescope count in short slices",
                 rel.parent,
                 pass.max_keys,
                 rel.parent_columns.join(", ")
-            )
-                .into(),
             );
+            rel.error = Some(why.into());
             Ok(())
         }
     }

@@ -154,8 +154,8 @@ impl Panel for Query {
         if !self.editing {
             return false;
         }
-        let offered = self.completion.take();
-        if let Some(c) = offered.clone() {
+        let offered = self.completion.is_some();
+        if let Some(c) = self.completion.take() {
             if self.choose(c, key.code) {
                 return true;
             }
@@ -169,7 +169,7 @@ impl Panel for Query {
             _ => {
                 self.editor.input(key);
                 // Typing on with completions shown narrows them.
-                if offered.is_some() && self.word_before_cursor() {
+                if offered && self.word_before_cursor() {
                     self.offer(ctx.view);
                 }
             }
